@@ -1,0 +1,120 @@
+//! Willo participant state text → Lever status tag (SPEC §2.5).
+//!
+//! Willo publishes no list of states, so the map is data: defaults from the SPEC, merged with
+//! the tenant's `[tenants.willo.status_map]`. Matching is on a normalised form so that
+//! "To Review", "to_review" and " to-review " are the same state.
+
+use std::collections::BTreeMap;
+
+use super::tags::StatusTag;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMap {
+    entries: BTreeMap<String, StatusTag>,
+}
+
+/// What a participant's state text means for the opportunity's status tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapped {
+    Tag(StatusTag),
+    /// A state the map does not know: leave the tags alone, count it and warn once.
+    Unknown(String),
+}
+
+const DEFAULTS: &[(&str, StatusTag)] = &[
+    ("invited", StatusTag::Invited),
+    ("pending", StatusTag::Invited),
+    ("sent", StatusTag::Invited),
+    ("new", StatusTag::Invited),
+    ("in progress", StatusTag::Invited),
+    ("started", StatusTag::Invited),
+    ("to review", StatusTag::ToReview),
+    ("completed", StatusTag::ToReview),
+    ("new response", StatusTag::ToReview),
+    ("responded", StatusTag::ToReview),
+    ("submitted", StatusTag::ToReview),
+    ("accepted", StatusTag::Accepted),
+    ("shortlisted", StatusTag::Accepted),
+    ("hired", StatusTag::Accepted),
+    ("rejected", StatusTag::Rejected),
+    ("declined", StatusTag::Rejected),
+];
+
+/// Trims, lower-cases, treats `_` and `-` as spaces and collapses runs of whitespace.
+pub fn normalise_state(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '_' || c == '-')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Default for StatusMap {
+    fn default() -> Self {
+        StatusMap {
+            entries: DEFAULTS
+                .iter()
+                .map(|(k, v)| (normalise_state(k), *v))
+                .collect(),
+        }
+    }
+}
+
+impl StatusMap {
+    /// The defaults with the tenant's entries merged over them (a tenant entry wins).
+    pub fn with_overrides<'a>(overrides: impl IntoIterator<Item = (&'a str, StatusTag)>) -> Self {
+        let mut map = StatusMap::default();
+        for (state, tag) in overrides {
+            map.entries.insert(normalise_state(state), tag);
+        }
+        map
+    }
+
+    /// Maps a participant's state. A missing or blank state means "invited"
+    /// (reference/willo-model.md: the participant exists, nothing has happened yet).
+    pub fn lookup(&self, state: Option<&str>) -> Mapped {
+        let Some(text) = state.map(normalise_state).filter(|s| !s.is_empty()) else {
+            return Mapped::Tag(StatusTag::Invited);
+        };
+        match self.entries.get(&text) {
+            Some(tag) => Mapped::Tag(*tag),
+            None => Mapped::Unknown(text),
+        }
+    }
+
+    /// The entries, normalised, for display.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, StatusTag)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_spec_table_case_insensitively() {
+        let m = StatusMap::default();
+        assert_eq!(m.lookup(Some("In Progress")), Mapped::Tag(StatusTag::Invited));
+        assert_eq!(m.lookup(Some(" To Review ")), Mapped::Tag(StatusTag::ToReview));
+        assert_eq!(m.lookup(Some("new_response")), Mapped::Tag(StatusTag::ToReview));
+        assert_eq!(m.lookup(Some("SHORTLISTED")), Mapped::Tag(StatusTag::Accepted));
+        assert_eq!(m.lookup(Some("declined")), Mapped::Tag(StatusTag::Rejected));
+        assert_eq!(m.lookup(Some("On Hold")), Mapped::Unknown("on hold".into()));
+    }
+
+    #[test]
+    fn missing_state_means_invited() {
+        let m = StatusMap::default();
+        assert_eq!(m.lookup(None), Mapped::Tag(StatusTag::Invited));
+        assert_eq!(m.lookup(Some("  ")), Mapped::Tag(StatusTag::Invited));
+    }
+
+    #[test]
+    fn overrides_win_over_defaults() {
+        let m = StatusMap::with_overrides([("Hired", StatusTag::ToReview), ("On Hold", StatusTag::ToReview)]);
+        assert_eq!(m.lookup(Some("hired")), Mapped::Tag(StatusTag::ToReview));
+        assert_eq!(m.lookup(Some("on hold")), Mapped::Tag(StatusTag::ToReview));
+        assert_eq!(m.lookup(Some("accepted")), Mapped::Tag(StatusTag::Accepted));
+    }
+}

@@ -1,0 +1,5 @@
+//! willo-lever-sync: keeps a Lever ATS account and a Willo video-interview account in agreement.
+//!
+//! See ARCHITECTURE.md for the code map and its invariants.
+
+pub mod domain;
