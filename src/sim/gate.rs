@@ -155,7 +155,9 @@ pub(crate) async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next
         AuthDecision::Denied { credential, .. } => (credential.clone(), None, matched.is_some()),
     };
 
-    let mut fault = None;
+    // Latency combines with any other fault; the other fault's label wins.
+    let mut fault = (!decision.latency.is_zero())
+        .then(|| format!("latency {}ms", decision.latency.as_millis()));
     let mut held = None;
     let response = if let AuthDecision::Denied { message, .. } = auth {
         error_response(gate.flavor, StatusCode::UNAUTHORIZED, message, None)
