@@ -36,3 +36,16 @@ pub use lever::{LeverSim, LeverSimConfig};
 pub use ratelimit::RateLimit;
 pub use webhook::{DeliveryAttempt, DeliveryOutcome, DropRule, WebhookDelivery, WebhookRetry};
 pub use willo::{WilloSim, WilloSimConfig};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_can_be_shared_across_tasks_and_threads() {
+        fn send_sync<T: Send + Sync + Clone + 'static>() {}
+        send_sync::<super::LeverSim>();
+        send_sync::<super::WilloSim>();
+        fn send_sync_only<T: Send + Sync>() {}
+        send_sync_only::<super::HoldHandle>();
+        send_sync_only::<super::Faults>();
+    }
+}

@@ -40,7 +40,15 @@ pub(crate) struct Indexes {
 }
 
 fn add_to(map: &mut HashMap<String, BTreeSet<String>>, key: &str, id: &str) {
-    map.entry(key.to_owned()).or_default().insert(id.to_owned());
+    // `get_mut` first: `entry` would allocate the key on every insert.
+    match map.get_mut(key) {
+        Some(set) => {
+            set.insert(id.to_owned());
+        }
+        None => {
+            map.insert(key.to_owned(), BTreeSet::from([id.to_owned()]));
+        }
+    }
 }
 
 fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, key: &str, id: &str) {
