@@ -184,8 +184,8 @@ impl OppQuery {
             && self.created.contains(Some(o.created_at))
     }
 
-    /// The smallest union of index sets that must contain every match, if any set filter
-    /// was given.
+    /// The smallest union of index sets that must contain every match, if any indexed
+    /// filter was given (stage, tag, posting, email, contact, archived=true, confidential).
     fn candidate_sets<'w>(&self, w: &'w LeverWorld) -> Option<Vec<&'w BTreeSet<String>>> {
         let kinds: [(&Vec<String>, &IdIndex); 5] = [
             (&self.stage_ids, &w.idx.by_stage),
@@ -194,15 +194,19 @@ impl OppQuery {
             (&self.emails, &w.idx.by_email),
             (&self.contact_ids, &w.idx.by_contact),
         ];
-        kinds
+        let mut candidates: Vec<Vec<&'w BTreeSet<String>>> = kinds
             .iter()
             .filter(|(values, _)| !values.is_empty())
-            .map(|(values, index)| {
-                values
-                    .iter()
-                    .filter_map(|v| index.get(v))
-                    .collect::<Vec<_>>()
-            })
+            .map(|(values, index)| values.iter().filter_map(|v| index.get(v)).collect())
+            .collect();
+        if self.archived == Some(true) {
+            candidates.push(vec![&w.idx.archived]);
+        }
+        if self.confidentiality == ConfFilter::Confidential {
+            candidates.push(vec![&w.idx.confidential]);
+        }
+        candidates
+            .into_iter()
             .min_by_key(|sets| sets.iter().map(|s| s.len()).sum::<usize>())
     }
 
@@ -325,28 +329,26 @@ pub(crate) fn opportunities(
         take_page(iter, limit)
     } else {
         let after_id = after.as_ref().map(|p| p.id.as_str());
-        let ids: Box<dyn Iterator<Item = &String>> = match query.candidate_sets(w) {
-            Some(sets) => Box::new(Union::new(sets, after_id)),
+        let rows: Box<dyn Iterator<Item = (&String, &Opportunity)>> = match query.candidate_sets(w)
+        {
+            Some(sets) => {
+                Box::new(Union::new(sets, after_id).filter_map(|id| w.opps.get_key_value(id)))
+            }
             None => {
+                // No index applies: walk the map itself (no second lookup per row).
                 let lower = after_id.map_or(Bound::Unbounded, Bound::Excluded);
-                Box::new(
-                    w.opps
-                        .range::<str, _>((lower, Bound::Unbounded))
-                        .map(|(k, _)| k),
-                )
+                Box::new(w.opps.range::<str, _>((lower, Bound::Unbounded)))
             }
         };
-        let iter = ids.filter_map(|id| {
-            w.opps.get(id).filter(|o| query.matches(o)).map(|o| {
-                (
-                    Position {
-                        o: ORDER_ID,
-                        t: 0,
-                        id: id.clone(),
-                    },
-                    o,
-                )
-            })
+        let iter = rows.filter(|(_, o)| query.matches(o)).map(|(id, o)| {
+            (
+                Position {
+                    o: ORDER_ID,
+                    t: 0,
+                    id: id.clone(),
+                },
+                o,
+            )
         });
         take_page(iter, limit)
     };

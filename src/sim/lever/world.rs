@@ -37,6 +37,10 @@ pub(crate) struct Indexes {
     pub(crate) by_email: HashMap<String, BTreeSet<String>>,
     pub(crate) by_contact: HashMap<String, BTreeSet<String>>,
     pub(crate) by_updated: BTreeSet<(i64, String)>,
+    /// Archived opportunities (so `archived=true` is not a scan).
+    pub(crate) archived: BTreeSet<String>,
+    /// Confidential opportunities (so `confidentiality=confidential` is not a scan).
+    pub(crate) confidential: BTreeSet<String>,
 }
 
 fn add_to(map: &mut HashMap<String, BTreeSet<String>>, key: &str, id: &str) {
@@ -76,6 +80,12 @@ impl Indexes {
         if let Some(u) = o.updated_at {
             self.by_updated.insert((u, o.id.clone()));
         }
+        if o.archived.is_some() {
+            self.archived.insert(o.id.clone());
+        }
+        if o.confidentiality == Confidentiality::Confidential {
+            self.confidential.insert(o.id.clone());
+        }
     }
 
     fn remove(&mut self, o: &Opportunity) {
@@ -93,6 +103,8 @@ impl Indexes {
         if let Some(u) = o.updated_at {
             self.by_updated.remove(&(u, o.id.clone()));
         }
+        self.archived.remove(&o.id);
+        self.confidential.remove(&o.id);
     }
 }
 
