@@ -231,6 +231,12 @@ async fn creating_a_participant_requires_interview_name_and_email_with_drf_error
     .await;
     assert_eq!(status, 400);
     assert_eq!(body, json!({"email": ["Enter a valid email address."]}));
+    let (status, body) = invite(&willo, json!([1])).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+    );
     assert!(willo.invites_sent().is_empty(), "nothing was created");
 
     willo.remove_interview(&interview).unwrap();

@@ -13,6 +13,9 @@
 //!
 //! Fidelity notes and measured figures: `docs/simulators.md`.
 
+// Other helpers write tests against this API from its rustdoc alone.
+#![deny(missing_docs)]
+
 pub mod accounting;
 pub mod clock;
 mod error;

@@ -319,11 +319,19 @@ async fn create_participant(State(s): Shared, body: Bytes) -> Response {
         }
     };
     if !value.is_object() {
+        // DRF names the Python type it received.
+        let got = match &value {
+            Value::Array(_) => "list",
+            Value::String(_) => "str",
+            Value::Bool(_) => "bool",
+            Value::Number(n) if n.is_f64() => "float",
+            Value::Number(_) => "int",
+            _ => "NoneType",
+        };
+        let message = format!("Invalid data. Expected a dictionary, but got {got}.");
         return (
             StatusCode::BAD_REQUEST,
-            axum::Json(
-                json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
-            ),
+            axum::Json(json!({"non_field_errors": [message]})),
         )
             .into_response();
     }
