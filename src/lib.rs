@@ -5,8 +5,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod domain;
 pub mod exit;
 pub mod logging;
+pub mod metrics;
 pub mod store;
 pub mod timefmt;
