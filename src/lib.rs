@@ -3,3 +3,4 @@
 //! See ARCHITECTURE.md for the code map and its invariants.
 
 pub mod domain;
+pub mod plan;
