@@ -366,7 +366,8 @@ pub fn simulate(world: &World, p: &Plan) -> World {
                 ..
             } => {
                 fresh += 1;
-                let key = format!("new-{interview_key}-{fresh}");
+                // Sorts after every generated key, so a tie-break on participant keys would show.
+                let key = format!("x-new-{interview_key}-{fresh}");
                 for id in opportunity_ids {
                     record_done(&mut w.memory, id, interview_key, email, &key);
                 }
