@@ -81,9 +81,11 @@ fn every_configured_trigger_stage_counts() {
 #[test]
 fn unconnected_opportunity_and_customer_look_alike_tags_connect_nothing() {
     check(
-        World::new()
-            .interview("i1", "Sales")
-            .opp(opp("o1").tags(&["Sales", "willo:sales-acme", "Willo:Sales"])),
+        World::new().interview("i1", "Sales").opp(opp("o1").tags(&[
+            "Sales",
+            "willo:sales-acme",
+            "Willo:Sales",
+        ])),
         &[],
     );
 }
@@ -174,10 +176,17 @@ fn only_listed_interviews_connect() {
             .opp(opp("o1").tags(&[SALES])),
         &[],
     );
-    let closed: Vec<&KnownInterview> =
-        p.remember.interviews.iter().filter(|i| i.key == "i1").collect();
+    let closed: Vec<&KnownInterview> = p
+        .remember
+        .interviews
+        .iter()
+        .filter(|i| i.key == "i1")
+        .collect();
     assert_eq!(closed.len(), 1);
-    assert!(!closed[0].open, "an interview no longer listed is remembered as closed");
+    assert!(
+        !closed[0].open,
+        "an interview no longer listed is remembered as closed"
+    );
 }
 
 #[test]
@@ -191,7 +200,10 @@ fn remembered_open_interviews_connect_when_interviews_were_not_observed() {
             .opp(opp("o2").tags(&[SUPPORT])),
         &["invite i1 o1@example.com o1", "add o1: Willo:Invited"],
     );
-    assert!(p.remember.interviews.is_empty(), "nothing learned about interviews");
+    assert!(
+        p.remember.interviews.is_empty(),
+        "nothing learned about interviews"
+    );
 }
 
 // ---- renames and aliases ----------------------------------------------------------------------
@@ -243,7 +255,10 @@ fn a_new_interview_is_remembered_with_its_tag() {
         .interview("i1", "Sales")
         .known_interview("i1", "Sales", &[], true)
         .plan();
-    assert!(again.remember.interviews.is_empty(), "an unchanged interview is not re-remembered");
+    assert!(
+        again.remember.interviews.is_empty(),
+        "an unchanged interview is not re-remembered"
+    );
 }
 
 #[test]
@@ -313,6 +328,17 @@ fn archived_anonymized_and_deleted_opportunities_get_nothing() {
 }
 
 #[test]
+fn anonymized_opportunities_get_no_status_tags_either() {
+    check(
+        World::new()
+            .opp(opp("o1").anonymized().tags(&[INVITED]))
+            .invite_row("o1", "i1", "o1@example.com", Some("p1"), "done")
+            .participant("p1", "i1", "o1@example.com", Some("rejected")),
+        &[],
+    );
+}
+
+#[test]
 fn deleted_opportunities_are_remembered_as_deleted_and_get_no_status_repair() {
     let p = check(
         World::new()
@@ -345,7 +371,11 @@ fn the_first_non_blank_email_is_used() {
     check(
         World::new()
             .interview("i1", "Sales")
-            .opp(opp("o1").tags(&[SALES]).emails(&[" ", " Ada@Example.com ", "other@example.com"])),
+            .opp(
+                opp("o1")
+                    .tags(&[SALES])
+                    .emails(&[" ", " Ada@Example.com ", "other@example.com"]),
+            ),
         &["invite i1 Ada@Example.com o1", "add o1: Willo:Invited"],
     );
 }
@@ -373,7 +403,11 @@ fn invite_names_come_from_the_opportunity() {
     assert_eq!(
         invites,
         [
-            ("Grace Brewster Hopper", Some("Grace"), Some("Brewster Hopper")),
+            (
+                "Grace Brewster Hopper",
+                Some("Grace"),
+                Some("Brewster Hopper")
+            ),
             ("o2@example.com", None, None)
         ]
     );
@@ -781,7 +815,10 @@ fn an_opportunity_in_backoff_is_left_alone_until_its_next_check() {
         .invite_row("o2", "i1", "o2@example.com", Some("p2"), "done")
         .participant("p2", "i1", "o2@example.com", Some("rejected"));
     check(
-        world.clone().backoff("o1", NOW + 1).backoff("o2", NOW + 60_000),
+        world
+            .clone()
+            .backoff("o1", NOW + 1)
+            .backoff("o2", NOW + 60_000),
         &[],
     );
     check(
@@ -819,7 +856,14 @@ fn the_catalog_carries_exactly_the_current_catalog() {
             .interview("i2", "Support")
             .catalog(
                 "cat",
-                &[SALES, "Willo:Old Sales-Acme", "Willo:Gone-Acme", INVITED, "Willo:Custom", "vip"],
+                &[
+                    SALES,
+                    "Willo:Old Sales-Acme",
+                    "Willo:Gone-Acme",
+                    INVITED,
+                    "Willo:Custom",
+                    "vip",
+                ],
             ),
         &[
             "add cat: Willo:Accepted | Willo:Rejected | Willo:Support-Acme | Willo:To Review",
@@ -847,5 +891,46 @@ fn the_catalog_opportunity_is_never_invited() {
             .opp(opp("cat").tags(&[SALES]))
             .catalog("cat", &[SALES, INVITED, TO_REVIEW, ACCEPTED, REJECTED]),
         &[],
+    );
+}
+
+// ---- output shape ---------------------------------------------------------------------------
+
+#[test]
+fn the_plan_serialises_for_dry_run_json() {
+    let p = World::new()
+        .interview("i1", "Sales")
+        .opp(opp("o1").tags(&[SALES]).consent(Some(false)))
+        .opp(opp("o2").tags(&[SALES]).name("Ada Lovelace"))
+        .plan();
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        json["actions"],
+        serde_json::json!([
+            {"action": "invite", "interview_key": "i1", "email": "o2@example.com",
+             "name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
+             "opportunity_ids": ["o2"]},
+            {"action": "add_tags", "opportunity_id": "o2", "tags": ["Willo:Invited"]},
+            {"action": "record_attention", "opportunity_id": "o1", "reason": "no_consent"},
+        ])
+    );
+    assert_eq!(json["remember"]["interviews"][0]["current_tag"], SALES);
+    assert_eq!(json["warnings"], serde_json::json!([]));
+    assert_eq!(
+        p.actions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "invite o2@example.com to interview i1 for opportunity o2",
+            "add tags \"Willo:Invited\" to opportunity o2",
+            "record needs attention (no_consent) for opportunity o1",
+        ]
+    );
+    assert_eq!(
+        p.opportunities_awaiting_invite()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["o2"]
     );
 }

@@ -62,10 +62,21 @@ fn tag_pool() -> Vec<String> {
     tags.into_iter().collect()
 }
 
+/// Interview tags that connect under one template or the other, drawn more often than the
+/// rest of the pool so that connected opportunities are common.
+const LIKELY_TAGS: [&str; 6] = [
+    "Willo:Sales-Acme",
+    "Willo:Support-Acme",
+    "Willo:Ops-Acme",
+    "Willo:Sales",
+    "Willo:Support",
+    "Willo:Ops",
+];
+
 fn tags() -> impl Strategy<Value = BTreeSet<String>> {
-    let pool = tag_pool();
-    let n = pool.len();
-    subsequence(pool, 0..=4.min(n)).prop_map(|v| v.into_iter().collect())
+    let likely: Vec<String> = LIKELY_TAGS.iter().map(|s| s.to_string()).collect();
+    (subsequence(likely, 1..=2), subsequence(tag_pool(), 0..=3))
+        .prop_map(|(a, b)| a.into_iter().chain(b).collect())
 }
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(items: &[T]) -> impl Strategy<Value = T> + use<T> {
@@ -75,9 +86,21 @@ fn pick<T: Clone + std::fmt::Debug + 'static>(items: &[T]) -> impl Strategy<Valu
 fn opportunity(id: &'static str) -> impl Strategy<Value = Opportunity> {
     (
         proptest::collection::vec(pick(&EMAILS), 0..=2),
-        pick(&[Some(TRIGGER), Some(TRIGGER), Some("stage-offer"), None]),
+        pick(&[
+            Some(TRIGGER),
+            Some(TRIGGER),
+            Some(TRIGGER),
+            Some("stage-offer"),
+            None,
+        ]),
         tags(),
-        pick(&[None, Some("post1"), Some("post2"), Some("post3"), Some("post9")]),
+        pick(&[
+            None,
+            Some("post1"),
+            Some("post2"),
+            Some("post3"),
+            Some("post9"),
+        ]),
         prop::bool::weighted(0.15),
         prop::bool::weighted(0.1),
         pick(&[None, None, Some(true), Some(false)]),
@@ -105,7 +128,14 @@ fn invite_record() -> impl Strategy<Value = InviteRecord> {
         pick(&OPPS),
         pick(&INTERVIEWS),
         pick(&EMAILS),
-        pick(&[None, Some("p1"), Some("p2"), Some("p3"), Some("p4"), Some("p5")]),
+        pick(&[
+            None,
+            Some("p1"),
+            Some("p2"),
+            Some("p3"),
+            Some("p4"),
+            Some("p5"),
+        ]),
         pick(&InviteState::ALL),
     )
         .prop_map(|(o, i, e, p, state)| InviteRecord {
@@ -132,16 +162,16 @@ fn known_interview() -> impl Strategy<Value = (usize, usize, bool, Option<usize>
 
 prop_compose! {
     fn world()(
-        template in 0..TEMPLATES.len(),
+        template in pick(&[0, 0, 0, 1]),
         match_posting_tags in prop::bool::weighted(0.8),
         catalog_id in pick(&[None, Some("cat"), Some("o1")]),
         catalog_tags in tags(),
         catalog_observed in any::<bool>(),
-        listed in proptest::option::weighted(0.8, proptest::collection::vec((0..INTERVIEWS.len(), 0..TITLES.len()), 0..=4)),
+        listed in proptest::option::weighted(0.85, proptest::collection::vec(proptest::option::weighted(0.8, 0..TITLES.len()), INTERVIEWS.len())),
         known in proptest::collection::vec(known_interview(), 0..=3),
         postings in proptest::option::weighted(0.7, proptest::collection::btree_map(pick(&POSTINGS), tags(), 0..=3)),
         known_postings in proptest::collection::btree_map(pick(&POSTINGS), tags(), 0..=3),
-        present in proptest::collection::vec(any::<bool>(), OPPS.len()),
+        present in proptest::collection::vec(prop::bool::weighted(0.75), OPPS.len()),
         opps in (opportunity("o1"), opportunity("o2"), opportunity("o3"), opportunity("o4"), opportunity("o5"), opportunity("cat")),
         participants in proptest::collection::vec((pick(&PARTICIPANTS), pick(&INTERVIEWS), pick(&EMAILS), pick(&STATES)), 0..=5),
         known_participants in proptest::collection::btree_map(pick(&PARTICIPANTS), (pick(&STATES), pick(&TIMES)), 0..=4),
@@ -156,7 +186,8 @@ prop_compose! {
         w.rules.catalog_opportunity_id = catalog_id.map(String::from);
         w.observed.interviews = listed.map(|l| {
             l.into_iter()
-                .map(|(k, t)| Interview { key: INTERVIEWS[k].into(), title: TITLES[t].into() })
+                .zip(INTERVIEWS)
+                .filter_map(|(t, k)| Some(Interview { key: k.into(), title: TITLES[t?].into() }))
                 .collect()
         });
         for (k, t, open, alias) in known {
@@ -234,6 +265,8 @@ fn config() -> ProptestConfig {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(256),
+        // Shrunk failures are printed; integration tests have no lib.rs to store them beside.
+        failure_persistence: None,
         ..ProptestConfig::default()
     }
 }
@@ -280,10 +313,29 @@ proptest! {
             .filter(|r| r.state.blocks_reinvite())
             .map(|r| (r.opportunity_id.clone(), r.interview_key.clone()))
             .collect();
+        // (email, interview) pairs that already have a participant, or an invite whose
+        // outcome is unknown: a new invite there could send a second email.
+        let mut taken: BTreeSet<(String, String)> = w
+            .memory
+            .invites
+            .iter()
+            .filter(|r| r.state.blocks_reinvite())
+            .filter_map(|r| Some((email_key(&r.email)?, r.interview_key.clone())))
+            .collect();
+        taken.extend(
+            w.observed
+                .participants
+                .iter()
+                .filter_map(|p| Some((email_key(p.email.as_deref()?)?, p.interview_key.clone()))),
+        );
         for a in &p.actions {
             match a {
                 Action::Invite { interview_key, email, opportunity_ids, .. } => {
                     let key = email_key(email).expect("invites carry an email");
+                    prop_assert!(
+                        !taken.contains(&(key.clone(), interview_key.clone())),
+                        "invite to ({email}, {interview_key}), which has a participant or an unresolved invite"
+                    );
                     prop_assert!(
                         email_interview.insert((key, interview_key.clone())),
                         "two invites for ({email}, {interview_key})"

@@ -22,7 +22,10 @@ mod tests {
 
     #[test]
     fn keys_ignore_case_and_surrounding_space() {
-        assert_eq!(email_key("  Ada@Example.COM "), Some("ada@example.com".into()));
+        assert_eq!(
+            email_key("  Ada@Example.COM "),
+            Some("ada@example.com".into())
+        );
         assert!(same_email("ada@example.com", " ADA@example.com"));
         assert!(!same_email("ada@example.com", "ada@example.org"));
     }

@@ -57,6 +57,8 @@ pub enum Action {
         interview_key: InterviewKey,
         participant_key: ParticipantKey,
         opportunity_id: OpportunityId,
+        /// The opportunity's first email, trimmed, for the journal row.
+        email: String,
     },
     AddTags {
         opportunity_id: OpportunityId,
@@ -137,6 +139,7 @@ impl fmt::Display for Action {
                 interview_key,
                 participant_key,
                 opportunity_id,
+                ..
             } => write!(
                 f,
                 "adopt participant {participant_key} of interview {interview_key} for opportunity {opportunity_id}"
@@ -272,7 +275,11 @@ impl fmt::Display for Warning {
                 interview_keys,
                 connects_to,
             } => {
-                let keys = interview_keys.iter().cloned().collect::<Vec<_>>().join(", ");
+                let keys = interview_keys
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 match connects_to {
                     Some(k) => write!(
                         f,

@@ -20,7 +20,7 @@ impl Connector<'_> {
     pub fn connected(&self, opp: &Opportunity) -> BTreeSet<InterviewKey> {
         let posting = self
             .match_posting_tags
-            .then(|| opp.posting_id.as_ref())
+            .then_some(opp.posting_id.as_ref())
             .flatten()
             .and_then(|p| self.posting_tags.get(p));
         opp.tags

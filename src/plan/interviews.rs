@@ -85,7 +85,10 @@ pub(crate) fn resolve(rules: &Rules, observed: &Observed, memory: &Memory) -> In
             .collect();
     }
 
-    view.owned = StatusTag::ALL.iter().map(|t| t.as_str().to_owned()).collect();
+    view.owned = StatusTag::ALL
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
     for k in view.all.values() {
         view.owned.extend(k.issued_tags.iter().cloned());
         view.owned.insert(k.current_tag.clone());

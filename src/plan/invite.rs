@@ -26,19 +26,20 @@ pub(crate) struct Invites {
 /// Plans invites, adoptions and the attention items that stand in for an invite.
 ///
 /// `opportunities` are the ones observed fresh that may get actions this pass (not deleted,
-/// not the catalog, not in backoff); `participants` are the ones observed fresh, by key.
+/// not the catalog, not in backoff); `participants` are every participant row observed fresh.
+/// Rows are not deduplicated here on purpose: if any row shows the email in the interview,
+/// sending a second invite email is the mistake to avoid.
 pub(crate) fn plan_invites(
     rules: &Rules,
     opportunities: &[&Opportunity],
     connector: &Connector<'_>,
     journal: &Journal,
-    participants: &BTreeMap<ParticipantKey, Participant>,
+    participants: &[Participant],
     attention: &BTreeSet<(OpportunityId, AttentionReason)>,
 ) -> Invites {
     let mut out = Invites::default();
     // (email key, interview) → opportunities due an invite, by id (so the first is the least).
-    let mut due: BTreeMap<EmailInterview, BTreeMap<&OpportunityId, &Opportunity>> =
-        BTreeMap::new();
+    let mut due: BTreeMap<EmailInterview, BTreeMap<&OpportunityId, &Opportunity>> = BTreeMap::new();
 
     for opp in opportunities {
         let wanted = wanted_interviews(rules, opp, connector, journal);
@@ -78,7 +79,7 @@ pub(crate) fn plan_invites(
     }
 
     let mut seen: BTreeMap<EmailInterview, &ParticipantKey> = BTreeMap::new();
-    for p in participants.values() {
+    for p in participants {
         if let Some(email) = p.email.as_deref().and_then(email_key) {
             let slot = seen
                 .entry((email, p.interview_key.clone()))
@@ -97,11 +98,15 @@ pub(crate) fn plan_invites(
             .recorded_participant(&key)
             .or_else(|| seen.get(&key).copied());
         if let Some(participant_key) = existing {
-            for id in opps.keys() {
+            for (id, opp) in &opps {
                 out.actions.push(Action::Adopt {
                     interview_key: interview_key.clone(),
                     participant_key: participant_key.clone(),
                     opportunity_id: (*id).clone(),
+                    email: first_email(opp)
+                        .map(str::trim)
+                        .unwrap_or_default()
+                        .to_owned(),
                 });
                 out.new_links
                     .entry((*id).clone())
@@ -202,7 +207,10 @@ mod tests {
                 Some("Ann Smith".into())
             )
         );
-        assert_eq!(names("Cher", "c@x"), ("Cher".into(), Some("Cher".into()), None));
+        assert_eq!(
+            names("Cher", "c@x"),
+            ("Cher".into(), Some("Cher".into()), None)
+        );
         assert_eq!(names("  ", "c@x"), ("c@x".into(), None, None));
     }
 }

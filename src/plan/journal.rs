@@ -80,7 +80,10 @@ impl Journal {
     }
 
     /// The interviews this opportunity has a `done` invite to, with their participants.
-    pub fn done_for(&self, opportunity_id: &str) -> Option<&BTreeMap<InterviewKey, ParticipantKey>> {
+    pub fn done_for(
+        &self,
+        opportunity_id: &str,
+    ) -> Option<&BTreeMap<InterviewKey, ParticipantKey>> {
         self.done.get(opportunity_id)
     }
 }

@@ -55,7 +55,7 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
 
     let in_backoff = |id: &OpportunityId| memory.backoff_until.get(id).is_some_and(|t| *t > now);
     let catalog_id = rules.catalog_opportunity_id.as_ref();
-    let opportunities = latest_by_key(&observed.opportunities, |o| &o.id);
+    let opportunities = one_per_key(&observed.opportunities, |o| &o.id);
     let actionable: Vec<&Opportunity> = opportunities
         .values()
         .copied()
@@ -69,7 +69,7 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
         &actionable,
         &connector,
         &journal,
-        &observed_participants,
+        &observed.participants,
         &memory.attention,
     );
     let mut actions = invites.actions;
@@ -83,7 +83,8 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
     ));
     // The catalog follows the interviews only when they were listed: a stale view must not
     // strip tags from it.
-    if let (Some(id), Some(catalog), Some(_)) = (catalog_id, &observed.catalog, &observed.interviews)
+    if let (Some(id), Some(catalog), Some(_)) =
+        (catalog_id, &observed.catalog, &observed.interviews)
         && catalog.id == *id
         && !observed.deleted.contains(id)
         && !in_backoff(id)
@@ -113,7 +114,7 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
 
 /// One item per key; when a listing repeats a key (a page boundary moving under us), the
 /// greatest item by `Ord` is kept so the choice does not depend on the listing's order.
-fn latest_by_key<'a, T: Ord, K: Ord + ?Sized + 'a>(
+fn one_per_key<'a, T: Ord, K: Ord + ?Sized + 'a>(
     items: &'a [T],
     key: impl Fn(&'a T) -> &'a K,
 ) -> BTreeMap<&'a K, &'a T> {
@@ -128,7 +129,7 @@ fn latest_by_key<'a, T: Ord, K: Ord + ?Sized + 'a>(
 }
 
 fn participants_by_key(items: &[Participant]) -> BTreeMap<ParticipantKey, Participant> {
-    latest_by_key(items, |p| &p.key)
+    one_per_key(items, |p| &p.key)
         .into_iter()
         .map(|(k, p)| (k.clone(), p.clone()))
         .collect()
@@ -168,6 +169,10 @@ fn only_owned(actions: Vec<Action>, owned: &BTreeSet<String>) -> Vec<Action> {
 fn owned_subset(tags: BTreeSet<String>, owned: &BTreeSet<String>) -> BTreeSet<String> {
     let before = tags.len();
     let kept: BTreeSet<String> = tags.into_iter().filter(|t| owned.contains(t)).collect();
-    debug_assert_eq!(kept.len(), before, "the planner named a tag it does not own");
+    debug_assert_eq!(
+        kept.len(),
+        before,
+        "the planner named a tag it does not own"
+    );
     kept
 }

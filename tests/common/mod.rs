@@ -131,7 +131,13 @@ impl World {
     }
 
     /// A participant read from Willo now.
-    pub fn participant(mut self, key: &str, interview: &str, email: &str, state: Option<&str>) -> World {
+    pub fn participant(
+        mut self,
+        key: &str,
+        interview: &str,
+        email: &str,
+        state: Option<&str>,
+    ) -> World {
         self.observed.participants.push(Participant {
             key: key.into(),
             interview_key: interview.into(),
@@ -143,7 +149,12 @@ impl World {
     }
 
     /// A participant state the store remembers.
-    pub fn known_participant(mut self, key: &str, state: Option<&str>, changed_at: Millis) -> World {
+    pub fn known_participant(
+        mut self,
+        key: &str,
+        state: Option<&str>,
+        changed_at: Millis,
+    ) -> World {
         self.memory.participants.insert(
             key.into(),
             KnownParticipant {
@@ -269,11 +280,15 @@ pub fn action_line(a: &Action) -> String {
             email,
             opportunity_ids,
             ..
-        } => format!("invite {interview_key} {email} {}", opportunity_ids.join(",")),
+        } => format!(
+            "invite {interview_key} {email} {}",
+            opportunity_ids.join(",")
+        ),
         Action::Adopt {
             interview_key,
             participant_key,
             opportunity_id,
+            ..
         } => format!("adopt {interview_key} {participant_key} {opportunity_id}"),
         Action::AddTags {
             opportunity_id,
@@ -306,7 +321,10 @@ pub fn warning_line(w: &Warning) -> String {
             interview_key,
             old_tag,
             postings,
-        } => format!("warn renamed {interview_key} {old_tag} on {}", keys(postings)),
+        } => format!(
+            "warn renamed {interview_key} {old_tag} on {}",
+            keys(postings)
+        ),
         Warning::TagCollidesWithStatusTag { interview_key, tag } => {
             format!("warn collides {interview_key} {tag}")
         }
@@ -383,18 +401,33 @@ pub fn simulate(world: &World, p: &Plan) -> World {
                 interview_key,
                 participant_key,
                 opportunity_id,
+                email,
             } => {
-                let email = email_of(&w, opportunity_id);
-                record_done(&mut w.memory, opportunity_id, interview_key, &email, participant_key);
+                assert_eq!(
+                    *email,
+                    email_of(&w, opportunity_id),
+                    "adopt names the opportunity's first email"
+                );
+                record_done(
+                    &mut w.memory,
+                    opportunity_id,
+                    interview_key,
+                    email,
+                    participant_key,
+                );
             }
             Action::AddTags {
                 opportunity_id,
                 tags,
-            } => edit_tags(&mut w.observed, opportunity_id, |t| t.extend(tags.iter().cloned())),
+            } => edit_tags(&mut w.observed, opportunity_id, |t| {
+                t.extend(tags.iter().cloned())
+            }),
             Action::RemoveTags {
                 opportunity_id,
                 tags,
-            } => edit_tags(&mut w.observed, opportunity_id, |t| t.retain(|x| !tags.contains(x))),
+            } => edit_tags(&mut w.observed, opportunity_id, |t| {
+                t.retain(|x| !tags.contains(x))
+            }),
             Action::RecordAttention {
                 opportunity_id,
                 reason,
@@ -405,7 +438,9 @@ pub fn simulate(world: &World, p: &Plan) -> World {
                 opportunity_id,
                 reason,
             } => {
-                w.memory.attention.remove(&(opportunity_id.clone(), *reason));
+                w.memory
+                    .attention
+                    .remove(&(opportunity_id.clone(), *reason));
             }
         }
     }
@@ -413,9 +448,12 @@ pub fn simulate(world: &World, p: &Plan) -> World {
         w.memory.interviews.retain(|m| m.key != k.key);
         w.memory.interviews.push(k.clone());
     }
-    w.memory
-        .participants
-        .extend(p.remember.participants.iter().map(|(k, v)| (k.clone(), v.clone())));
+    w.memory.participants.extend(
+        p.remember
+            .participants
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     if let Some(postings) = &p.remember.posting_tags {
         w.memory.posting_tags = postings.clone();
     }
