@@ -10,5 +10,6 @@ pub mod domain;
 pub mod exit;
 pub mod logging;
 pub mod metrics;
+pub mod plan;
 pub mod store;
 pub mod timefmt;
