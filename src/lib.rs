@@ -2,5 +2,15 @@
 //!
 //! See ARCHITECTURE.md for the code map and its invariants.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod daemon;
 pub mod domain;
+pub mod exit;
+pub mod logging;
+pub mod metrics;
+pub mod plan;
 pub mod sim;
+pub mod store;
+pub mod timefmt;
