@@ -2,14 +2,22 @@
 //! an exit status.
 
 mod check_config;
+mod connect;
+mod daemon;
+mod once;
+mod sandbox;
 mod status;
 mod tags;
+
+use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, ConfigError, Settings};
 use crate::exit::ExitStatus;
 use crate::logging::{self, LogError, LogGuard};
-use crate::store::StoreError;
+use crate::metrics::Metrics;
+use crate::reconcile::{PassOptions, Tenant};
+use crate::store::{Store, StoreError};
 
 /// Why a command failed; each kind has its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +34,18 @@ pub enum CommandError {
     NotAvailable(&'static str),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("tenant {tenant}: cannot build its API clients: {source}")]
+    Client {
+        tenant: String,
+        #[source]
+        source: crate::http::BuildError,
+    },
+    #[error(transparent)]
+    Daemon(#[from] crate::daemon::DaemonError),
+    #[error(transparent)]
+    Connect(#[from] crate::lever::ConnectError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl CommandError {
@@ -35,6 +55,10 @@ impl CommandError {
             CommandError::Store(_) => ExitStatus::StateStore,
             CommandError::Usage(_) | CommandError::NotAvailable(_) => ExitStatus::Usage,
             CommandError::Output(_) => ExitStatus::StateStore,
+            CommandError::Client { .. } => ExitStatus::Config,
+            CommandError::Daemon(crate::daemon::DaemonError::Listen { .. }) => ExitStatus::Config,
+            CommandError::Daemon(_) | CommandError::Runtime(_) => ExitStatus::Unavailable,
+            CommandError::Connect(e) => e.exit_status(),
         }
     }
 }
@@ -64,11 +88,58 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             let (settings, _guard) = load(&cli)?;
             tags::run(&settings, tenants(&cli, &settings)?)
         }
-        Some(Command::Connect { .. }) => Err(CommandError::NotAvailable("connect")),
-        Some(Command::Sandbox { .. }) => Err(CommandError::NotAvailable("sandbox")),
-        None if cli.once => Err(CommandError::NotAvailable("--once")),
-        None => Err(CommandError::NotAvailable("the daemon")),
+        Some(Command::Connect { tenant }) => {
+            let (settings, _guard) = load(&cli)?;
+            connect::run(&settings, tenant)
+        }
+        Some(Command::Sandbox { once }) => sandbox::run(*once),
+        None if cli.once => {
+            let (settings, _guard) = load(&cli)?;
+            let tenants = tenants(&cli, &settings)?;
+            once::run(&settings, tenants, cli.dry_run, cli.json)
+        }
+        None => {
+            if cli.tenant.is_some() {
+                return Err(CommandError::Usage(
+                    "--tenant goes with --once, status and tags; the daemon serves every tenant".into(),
+                ));
+            }
+            let (settings, _guard) = load(&cli)?;
+            daemon::run(&settings)
+        }
     }
+}
+
+/// A multi-threaded tokio runtime for the async commands.
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)
+}
+
+/// Builds the runtime of each tenant, sharing one store and one metrics registry.
+fn build_tenants(
+    settings: &Settings,
+    tenants: &[&config::TenantSettings],
+    store: Arc<Store>,
+    metrics: Metrics,
+) -> Result<Vec<Arc<Tenant>>, CommandError> {
+    let options = PassOptions {
+        concurrency: settings.daemon.concurrency,
+        overlap: settings.daemon.incremental_overlap,
+    };
+    tenants
+        .iter()
+        .map(|t| {
+            Tenant::new(t, options.clone(), Arc::clone(&store), metrics.clone())
+                .map(Arc::new)
+                .map_err(|source| CommandError::Client {
+                    tenant: t.id.clone(),
+                    source,
+                })
+        })
+        .collect()
 }
 
 /// Loads the configuration and starts logging as it says.

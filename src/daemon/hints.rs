@@ -10,17 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-/// What a hint names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HintTarget {
-    Opportunity(String),
-    Participant(String),
-}
+use crate::reconcile::Target;
 
+/// A hint: one object of one tenant to re-read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HintKey {
     pub tenant: String,
-    pub target: HintTarget,
+    pub target: Target,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +181,7 @@ mod tests {
     fn opp(id: &str) -> HintKey {
         HintKey {
             tenant: "t".into(),
-            target: HintTarget::Opportunity(id.into()),
+            target: Target::Opportunity(id.into()),
         }
     }
 

@@ -335,7 +335,8 @@ impl Tenant {
         out
     }
 
-    fn api_counts(&self) -> ApiCounts {
+    /// API calls and 429s of this tenant so far.
+    pub fn api_counts(&self) -> ApiCounts {
         ApiCounts {
             lever_calls: self.calls.calls(Api::Lever),
             lever_rate_limited: self.calls.rate_limited(Api::Lever),

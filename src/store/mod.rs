@@ -206,6 +206,21 @@ impl Store {
         }
     }
 
+    /// An empty, migrated, private in-memory store: what `--dry-run` plans against when no
+    /// state file exists yet (so it can report without creating one), and a test fixture.
+    pub fn open_memory() -> Result<Store, StoreError> {
+        let mut conn = Connection::open_in_memory().ctx("open in-memory database")?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .ctx("foreign_keys")?;
+        let path = PathBuf::from(":memory:");
+        migrate(&mut conn, &path)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path,
+            _lock: None,
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

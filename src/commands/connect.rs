@@ -1,0 +1,59 @@
+//! `connect TENANT`: Lever's OAuth authorization-code flow, once, storing the tokens.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use super::CommandError;
+use crate::config::{LeverAuth, Settings};
+use crate::exit::ExitStatus;
+use crate::lever::{OAuthConfig, connect};
+use crate::reconcile::StoreTokens;
+use crate::store::{OpenMode, Store};
+
+pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError> {
+    let t = settings.tenant(tenant).ok_or_else(|| {
+        CommandError::Usage(format!(
+            "unknown tenant {tenant:?}; configured tenants: {}",
+            settings
+                .tenants
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let LeverAuth::OAuth(o) = &t.lever.auth else {
+        return Err(CommandError::Usage(format!(
+            "tenant {tenant} uses a Lever API key; `connect` needs a [tenants.lever.oauth] table"
+        )));
+    };
+    // The writer lock: the daemon caches tokens in memory, so connect while it is stopped.
+    let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
+    let cfg = OAuthConfig {
+        client_id: o.client_id.clone(),
+        client_secret: o.client_secret.to_secret_string(),
+        token_url: o.token_url.clone(),
+        authorize_url: o.authorize_url.clone(),
+        redirect_uri: o.redirect_uri.clone(),
+        scopes: o.scopes.clone(),
+        audience: o.audience.clone(),
+    };
+    let tokens = StoreTokens::new(store, tenant);
+    let rt = super::runtime()?;
+    rt.block_on(connect(
+        &cfg,
+        o.listen,
+        |url| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "Open this URL as a Lever Super Admin and accept:\n\n  {url}\n\nWaiting for the redirect on {} …",
+                o.listen
+            );
+            let _ = out.flush();
+        },
+        &tokens,
+    ))?;
+    println!("Connected: tenant {tenant}'s Lever tokens are stored. Start the daemon.");
+    Ok(ExitStatus::Converged)
+}

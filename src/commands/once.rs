@@ -1,0 +1,166 @@
+//! `--once` (one full pass per tenant, a summary, an exit status) and `--once --dry-run`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{CommandError, build_tenants};
+use crate::config::{Settings, TenantSettings};
+use crate::exit::ExitStatus;
+use crate::metrics::Metrics;
+use crate::reconcile::{DryRun, PassSummary, Tenant};
+use crate::store::{OpenMode, PassKind, Store, StoreError};
+
+pub fn run(
+    settings: &Settings,
+    tenants: Vec<&TenantSettings>,
+    dry_run: bool,
+    json: bool,
+) -> Result<ExitStatus, CommandError> {
+    let rt = super::runtime()?;
+    if dry_run {
+        rt.block_on(dry(settings, tenants, json))
+    } else {
+        rt.block_on(once(settings, tenants, json))
+    }
+}
+
+async fn once(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) -> Result<ExitStatus, CommandError> {
+    let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
+    let tenants = build_tenants(settings, &tenants, store, Metrics::new())?;
+    let cancel = CancellationToken::new();
+    let progress = progress(&tenants, cancel.clone());
+    // Tenants are independent: one's failure never stops another.
+    let outcomes = futures::future::join_all(
+        tenants
+            .iter()
+            .map(|t| t.pass(PassKind::Full, &cancel)),
+    )
+    .await;
+    cancel.cancel();
+    let _ = progress.await;
+    let mut status = ExitStatus::Converged;
+    let mut summaries: Vec<&PassSummary> = Vec::new();
+    for o in &outcomes {
+        status = status.worst(o.exit_status());
+        summaries.push(&o.summary);
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "tenants": summaries, "exit_status": status.code() }))
+            .map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        for s in summaries {
+            write!(out, "{s}")?;
+        }
+    }
+    Ok(status)
+}
+
+/// On a terminal, a line on stderr every few seconds while passes run.
+fn progress(tenants: &[Arc<Tenant>], done: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let tenants: Vec<Arc<Tenant>> = tenants.to_vec();
+    tokio::spawn(async move {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = done.cancelled() => { eprint!("\r\x1b[K"); return; }
+                _ = tick.tick() => {
+                    let parts: Vec<String> = tenants
+                        .iter()
+                        .map(|t| {
+                            let c = t.api_counts();
+                            format!("{}: {} Lever / {} Willo calls", t.id(), c.lever_calls, c.willo_calls)
+                        })
+                        .collect();
+                    eprint!("\r\x1b[K… {}", parts.join("; "));
+                }
+            }
+        }
+    })
+}
+
+#[derive(Serialize)]
+struct DryRunReport<'a> {
+    dry_run: bool,
+    tenants: Vec<&'a DryRun>,
+    errors: Vec<String>,
+}
+
+async fn dry(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) -> Result<ExitStatus, CommandError> {
+    // Read the state without locking or migrating it; with none yet, plan against nothing.
+    let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+        Ok(s) => s,
+        Err(StoreError::Missing { .. }) => Store::open_memory()?,
+        Err(e) => return Err(e.into()),
+    };
+    let tenants = build_tenants(settings, &tenants, Arc::new(store), Metrics::new())?;
+    let results = futures::future::join_all(tenants.iter().map(|t| t.dry_run())).await;
+    let mut status = ExitStatus::Converged;
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for r in &results {
+        match r {
+            Ok(p) => plans.push(p),
+            Err(e) => {
+                status = status.worst(e.exit_status());
+                errors.push(e.to_string());
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        let report = DryRunReport {
+            dry_run: true,
+            tenants: plans,
+            errors,
+        };
+        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        for p in plans {
+            write_plan(&mut out, p)?;
+        }
+        for e in &errors {
+            writeln!(out, "error: {e}")?;
+        }
+        writeln!(out, "(dry run: nothing was written to Lever, Willo or the state file)")?;
+    }
+    Ok(status)
+}
+
+fn write_plan(out: &mut impl Write, d: &DryRun) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "tenant {}: {} opportunities examined, {} action{} planned",
+        d.tenant,
+        d.opportunities_examined,
+        d.plan.actions.len(),
+        if d.plan.actions.len() == 1 { "" } else { "s" }
+    )?;
+    if d.unresolved_invites > 0 {
+        writeln!(
+            out,
+            "  {} invite(s) with an unknown outcome would be looked up in Willo first",
+            d.unresolved_invites
+        )?;
+    }
+    if !d.plan.actions.is_empty() {
+        writeln!(out, "  {:<17} WHAT", "ACTION")?;
+    }
+    for a in &d.plan.actions {
+        writeln!(out, "  {:<17} {a}", a.kind())?;
+    }
+    for w in &d.plan.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    Ok(())
+}
