@@ -15,6 +15,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
+use crate::http::{ApiObserver, Attempt, StatusClass};
+use crate::store::{PassKind, PassResult};
+
 /// The content type `/metrics` answers with.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -222,6 +225,127 @@ impl Metrics {
     pub fn tenant(tenant: &str) -> TenantLabel {
         TenantLabel {
             tenant: tenant.to_owned(),
+        }
+    }
+
+    pub fn pass(&self, tenant: &str, kind: PassKind, result: PassResult, duration_ms: i64) {
+        self.passes
+            .get_or_create(&PassLabels {
+                tenant: tenant.to_owned(),
+                kind: kind.as_str().to_owned(),
+                result: result.as_str().to_owned(),
+            })
+            .inc();
+        self.pass_duration
+            .get_or_create(&KindLabels {
+                tenant: tenant.to_owned(),
+                kind: kind.as_str().to_owned(),
+            })
+            .observe(duration_ms.max(0) as f64 / 1000.0);
+    }
+
+    pub fn pass_completed(&self, tenant: &str, kind: PassKind, at_ms: i64) {
+        self.last_success
+            .get_or_create(&KindLabels {
+                tenant: tenant.to_owned(),
+                kind: kind.as_str().to_owned(),
+            })
+            .set(at_ms as f64 / 1000.0);
+    }
+
+    pub fn set_cursor_lag(&self, tenant: &str, lag_ms: i64) {
+        self.cursor_lag
+            .get_or_create(&Metrics::tenant(tenant))
+            .set(lag_ms.max(0) as f64 / 1000.0);
+    }
+
+    pub fn set_connected(&self, tenant: &str, connected: bool) {
+        self.connected
+            .get_or_create(&Metrics::tenant(tenant))
+            .set(i64::from(connected));
+    }
+
+    pub fn set_needs_attention(&self, tenant: &str, n: usize) {
+        self.needs_attention
+            .get_or_create(&Metrics::tenant(tenant))
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub fn invite(&self, tenant: &str, outcome: &str) {
+        self.invites
+            .get_or_create(&OutcomeLabels {
+                tenant: tenant.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn tag_write(&self, tenant: &str, op: &str, n: u64) {
+        self.tag_writes
+            .get_or_create(&TagWriteLabels {
+                tenant: tenant.to_owned(),
+                op: op.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn repairs(&self, tenant: &str, n: u64) {
+        self.full_pass_repairs
+            .get_or_create(&Metrics::tenant(tenant))
+            .inc_by(n);
+    }
+
+    pub fn warning(&self, tenant: &str, kind: &str) {
+        self.warnings
+            .get_or_create(&WarningLabels {
+                tenant: tenant.to_owned(),
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn hint(&self, tenant: &str, source: &str, outcome: &str) {
+        self.hints
+            .get_or_create(&HintLabels {
+                tenant: tenant.to_owned(),
+                source: source.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}
+
+/// Feeds every HTTP attempt of the clients into the metrics.
+pub struct MetricsObserver {
+    metrics: Metrics,
+}
+
+impl MetricsObserver {
+    pub fn new(metrics: Metrics) -> MetricsObserver {
+        MetricsObserver { metrics }
+    }
+}
+
+impl ApiObserver for MetricsObserver {
+    fn on_attempt(&self, a: &Attempt<'_>) {
+        let api = a.api.as_str().to_owned();
+        self.metrics
+            .api_requests
+            .get_or_create(&ApiLabels {
+                api: api.clone(),
+                route: a.route.to_owned(),
+                status: a.status.as_str().to_owned(),
+            })
+            .inc();
+        self.metrics
+            .api_latency
+            .get_or_create(&ApiNameLabel { api: api.clone() })
+            .observe(a.latency.as_secs_f64());
+        if a.status == StatusClass::RateLimited {
+            self.metrics
+                .api_rate_limited
+                .get_or_create(&ApiNameLabel { api })
+                .inc();
         }
     }
 }
