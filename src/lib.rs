@@ -3,3 +3,6 @@
 //! See ARCHITECTURE.md for the code map and its invariants.
 
 pub mod domain;
+pub mod http;
+pub mod lever;
+pub mod willo;

@@ -95,10 +95,22 @@ mod tests {
     #[test]
     fn defaults_follow_the_spec_table_case_insensitively() {
         let m = StatusMap::default();
-        assert_eq!(m.lookup(Some("In Progress")), Mapped::Tag(StatusTag::Invited));
-        assert_eq!(m.lookup(Some(" To Review ")), Mapped::Tag(StatusTag::ToReview));
-        assert_eq!(m.lookup(Some("new_response")), Mapped::Tag(StatusTag::ToReview));
-        assert_eq!(m.lookup(Some("SHORTLISTED")), Mapped::Tag(StatusTag::Accepted));
+        assert_eq!(
+            m.lookup(Some("In Progress")),
+            Mapped::Tag(StatusTag::Invited)
+        );
+        assert_eq!(
+            m.lookup(Some(" To Review ")),
+            Mapped::Tag(StatusTag::ToReview)
+        );
+        assert_eq!(
+            m.lookup(Some("new_response")),
+            Mapped::Tag(StatusTag::ToReview)
+        );
+        assert_eq!(
+            m.lookup(Some("SHORTLISTED")),
+            Mapped::Tag(StatusTag::Accepted)
+        );
         assert_eq!(m.lookup(Some("declined")), Mapped::Tag(StatusTag::Rejected));
         assert_eq!(m.lookup(Some("On Hold")), Mapped::Unknown("on hold".into()));
     }
@@ -112,7 +124,10 @@ mod tests {
 
     #[test]
     fn overrides_win_over_defaults() {
-        let m = StatusMap::with_overrides([("Hired", StatusTag::ToReview), ("On Hold", StatusTag::ToReview)]);
+        let m = StatusMap::with_overrides([
+            ("Hired", StatusTag::ToReview),
+            ("On Hold", StatusTag::ToReview),
+        ]);
         assert_eq!(m.lookup(Some("hired")), Mapped::Tag(StatusTag::ToReview));
         assert_eq!(m.lookup(Some("on hold")), Mapped::Tag(StatusTag::ToReview));
         assert_eq!(m.lookup(Some("accepted")), Mapped::Tag(StatusTag::Accepted));

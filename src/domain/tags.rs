@@ -129,28 +129,51 @@ mod tests {
         let texts: Vec<&str> = StatusTag::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(
             texts,
-            ["Willo:Invited", "Willo:To Review", "Willo:Accepted", "Willo:Rejected"]
+            [
+                "Willo:Invited",
+                "Willo:To Review",
+                "Willo:Accepted",
+                "Willo:Rejected"
+            ]
         );
-        assert_eq!(StatusTag::from_tag("Willo:To Review"), Some(StatusTag::ToReview));
+        assert_eq!(
+            StatusTag::from_tag("Willo:To Review"),
+            Some(StatusTag::ToReview)
+        );
         assert_eq!(StatusTag::from_tag("willo:to review"), None);
     }
 
     #[test]
     fn default_template_renders_title_and_account() {
         let t = TagTemplate::default();
-        assert_eq!(t.render(" Product Manager ", "Acme"), "Willo:Product Manager-Acme");
+        assert_eq!(
+            t.render(" Product Manager ", "Acme"),
+            "Willo:Product Manager-Acme"
+        );
     }
 
     #[test]
     fn template_errors_name_the_problem() {
-        assert_eq!(TagTemplate::parse("Willo:{account}"), Err(TemplateError::MissingTitle));
-        assert_eq!(TagTemplate::parse("{title}"), Err(TemplateError::MissingPrefix));
+        assert_eq!(
+            TagTemplate::parse("Willo:{account}"),
+            Err(TemplateError::MissingTitle)
+        );
+        assert_eq!(
+            TagTemplate::parse("{title}"),
+            Err(TemplateError::MissingPrefix)
+        );
         assert_eq!(
             TagTemplate::parse("Willo:{title}-{company}"),
             Err(TemplateError::UnknownPlaceholder("company".into()))
         );
-        assert_eq!(TagTemplate::parse("Willo:{title"), Err(TemplateError::UnbalancedBrace));
-        assert_eq!(TagTemplate::parse("Willo:}{title}"), Err(TemplateError::UnbalancedBrace));
+        assert_eq!(
+            TagTemplate::parse("Willo:{title"),
+            Err(TemplateError::UnbalancedBrace)
+        );
+        assert_eq!(
+            TagTemplate::parse("Willo:}{title}"),
+            Err(TemplateError::UnbalancedBrace)
+        );
         assert!(TagTemplate::parse("Willo:{title} ({account})").is_ok());
     }
 }
