@@ -2,7 +2,14 @@
 //!
 //! See ARCHITECTURE.md for the code map and its invariants.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod domain;
+pub mod exit;
 pub mod http;
 pub mod lever;
+pub mod logging;
+pub mod store;
+pub mod timefmt;
 pub mod willo;

@@ -1,1 +1,34 @@
-fn main() {}
+//! The binary edge: parse the command line, run, map the outcome to an exit status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use willo_lever_sync::cli::Cli;
+use willo_lever_sync::commands;
+use willo_lever_sync::exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ExitStatus::Converged.into()
+                }
+                _ => ExitStatus::Usage.into(),
+            };
+        }
+    };
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(e) => {
+            let status = e.exit_status();
+            eprintln!("willo-lever-sync: {:#}", anyhow::Error::new(e));
+            status.into()
+        }
+    }
+}

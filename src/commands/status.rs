@@ -1,0 +1,197 @@
+//! `status`: each tenant's connection, last passes, invites by state and needs-attention items.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::CommandError;
+use crate::config::{Settings, TenantSettings};
+use crate::exit::ExitStatus;
+use crate::store::{OpenMode, PassRow, Store, StoreError};
+use crate::timefmt::rfc3339;
+
+#[derive(Serialize)]
+struct Report {
+    state_file: String,
+    tenants: Vec<TenantReport>,
+}
+
+#[derive(Serialize)]
+struct TenantReport {
+    id: String,
+    /// None when no pass has recorded anything for the tenant yet.
+    connected: Option<bool>,
+    disconnected_reason: Option<String>,
+    passes: Vec<PassReport>,
+    invites: std::collections::BTreeMap<String, u64>,
+    attention: Vec<AttentionReport>,
+}
+
+#[derive(Serialize)]
+struct PassReport {
+    kind: String,
+    started_at: String,
+    finished_at: Option<String>,
+    duration_ms: Option<i64>,
+    result: Option<String>,
+    counts: serde_json::Value,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AttentionReport {
+    opportunity_id: String,
+    reason: String,
+    detail: Option<String>,
+    since: String,
+}
+
+const PASSES_SHOWN: u32 = 5;
+
+pub fn run(
+    settings: &Settings,
+    tenants: Vec<&TenantSettings>,
+    json: bool,
+) -> Result<ExitStatus, CommandError> {
+    let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+        Ok(s) => Some(s),
+        Err(StoreError::Missing { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut report = Report {
+        state_file: settings
+            .daemon
+            .state_dir
+            .join(crate::store::DB_FILE)
+            .display()
+            .to_string(),
+        tenants: Vec::new(),
+    };
+    for t in tenants {
+        report.tenants.push(match &store {
+            Some(store) => tenant_report(store, &t.id)?,
+            None => TenantReport {
+                id: t.id.clone(),
+                connected: None,
+                disconnected_reason: None,
+                passes: Vec::new(),
+                invites: Default::default(),
+                attention: Vec::new(),
+            },
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &report, store.is_some())?;
+    }
+    Ok(ExitStatus::Converged)
+}
+
+fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
+    store.read(|r| {
+        let tenant = r.tenant(id)?;
+        Ok(TenantReport {
+            id: id.to_owned(),
+            connected: tenant.as_ref().map(|t| t.connected),
+            disconnected_reason: tenant.and_then(|t| t.disconnected_reason),
+            passes: r
+                .recent_passes(id, PASSES_SHOWN)?
+                .into_iter()
+                .map(pass_report)
+                .collect(),
+            invites: r
+                .invite_counts(id)?
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect(),
+            attention: r
+                .attention(id)?
+                .into_iter()
+                .map(|a| AttentionReport {
+                    opportunity_id: a.opportunity_id,
+                    reason: a.reason,
+                    detail: a.detail,
+                    since: rfc3339(a.since),
+                })
+                .collect(),
+        })
+    })
+}
+
+fn pass_report(p: PassRow) -> PassReport {
+    PassReport {
+        kind: p.kind.as_str().to_owned(),
+        started_at: rfc3339(p.started_at),
+        finished_at: p.finished_at.map(rfc3339),
+        duration_ms: p.finished_at.map(|f| f - p.started_at),
+        result: p.result.map(|r| r.as_str().to_owned()),
+        counts: p.counts,
+        error: p.error,
+    }
+}
+
+fn write_text(out: &mut impl Write, report: &Report, have_state: bool) -> std::io::Result<()> {
+    writeln!(out, "state: {}", report.state_file)?;
+    if !have_state {
+        writeln!(out, "no pass has run yet with this state_dir")?;
+    }
+    for t in &report.tenants {
+        let conn = match (t.connected, &t.disconnected_reason) {
+            (None, _) => "unknown (no pass yet)".to_owned(),
+            (Some(true), _) => "connected".to_owned(),
+            (Some(false), Some(r)) => format!("DISCONNECTED: {r}"),
+            (Some(false), None) => "DISCONNECTED".to_owned(),
+        };
+        writeln!(out, "\ntenant {}: {conn}", t.id)?;
+        writeln!(out, "  last passes:")?;
+        if t.passes.is_empty() {
+            writeln!(out, "    (none)")?;
+        }
+        for p in &t.passes {
+            let took = p
+                .duration_ms
+                .map(|d| format!("{:.1}s", d as f64 / 1000.0))
+                .unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "    {:<11} {}  {:>7}  {}{}",
+                p.kind,
+                p.started_at,
+                took,
+                p.result.as_deref().unwrap_or("running or interrupted"),
+                p.error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            )?;
+        }
+        let invites: Vec<String> = t.invites.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(
+            out,
+            "  invites: {}",
+            if invites.is_empty() {
+                "none".to_owned()
+            } else {
+                invites.join(", ")
+            }
+        )?;
+        writeln!(out, "  needs attention ({}):", t.attention.len())?;
+        for a in &t.attention {
+            writeln!(
+                out,
+                "    {}  {}{}  since {}",
+                a.opportunity_id,
+                a.reason,
+                a.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default(),
+                a.since
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The configuration file exactly as operators write it. Key names here are a contract
+//! (issue 2): rename nothing; add optional keys freely. Every table refuses unknown keys so a
+//! typo is an error instead of a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub daemon: RawDaemon,
+    #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
+    pub tenants: Vec<RawTenant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDaemon {
+    pub state_dir: PathBuf,
+    pub listen: String,
+    pub schedule: String,
+    pub full_schedule: String,
+    /// Actions applied at once per tenant (never two on one opportunity).
+    pub concurrency: i64,
+    /// How far the incremental pass reaches back before its cursor.
+    pub incremental_overlap_seconds: i64,
+    /// Pending hints kept at most; a full queue drops hints (the next pass catches up).
+    pub hint_queue_capacity: i64,
+    /// How long SIGTERM waits for the action in flight.
+    pub shutdown_grace_seconds: i64,
+}
+
+impl Default for RawDaemon {
+    fn default() -> Self {
+        RawDaemon {
+            state_dir: PathBuf::from("state"),
+            listen: "127.0.0.1:8787".into(),
+            schedule: "0 */5 * * * *".into(),
+            full_schedule: "0 30 3 * * *".into(),
+            concurrency: 4,
+            incremental_overlap_seconds: 300,
+            hint_queue_capacity: 1000,
+            shutdown_grace_seconds: 20,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    pub level: String,
+    pub format: String,
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            level: "info".into(),
+            format: "text".into(),
+            dir: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    pub id: String,
+    pub account_name: String,
+    pub trigger_stages: Vec<String>,
+    #[serde(default)]
+    pub catalog_opportunity_id: Option<String>,
+    #[serde(default = "yes")]
+    pub match_posting_tags: bool,
+    #[serde(default)]
+    pub interview_tag_template: Option<String>,
+    pub lever: RawLever,
+    pub willo: RawWillo,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLever {
+    #[serde(default = "lever_base")]
+    pub base_url: String,
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub oauth: Option<RawOAuth>,
+    #[serde(default)]
+    pub webhook_signature_token: Option<String>,
+    #[serde(default)]
+    pub webhook_signature_token_file: Option<PathBuf>,
+    /// The token being rotated out: accepted alongside the current one during a rotation.
+    #[serde(default)]
+    pub previous_webhook_signature_token: Option<String>,
+    #[serde(default)]
+    pub previous_webhook_signature_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub perform_as: Option<String>,
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+    #[serde(default)]
+    pub burst: Option<i64>,
+    #[serde(default)]
+    pub connect_timeout_seconds: Option<f64>,
+    #[serde(default)]
+    pub request_timeout_seconds: Option<f64>,
+    #[serde(default)]
+    pub retry_max_elapsed_seconds: Option<f64>,
+}
+
+fn lever_base() -> String {
+    "https://api.lever.co/v1".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Where `connect` serves the redirect; defaults to the redirect URI's host and port.
+    #[serde(default)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWillo {
+    #[serde(default = "willo_base")]
+    pub base_url: String,
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub webhook_token: Option<String>,
+    #[serde(default)]
+    pub webhook_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub previous_webhook_token: Option<String>,
+    #[serde(default)]
+    pub previous_webhook_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+    #[serde(default)]
+    pub burst: Option<i64>,
+    #[serde(default)]
+    pub status_map: BTreeMap<String, String>,
+    #[serde(default)]
+    pub connect_timeout_seconds: Option<f64>,
+    #[serde(default)]
+    pub request_timeout_seconds: Option<f64>,
+    #[serde(default)]
+    pub retry_max_elapsed_seconds: Option<f64>,
+}
+
+fn willo_base() -> String {
+    "https://api.willotalent.com/api/integrations/v2".into()
+}

@@ -1,0 +1,201 @@
+//! Secrets from the configuration: inline or from a `*_file`.
+//!
+//! A `Secret` never shows its value through `Debug`, `Display`, `Serialize` or an error
+//! message; the only way to read it is [`Secret::expose`], called where a request is built.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+#[derive(Clone)]
+pub struct Secret {
+    value: SecretString,
+    origin: SecretOrigin,
+}
+
+/// Where a secret came from, shown (instead of the value) by `check-config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretOrigin {
+    Inline,
+    File(PathBuf),
+    /// Given by a program rather than a file (sandbox, tests).
+    Builtin,
+}
+
+impl Secret {
+    pub fn inline(value: impl Into<String>) -> Secret {
+        Secret {
+            value: SecretString::from(value.into()),
+            origin: SecretOrigin::Inline,
+        }
+    }
+
+    pub fn builtin(value: impl Into<String>) -> Secret {
+        Secret {
+            value: SecretString::from(value.into()),
+            origin: SecretOrigin::Builtin,
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        self.value.expose_secret()
+    }
+
+    pub fn origin(&self) -> &SecretOrigin {
+        &self.origin
+    }
+
+    /// The `secrecy` form, for clients that take one.
+    pub fn to_secret_string(&self) -> SecretString {
+        self.value.clone()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.describe())
+    }
+}
+
+impl Secret {
+    fn describe(&self) -> String {
+        match &self.origin {
+            SecretOrigin::Inline => "<redacted, inline>".to_owned(),
+            SecretOrigin::File(p) => format!("<redacted, from {}>", p.display()),
+            SecretOrigin::Builtin => "<redacted, built in>".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.describe())
+    }
+}
+
+/// Why a secret could not be resolved. The value is never part of the message.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("set either {key} or {key}_file, not both")]
+    Both { key: String },
+    #[error("cannot read secret file {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("secret file {} is empty", path.display())]
+    EmptyFile { path: PathBuf },
+    #[error("is empty")]
+    EmptyInline,
+}
+
+/// Where relative `*_file` paths are looked up.
+#[derive(Debug, Clone)]
+pub struct SecretDirs {
+    /// `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`), when set.
+    pub credentials: Option<PathBuf>,
+    /// The directory holding the configuration file.
+    pub config_dir: PathBuf,
+}
+
+impl SecretDirs {
+    /// `credentials` is `$CREDENTIALS_DIRECTORY` when set.
+    pub fn new(config_file: &Path, credentials: Option<PathBuf>) -> SecretDirs {
+        let config_dir = config_file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        SecretDirs {
+            credentials,
+            config_dir,
+        }
+    }
+
+    fn locate(&self, file: &Path) -> PathBuf {
+        if file.is_absolute() {
+            return file.to_path_buf();
+        }
+        match &self.credentials {
+            Some(dir) => dir.join(file),
+            None => self.config_dir.join(file),
+        }
+    }
+}
+
+/// Resolves `key` / `key_file`. `Ok(None)` when neither is set.
+pub fn resolve(
+    key: &str,
+    inline: Option<&str>,
+    file: Option<&Path>,
+    dirs: &SecretDirs,
+) -> Result<Option<Secret>, SecretError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(SecretError::Both {
+            key: key.to_owned(),
+        }),
+        (Some(v), None) => {
+            if v.trim().is_empty() {
+                Err(SecretError::EmptyInline)
+            } else {
+                Ok(Some(Secret::inline(v)))
+            }
+        }
+        (None, Some(f)) => {
+            let path = dirs.locate(f);
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| SecretError::Unreadable {
+                    path: path.clone(),
+                    source,
+                })?;
+            // Files written by `echo` or editors end in a newline that is not part of the key.
+            let value = text.trim_end_matches(['\n', '\r']).to_owned();
+            if value.trim().is_empty() {
+                return Err(SecretError::EmptyFile { path });
+            }
+            Ok(Some(Secret {
+                value: SecretString::from(value),
+                origin: SecretOrigin::File(path),
+            }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_display_and_serialize_never_show_the_value() {
+        let s = Secret::inline("hunter2-very-secret");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!format!("{s}").contains("hunter2"));
+        assert!(!serde_json::to_string(&s).unwrap().contains("hunter2"));
+        assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn file_secrets_lose_their_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k"), "abc\n").unwrap();
+        let dirs = SecretDirs {
+            credentials: None,
+            config_dir: dir.path().to_path_buf(),
+        };
+        let s = resolve("api_key", None, Some(Path::new("k")), &dirs)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.expose(), "abc");
+        assert_eq!(s.origin(), &SecretOrigin::File(dir.path().join("k")));
+    }
+}

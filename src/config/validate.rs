@@ -1,0 +1,480 @@
+//! Raw file → validated [`Settings`]. Each check names the key path and the problem.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+use croner::parser::{CronParser, Seconds};
+use url::Url;
+
+use super::load::invalid;
+use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant, RawWillo};
+use super::secret::{self, Secret, SecretDirs};
+use super::{
+    ConfigError, DaemonSettings, LeverAuth, LeverSettings, LogFormat, LogSettings, OAuthSettings,
+    RateSettings, Settings, TenantSettings, Timeouts, WilloSettings, parse_status_tag,
+};
+use crate::domain::status_map::StatusMap;
+use crate::domain::tags::TagTemplate;
+
+/// Lever allows 10/s with bursts of 20; staying under it avoids collecting 429s (SPEC §4).
+const LEVER_RATE: RateSettings = RateSettings {
+    per_second: 8.0,
+    burst: 16,
+};
+/// Willo publishes no limit, so be gentle (SPEC §4).
+const WILLO_RATE: RateSettings = RateSettings {
+    per_second: 2.0,
+    burst: 4,
+};
+
+struct Ctx<'a> {
+    path: &'a Path,
+    dirs: &'a SecretDirs,
+}
+
+impl Ctx<'_> {
+    fn err(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+        invalid(self.path, key, problem)
+    }
+
+    fn secret(
+        &self,
+        prefix: &str,
+        name: &str,
+        inline: Option<&str>,
+        file: Option<&Path>,
+    ) -> Result<Option<Secret>, ConfigError> {
+        secret::resolve(name, inline, file, self.dirs).map_err(|e| {
+            let key = match e {
+                secret::SecretError::Unreadable { .. } | secret::SecretError::EmptyFile { .. } => {
+                    format!("{prefix}.{name}_file")
+                }
+                _ => format!("{prefix}.{name}"),
+            };
+            self.err(&key, e.to_string())
+        })
+    }
+}
+
+pub(super) fn settings(
+    raw: RawConfig,
+    path: &Path,
+    dirs: &SecretDirs,
+) -> Result<Settings, ConfigError> {
+    let cx = Ctx { path, dirs };
+    let d = raw.daemon;
+    let daemon = DaemonSettings {
+        state_dir: d.state_dir,
+        listen: socket_addr(&cx, "daemon.listen", &d.listen)?,
+        schedule: cron(&cx, "daemon.schedule", &d.schedule)?,
+        full_schedule: cron(&cx, "daemon.full_schedule", &d.full_schedule)?,
+        concurrency: positive_int(&cx, "daemon.concurrency", d.concurrency)?,
+        incremental_overlap: Duration::from_secs(non_negative(
+            &cx,
+            "daemon.incremental_overlap_seconds",
+            d.incremental_overlap_seconds,
+        )?),
+        hint_queue_capacity: positive_int(
+            &cx,
+            "daemon.hint_queue_capacity",
+            d.hint_queue_capacity,
+        )?,
+        shutdown_grace: Duration::from_secs(non_negative(
+            &cx,
+            "daemon.shutdown_grace_seconds",
+            d.shutdown_grace_seconds,
+        )?),
+    };
+    let format = match raw.log.format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(cx.err(
+                "log.format",
+                format!("must be \"text\" or \"json\", got {other:?}"),
+            ));
+        }
+    };
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
+        return Err(cx.err(
+            "log.level",
+            format!("not a tracing filter directive ({e}): {:?}", raw.log.level),
+        ));
+    }
+    let log = LogSettings {
+        level: raw.log.level,
+        format,
+        dir: raw.log.dir,
+    };
+    if raw.tenants.is_empty() {
+        return Err(cx.err("tenants", "at least one [[tenants]] table is required"));
+    }
+    let mut seen = BTreeSet::new();
+    let mut tenants = Vec::with_capacity(raw.tenants.len());
+    for (i, t) in raw.tenants.into_iter().enumerate() {
+        let key = format!("tenants[{i}]");
+        if !seen.insert(t.id.clone()) {
+            return Err(cx.err(
+                &format!("{key}.id"),
+                format!("duplicate tenant id {:?}", t.id),
+            ));
+        }
+        tenants.push(tenant(&cx, &key, t)?);
+    }
+    Ok(Settings {
+        source: path.to_path_buf(),
+        daemon,
+        log,
+        tenants,
+    })
+}
+
+fn tenant(cx: &Ctx, key: &str, t: RawTenant) -> Result<TenantSettings, ConfigError> {
+    if !valid_tenant_id(&t.id) {
+        return Err(cx.err(
+            &format!("{key}.id"),
+            format!("{:?} must match [a-z0-9-]{{1,32}}", t.id),
+        ));
+    }
+    if t.account_name.trim().is_empty() {
+        return Err(cx.err(&format!("{key}.account_name"), "must not be empty"));
+    }
+    if t.trigger_stages.is_empty() {
+        return Err(cx.err(
+            &format!("{key}.trigger_stages"),
+            "must name at least one Lever stage (name or id)",
+        ));
+    }
+    if let Some(i) = t.trigger_stages.iter().position(|s| s.trim().is_empty()) {
+        return Err(cx.err(&format!("{key}.trigger_stages[{i}]"), "must not be empty"));
+    }
+    let interview_tag_template = match &t.interview_tag_template {
+        None => TagTemplate::default(),
+        Some(text) => TagTemplate::parse(text).map_err(|e| {
+            cx.err(
+                &format!("{key}.interview_tag_template"),
+                format!("{text:?} {e}"),
+            )
+        })?,
+    };
+    if let Some(c) = &t.catalog_opportunity_id
+        && c.trim().is_empty()
+    {
+        return Err(cx.err(
+            &format!("{key}.catalog_opportunity_id"),
+            "must not be empty",
+        ));
+    }
+    Ok(TenantSettings {
+        lever: lever(cx, &format!("{key}.lever"), t.lever)?,
+        willo: willo(cx, &format!("{key}.willo"), t.willo)?,
+        id: t.id,
+        account_name: t.account_name.trim().to_owned(),
+        trigger_stages: t.trigger_stages,
+        catalog_opportunity_id: t.catalog_opportunity_id,
+        match_posting_tags: t.match_posting_tags,
+        interview_tag_template,
+    })
+}
+
+fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError> {
+    let api_key = cx.secret(
+        key,
+        "api_key",
+        l.api_key.as_deref(),
+        l.api_key_file.as_deref(),
+    )?;
+    let auth = match (api_key, l.oauth) {
+        (Some(_), Some(_)) => {
+            return Err(cx.err(
+                &format!("{key}.oauth"),
+                "use either an API key or an [oauth] table, not both",
+            ));
+        }
+        (Some(k), None) => LeverAuth::ApiKey(k),
+        (None, Some(o)) => LeverAuth::OAuth(Box::new(oauth(cx, &format!("{key}.oauth"), o)?)),
+        (None, None) => {
+            return Err(cx.err(
+                &format!("{key}.api_key"),
+                "missing: set api_key, api_key_file or an [oauth] table",
+            ));
+        }
+    };
+    let webhook_signature_token = cx.secret(
+        key,
+        "webhook_signature_token",
+        l.webhook_signature_token.as_deref(),
+        l.webhook_signature_token_file.as_deref(),
+    )?;
+    let previous_webhook_signature_token = cx.secret(
+        key,
+        "previous_webhook_signature_token",
+        l.previous_webhook_signature_token.as_deref(),
+        l.previous_webhook_signature_token_file.as_deref(),
+    )?;
+    Ok(LeverSettings {
+        base_url: base_url(cx, &format!("{key}.base_url"), &l.base_url)?,
+        auth,
+        webhook_signature_token,
+        previous_webhook_signature_token,
+        perform_as: l.perform_as.filter(|p| !p.trim().is_empty()),
+        rate: rate(cx, key, l.requests_per_second, l.burst, LEVER_RATE)?,
+        timeouts: timeouts(
+            cx,
+            key,
+            l.connect_timeout_seconds,
+            l.request_timeout_seconds,
+            l.retry_max_elapsed_seconds,
+        )?,
+    })
+}
+
+fn oauth(cx: &Ctx, key: &str, o: RawOAuth) -> Result<OAuthSettings, ConfigError> {
+    if o.client_id.trim().is_empty() {
+        return Err(cx.err(&format!("{key}.client_id"), "must not be empty"));
+    }
+    let client_secret = cx
+        .secret(
+            key,
+            "client_secret",
+            o.client_secret.as_deref(),
+            o.client_secret_file.as_deref(),
+        )?
+        .ok_or_else(|| {
+            cx.err(
+                &format!("{key}.client_secret"),
+                "missing: set client_secret or client_secret_file",
+            )
+        })?;
+    let redirect_uri = base_url(cx, &format!("{key}.redirect_uri"), &o.redirect_uri)?;
+    let listen = match &o.listen {
+        Some(l) => socket_addr(cx, &format!("{key}.listen"), l)?,
+        None => {
+            let host = redirect_uri.host_str().unwrap_or("127.0.0.1");
+            let port = redirect_uri.port_or_known_default().unwrap_or(80);
+            (host, port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| {
+                    cx.err(
+                        &format!("{key}.listen"),
+                        format!(
+                            "cannot derive a local address from redirect_uri {redirect_uri}; set listen"
+                        ),
+                    )
+                })?
+        }
+    };
+    let url_or = |name: &str, v: &Option<String>, default: &str| -> Result<Url, ConfigError> {
+        base_url(
+            cx,
+            &format!("{key}.{name}"),
+            v.as_deref().unwrap_or(default),
+        )
+    };
+    let scopes = o.scopes.unwrap_or_else(|| {
+        OAuthSettings::DEFAULT_SCOPES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    if !scopes.iter().any(|s| s == "offline_access") {
+        return Err(cx.err(
+            &format!("{key}.scopes"),
+            "must include offline_access, or Lever issues no refresh token",
+        ));
+    }
+    Ok(OAuthSettings {
+        client_id: o.client_id,
+        client_secret,
+        authorize_url: url_or(
+            "authorize_url",
+            &o.authorize_url,
+            OAuthSettings::DEFAULT_AUTHORIZE_URL,
+        )?,
+        token_url: url_or("token_url", &o.token_url, OAuthSettings::DEFAULT_TOKEN_URL)?,
+        audience: o
+            .audience
+            .unwrap_or_else(|| OAuthSettings::DEFAULT_AUDIENCE.to_owned()),
+        redirect_uri,
+        scopes,
+        listen,
+    })
+}
+
+fn willo(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings, ConfigError> {
+    let api_key = cx
+        .secret(
+            key,
+            "api_key",
+            w.api_key.as_deref(),
+            w.api_key_file.as_deref(),
+        )?
+        .ok_or_else(|| {
+            cx.err(
+                &format!("{key}.api_key"),
+                "missing: set api_key or api_key_file",
+            )
+        })?;
+    let webhook_token = cx.secret(
+        key,
+        "webhook_token",
+        w.webhook_token.as_deref(),
+        w.webhook_token_file.as_deref(),
+    )?;
+    let previous_webhook_token = cx.secret(
+        key,
+        "previous_webhook_token",
+        w.previous_webhook_token.as_deref(),
+        w.previous_webhook_token_file.as_deref(),
+    )?;
+    let mut overrides = Vec::new();
+    for (state, tag) in &w.status_map {
+        let Some(tag) = parse_status_tag(tag) else {
+            return Err(cx.err(
+                &format!("{key}.status_map.{state:?}"),
+                format!(
+                    "{tag:?} is not a status tag; use one of \"Willo:Invited\", \"Willo:To Review\", \"Willo:Accepted\", \"Willo:Rejected\""
+                ),
+            ));
+        };
+        if state.trim().is_empty() {
+            return Err(cx.err(&format!("{key}.status_map"), "a state name is empty"));
+        }
+        overrides.push((state.as_str(), tag));
+    }
+    Ok(WilloSettings {
+        base_url: base_url(cx, &format!("{key}.base_url"), &w.base_url)?,
+        api_key,
+        webhook_token,
+        previous_webhook_token,
+        rate: rate(cx, key, w.requests_per_second, w.burst, WILLO_RATE)?,
+        timeouts: timeouts(
+            cx,
+            key,
+            w.connect_timeout_seconds,
+            w.request_timeout_seconds,
+            w.retry_max_elapsed_seconds,
+        )?,
+        status_map: StatusMap::with_overrides(overrides),
+    })
+}
+
+pub(crate) fn valid_tenant_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn cron(cx: &Ctx, key: &str, expr: &str) -> Result<String, ConfigError> {
+    // The same parser settings tokio-cron-scheduler uses, so what passes here schedules there;
+    // croner's own error says what is wrong, which the scheduler's does not.
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| {
+            cx.err(
+                key,
+                format!(
+                    "{expr:?} is not a cron expression with a seconds field (e.g. \"0 */5 * * * *\"): {e}"
+                ),
+            )
+        })?;
+    Ok(expr.to_owned())
+}
+
+fn socket_addr(cx: &Ctx, key: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse().map_err(|_| {
+        cx.err(
+            key,
+            format!("{text:?} is not an IP address and port such as \"127.0.0.1:8787\""),
+        )
+    })
+}
+
+fn base_url(cx: &Ctx, key: &str, text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text).map_err(|e| cx.err(key, format!("{text:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(cx.err(key, format!("{text:?} must be an http:// or https:// URL")));
+    }
+    Ok(url)
+}
+
+fn positive_int(cx: &Ctx, key: &str, v: i64) -> Result<usize, ConfigError> {
+    usize::try_from(v)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| cx.err(key, format!("must be a positive integer, got {v}")))
+}
+
+fn non_negative(cx: &Ctx, key: &str, v: i64) -> Result<u64, ConfigError> {
+    u64::try_from(v).map_err(|_| cx.err(key, format!("must not be negative, got {v}")))
+}
+
+fn rate(
+    cx: &Ctx,
+    key: &str,
+    per_second: Option<f64>,
+    burst: Option<i64>,
+    default: RateSettings,
+) -> Result<RateSettings, ConfigError> {
+    let per_second = per_second.unwrap_or(default.per_second);
+    if !(per_second.is_finite() && per_second > 0.0) {
+        return Err(cx.err(
+            &format!("{key}.requests_per_second"),
+            format!("must be a positive number, got {per_second}"),
+        ));
+    }
+    let burst = match burst {
+        None => default.burst,
+        Some(b) => u32::try_from(b).ok().filter(|b| *b > 0).ok_or_else(|| {
+            cx.err(
+                &format!("{key}.burst"),
+                format!("must be a positive integer, got {b}"),
+            )
+        })?,
+    };
+    Ok(RateSettings { per_second, burst })
+}
+
+fn timeouts(
+    cx: &Ctx,
+    key: &str,
+    connect: Option<f64>,
+    request: Option<f64>,
+    retry: Option<f64>,
+) -> Result<Timeouts, ConfigError> {
+    let secs = |name: &str, v: Option<f64>, default: Duration| -> Result<Duration, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
+            Some(s) => Err(cx.err(
+                &format!("{key}.{name}"),
+                format!("must be a positive number of seconds, got {s}"),
+            )),
+        }
+    };
+    Ok(Timeouts {
+        connect: secs(
+            "connect_timeout_seconds",
+            connect,
+            Timeouts::DEFAULT.connect,
+        )?,
+        request: secs(
+            "request_timeout_seconds",
+            request,
+            Timeouts::DEFAULT.request,
+        )?,
+        retry_max_elapsed: secs(
+            "retry_max_elapsed_seconds",
+            retry,
+            Timeouts::DEFAULT.retry_max_elapsed,
+        )?,
+    })
+}

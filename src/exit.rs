@@ -1,0 +1,102 @@
+//! Exit statuses (SPEC §5, sysexits). Defined once here; `main` maps errors onto them.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// Every tenant converged.
+    Converged,
+    /// The pass finished but some actions failed (they are retried on the next pass).
+    ActionsFailed,
+    /// EX_USAGE: bad command line, or a command that is not available.
+    Usage,
+    /// EX_UNAVAILABLE: an API could not be reached.
+    Unavailable,
+    /// EX_IOERR: the state store could not be opened, locked, migrated or written.
+    StateStore,
+    /// EX_NOPERM: credentials were rejected (tenant disconnected).
+    Credentials,
+    /// EX_CONFIG: the configuration is invalid.
+    Config,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Converged => 0,
+            ExitStatus::ActionsFailed => 1,
+            ExitStatus::Usage => 64,
+            ExitStatus::Unavailable => 69,
+            ExitStatus::StateStore => 74,
+            ExitStatus::Credentials => 77,
+            ExitStatus::Config => 78,
+        }
+    }
+
+    /// When several tenants end differently, the process reports the most severe outcome.
+    /// Severity is not numeric order: a config error outranks a rejected credential, which
+    /// outranks an unreachable API, which outranks failed actions.
+    pub fn severity(self) -> u8 {
+        match self {
+            ExitStatus::Converged => 0,
+            ExitStatus::ActionsFailed => 1,
+            ExitStatus::Unavailable => 2,
+            ExitStatus::Credentials => 3,
+            ExitStatus::StateStore => 4,
+            ExitStatus::Usage => 5,
+            ExitStatus::Config => 6,
+        }
+    }
+
+    pub fn worst(self, other: ExitStatus) -> ExitStatus {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_spec_sysexits() {
+        let codes: Vec<u8> = [
+            ExitStatus::Converged,
+            ExitStatus::ActionsFailed,
+            ExitStatus::Usage,
+            ExitStatus::Unavailable,
+            ExitStatus::StateStore,
+            ExitStatus::Credentials,
+            ExitStatus::Config,
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        assert_eq!(codes, [0, 1, 64, 69, 74, 77, 78]);
+    }
+
+    #[test]
+    fn worst_prefers_the_more_severe_outcome() {
+        assert_eq!(
+            ExitStatus::ActionsFailed.worst(ExitStatus::Credentials),
+            ExitStatus::Credentials
+        );
+        assert_eq!(
+            ExitStatus::Unavailable.worst(ExitStatus::ActionsFailed),
+            ExitStatus::Unavailable
+        );
+        assert_eq!(
+            ExitStatus::Converged.worst(ExitStatus::Converged),
+            ExitStatus::Converged
+        );
+    }
+}

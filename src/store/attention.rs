@@ -1,0 +1,91 @@
+//! Needs-attention items: opportunities the daemon will not act on until a person does
+//! something (no email, no consent, an invite Willo refused).
+
+use rusqlite::params;
+
+use super::{Ctx, Reader, StoreError, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttentionRow {
+    pub opportunity_id: String,
+    pub reason: String,
+    pub detail: Option<String>,
+    pub since: i64,
+}
+
+impl Reader<'_> {
+    pub fn attention(&self, tenant: &str) -> Result<Vec<AttentionRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT opportunity_id, reason, detail, since FROM attention WHERE tenant = ?1
+                 ORDER BY since, opportunity_id, reason",
+            )
+            .ctx("prepare attention")?;
+        let rows = st
+            .query_map([tenant], |r| {
+                Ok(AttentionRow {
+                    opportunity_id: r.get(0)?,
+                    reason: r.get(1)?,
+                    detail: r.get(2)?,
+                    since: r.get(3)?,
+                })
+            })
+            .ctx("read attention")?;
+        rows.collect::<Result<_, _>>().ctx("read attention")
+    }
+}
+
+impl Tx<'_> {
+    /// Records an item; `since` is kept when it is already recorded.
+    pub fn record_attention(
+        &self,
+        tenant: &str,
+        opportunity_id: &str,
+        reason: &str,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO attention (tenant, opportunity_id, reason, detail, since)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant, opportunity_id, reason) DO UPDATE SET detail = excluded.detail",
+            )
+            .ctx("prepare record attention")?
+            .execute(params![tenant, opportunity_id, reason, detail, now])
+            .ctx("record attention")?;
+        Ok(())
+    }
+
+    pub fn clear_attention(
+        &self,
+        tenant: &str,
+        opportunity_id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "DELETE FROM attention WHERE tenant = ?1 AND opportunity_id = ?2 AND reason = ?3",
+            )
+            .ctx("prepare clear attention")?
+            .execute(params![tenant, opportunity_id, reason])
+            .ctx("clear attention")?;
+        Ok(())
+    }
+
+    /// Clears every item of an opportunity (it was deleted in Lever).
+    pub fn clear_attention_for(
+        &self,
+        tenant: &str,
+        opportunity_id: &str,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM attention WHERE tenant = ?1 AND opportunity_id = ?2",
+                params![tenant, opportunity_id],
+            )
+            .ctx("clear attention")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! Schema migrations, numbered by `PRAGMA user_version`. Append only: never edit a migration
+//! that has shipped; add the next one.
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema. Every table is keyed by tenant.
+    r#"
+    CREATE TABLE tenants (
+        id                  TEXT PRIMARY KEY,
+        connected           INTEGER NOT NULL DEFAULT 1,
+        disconnected_reason TEXT,
+        changed_at          INTEGER NOT NULL
+    );
+
+    CREATE TABLE cursors (
+        tenant     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
+
+    CREATE TABLE opportunities (
+        tenant        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        stage_id      TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',
+        email         TEXT,
+        posting_id    TEXT,
+        updated_at    INTEGER,
+        deleted       INTEGER NOT NULL DEFAULT 0,
+        next_check_at INTEGER NOT NULL DEFAULT 0,
+        failure_count INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        seen_at       INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+    );
+
+    CREATE TABLE postings (
+        tenant  TEXT NOT NULL,
+        id      TEXT NOT NULL,
+        title   TEXT,
+        tags    TEXT NOT NULL DEFAULT '[]',
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id)
+    );
+
+    CREATE TABLE interviews (
+        tenant        TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        current_tag   TEXT NOT NULL,
+        open          INTEGER NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key)
+    );
+
+    -- Every tag ever issued for an interview: the current one and the aliases left by renames.
+    CREATE TABLE interview_tags (
+        tenant        TEXT NOT NULL,
+        interview_key TEXT NOT NULL,
+        tag           TEXT NOT NULL,
+        issued_at     INTEGER NOT NULL,
+        PRIMARY KEY (tenant, interview_key, tag),
+        FOREIGN KEY (tenant, interview_key) REFERENCES interviews (tenant, key) ON DELETE CASCADE
+    );
+
+    -- The invite journal: one row per (opportunity, interview), ever.
+    CREATE TABLE invites (
+        tenant          TEXT NOT NULL,
+        opportunity_id  TEXT NOT NULL,
+        interview_key   TEXT NOT NULL,
+        email           TEXT NOT NULL,
+        participant_key TEXT,
+        state           TEXT NOT NULL
+            CHECK (state IN ('planned', 'in_flight', 'done', 'failed', 'ambiguous')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (tenant, opportunity_id, interview_key)
+    );
+    CREATE INDEX invites_by_email ON invites (tenant, interview_key, email);
+    CREATE INDEX invites_by_state ON invites (tenant, state);
+    CREATE INDEX invites_by_participant ON invites (tenant, participant_key);
+
+    CREATE TABLE participants (
+        tenant        TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        interview_key TEXT NOT NULL,
+        email         TEXT,
+        state         TEXT,
+        changed_at    INTEGER NOT NULL,
+        seen_at       INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key)
+    );
+
+    CREATE TABLE passes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        result      TEXT,
+        counts      TEXT NOT NULL DEFAULT '{}',
+        error       TEXT
+    );
+    CREATE INDEX passes_by_tenant ON passes (tenant, id);
+
+    CREATE TABLE attention (
+        tenant         TEXT NOT NULL,
+        opportunity_id TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        detail         TEXT,
+        since          INTEGER NOT NULL,
+        PRIMARY KEY (tenant, opportunity_id, reason)
+    );
+
+    CREATE TABLE oauth_tokens (
+        tenant        TEXT PRIMARY KEY,
+        access_token  TEXT NOT NULL,
+        refresh_token TEXT NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        scope         TEXT,
+        updated_at    INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,370 @@
+//! The state store: one SQLite database in `state_dir`. All SQL of the product lives under this
+//! module; everything else calls the typed functions on [`Reader`] and [`Tx`].
+//!
+//! Invariants:
+//! - one writer process per state directory (an exclusive lock file, held for the store's life);
+//! - every write happens inside [`Store::write`], one IMMEDIATE transaction, so what a pass
+//!   learned and the cursor that covers it commit together or not at all;
+//! - times are arguments (ms since the epoch): the store never reads a clock.
+
+mod attention;
+mod cursors;
+mod interviews;
+mod invites;
+mod migrations;
+mod opportunities;
+mod participants;
+mod passes;
+mod postings;
+mod tenants;
+mod tokens;
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use attention::AttentionRow;
+pub use interviews::InterviewRow;
+pub use invites::{InviteCounts, InviteRow};
+pub use migrations::SCHEMA_VERSION;
+pub use opportunities::{OpportunityRow, SeenOpportunity};
+pub use participants::{ParticipantRow, SeenParticipant};
+pub use passes::{PassKind, PassResult, PassRow};
+pub use postings::PostingRow;
+pub use tenants::TenantRow;
+pub use tokens::TokenRow;
+
+/// The database file inside `state_dir`.
+pub const DB_FILE: &str = "willo-lever-sync.db";
+/// The lock file inside `state_dir`.
+pub const LOCK_FILE: &str = "willo-lever-sync.lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state store {}: {action}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "state directory is in use by another willo-lever-sync{}: lock file {} is held",
+        holder.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        path.display()
+    )]
+    Locked { path: PathBuf, holder: Option<u32> },
+    #[error(
+        "state database {} has schema version {found}, newer than this build understands ({supported}); run a newer willo-lever-sync or restore a backup",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "state database {} has schema version {found}, older than this build ({supported}); start the daemon or `--once` once to migrate it",
+        path.display()
+    )]
+    TooOld {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("no state database at {} yet: no pass has run with this state_dir", path.display())]
+    Missing { path: PathBuf },
+    #[error("state store: {context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("state store holds unreadable data: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Io { .. } => "io",
+            StoreError::Locked { .. } => "locked",
+            StoreError::TooNew { .. } => "too_new",
+            StoreError::TooOld { .. } => "too_old",
+            StoreError::Missing { .. } => "missing",
+            StoreError::Sqlite { .. } => "sqlite",
+            StoreError::Corrupt(_) => "corrupt",
+        }
+    }
+}
+
+pub(crate) trait Ctx<T> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> Ctx<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sqlite { context, source })
+    }
+}
+
+/// How the store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The daemon and `--once`: create and migrate as needed, and hold the exclusive lock.
+    Writer,
+    /// `status` and `tags`: read what is there, next to a running daemon; never migrate.
+    Reader,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    // Held for the store's lifetime; the OS releases the lock when the process ends, so a
+    // crash never leaves a stale lock behind.
+    _lock: Option<File>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    pub fn open(state_dir: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        let path = state_dir.join(DB_FILE);
+        match mode {
+            OpenMode::Writer => {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(state_dir)
+                    .map_err(|source| StoreError::Io {
+                        path: state_dir.to_path_buf(),
+                        action: "create state directory",
+                        source,
+                    })?;
+                let lock = take_lock(&state_dir.join(LOCK_FILE))?;
+                // Create the file ourselves so it is 0600 from its first byte; SQLite gives
+                // its -wal and -shm files the database's permissions.
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(|source| StoreError::Io {
+                        path: path.clone(),
+                        action: "create database file",
+                        source,
+                    })?;
+                let mut conn = Connection::open(&path).ctx("open database")?;
+                configure(&conn)?;
+                migrate(&mut conn, &path)?;
+                Ok(Store {
+                    conn: Mutex::new(conn),
+                    path,
+                    _lock: Some(lock),
+                })
+            }
+            OpenMode::Reader => {
+                if !path.exists() {
+                    return Err(StoreError::Missing { path });
+                }
+                let conn = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .ctx("open database")?;
+                configure(&conn)?;
+                let found = user_version(&conn)?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::TooNew {
+                        path,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                if found < SCHEMA_VERSION {
+                    return Err(StoreError::TooOld {
+                        path,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                Ok(Store {
+                    conn: Mutex::new(conn),
+                    path,
+                    _lock: None,
+                })
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read(|r| user_version(r.conn))
+    }
+
+    /// Runs `f` with read access. Reads see one consistent snapshot only within `f`.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.lock_conn();
+        f(&Reader { conn: &conn })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction; commits if it returns `Ok`, rolls back otherwise.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock_conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("begin transaction")?;
+        let out = f(&Tx {
+            r: Reader { conn: &tx },
+        })?;
+        tx.commit().ctx("commit")?;
+        Ok(out)
+    }
+
+    fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the connection leaves SQLite itself consistent (the open
+        // transaction rolls back on drop), so a poisoned mutex is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Read access to the store. All typed read functions are methods on this type.
+pub struct Reader<'c> {
+    pub(crate) conn: &'c Connection,
+}
+
+/// A write transaction. Dereferences to [`Reader`], so reads inside it see its own writes.
+pub struct Tx<'c> {
+    r: Reader<'c>,
+}
+
+impl<'c> std::ops::Deref for Tx<'c> {
+    type Target = Reader<'c>;
+    fn deref(&self) -> &Reader<'c> {
+        &self.r
+    }
+}
+
+impl Tx<'_> {
+    pub(crate) fn conn(&self) -> &Connection {
+        self.r.conn
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))
+        .ctx("busy_timeout")?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .ctx("journal_mode")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "the database refused WAL mode (journal_mode is {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .ctx("synchronous")?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .ctx("foreign_keys")?;
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .ctx("read user_version")?;
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative user_version {v}")))
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("begin migration")?;
+    let found = user_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in migrations::MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(found as usize)
+    {
+        tx.execute_batch(sql).ctx("apply migration")?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .ctx("set user_version")?;
+    }
+    tx.commit().ctx("commit migration")
+}
+
+fn take_lock(path: &Path) -> Result<File, StoreError> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            action: "open lock file",
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let holder = file
+                .read_to_string(&mut text)
+                .ok()
+                .and_then(|_| text.trim().parse().ok());
+            return Err(StoreError::Locked {
+                path: path.to_path_buf(),
+                holder,
+            });
+        }
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                action: "lock",
+                source,
+            });
+        }
+    }
+    // Record who holds it, for the message a second process prints.
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    let _ = file.flush();
+    Ok(file)
+}
+
+/// JSON text of a list of strings, the way list columns are stored.
+pub(crate) fn to_json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn from_json_list(text: &str, what: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

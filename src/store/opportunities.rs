@@ -1,0 +1,212 @@
+//! The opportunity mirror: what the daemon last saw of each Lever opportunity it cares about,
+//! plus its per-opportunity backoff (next check time and failure count).
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpportunityRow {
+    pub id: String,
+    pub stage_id: Option<String>,
+    pub tags: Vec<String>,
+    pub email: Option<String>,
+    pub posting_id: Option<String>,
+    pub updated_at: Option<i64>,
+    pub deleted: bool,
+    pub next_check_at: i64,
+    pub failure_count: u32,
+    pub last_error: Option<String>,
+    pub seen_at: i64,
+}
+
+const COLUMNS: &str = "id, stage_id, tags, email, posting_id, updated_at, deleted, next_check_at, \
+                       failure_count, last_error, seen_at";
+
+fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
+    Ok((
+        OpportunityRow {
+            id: r.get(0)?,
+            stage_id: r.get(1)?,
+            tags: Vec::new(),
+            email: r.get(3)?,
+            posting_id: r.get(4)?,
+            updated_at: r.get(5)?,
+            deleted: r.get(6)?,
+            next_check_at: r.get(7)?,
+            failure_count: r.get(8)?,
+            last_error: r.get(9)?,
+            seen_at: r.get(10)?,
+        },
+        r.get(2)?,
+    ))
+}
+
+fn finish((mut o, tags): (OpportunityRow, String)) -> Result<OpportunityRow, StoreError> {
+    o.tags = from_json_list(&tags, "opportunities.tags")?;
+    Ok(o)
+}
+
+/// What was observed of an opportunity, to mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenOpportunity<'a> {
+    pub id: &'a str,
+    pub stage_id: Option<&'a str>,
+    pub tags: &'a [String],
+    pub email: Option<&'a str>,
+    pub posting_id: Option<&'a str>,
+    pub updated_at: Option<i64>,
+}
+
+impl Reader<'_> {
+    pub fn opportunity(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<OpportunityRow>, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND id = ?2"),
+                [tenant, id],
+                row,
+            )
+            .optional()
+            .ctx("read opportunity")?;
+        found.map(finish).transpose()
+    }
+
+    /// Opportunities whose next check lies after `now` (in backoff), with that time.
+    pub fn opportunity_backoffs(
+        &self,
+        tenant: &str,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, next_check_at FROM opportunities
+                 WHERE tenant = ?1 AND next_check_at > ?2 ORDER BY id",
+            )
+            .ctx("prepare backoffs")?;
+        let rows = st
+            .query_map(params![tenant, now], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("read backoffs")?;
+        rows.collect::<Result<_, _>>().ctx("read backoffs")
+    }
+
+    /// Opportunities currently failing (failure_count > 0), most failures first.
+    pub fn failing_opportunities(&self, tenant: &str) -> Result<Vec<OpportunityRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND failure_count > 0
+                 ORDER BY failure_count DESC, id"
+            ))
+            .ctx("prepare failing")?;
+        let rows = st.query_map([tenant], row).ctx("read failing")?;
+        rows.map(|r| r.ctx("read failing").and_then(finish))
+            .collect()
+    }
+}
+
+impl Tx<'_> {
+    /// Mirrors an observed opportunity, keeping its backoff state.
+    pub fn save_opportunity(
+        &self,
+        tenant: &str,
+        o: &SeenOpportunity<'_>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO opportunities (tenant, id, stage_id, tags, email, posting_id, updated_at,
+                                            deleted, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)
+                 ON CONFLICT (tenant, id) DO UPDATE SET
+                   stage_id = excluded.stage_id, tags = excluded.tags, email = excluded.email,
+                   posting_id = excluded.posting_id, updated_at = excluded.updated_at,
+                   deleted = 0, seen_at = excluded.seen_at",
+            )
+            .ctx("prepare save opportunity")?
+            .execute(params![
+                tenant,
+                o.id,
+                o.stage_id,
+                to_json_list(o.tags),
+                o.email,
+                o.posting_id,
+                o.updated_at,
+                now
+            ])
+            .ctx("save opportunity")?;
+        Ok(())
+    }
+
+    /// Marks an opportunity deleted in Lever: the daemon stops acting on it.
+    pub fn mark_opportunity_deleted(
+        &self,
+        tenant: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO opportunities (tenant, id, deleted, seen_at) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT (tenant, id) DO UPDATE SET deleted = 1, seen_at = excluded.seen_at,
+                   next_check_at = 0, failure_count = 0, last_error = NULL",
+                params![tenant, id, now],
+            )
+            .ctx("mark opportunity deleted")?;
+        Ok(())
+    }
+
+    /// Records a failed action on an opportunity and when to look at it again.
+    pub fn record_opportunity_failure(
+        &self,
+        tenant: &str,
+        id: &str,
+        error: &str,
+        next_check_at: i64,
+        now: i64,
+    ) -> Result<u32, StoreError> {
+        self.conn()
+            .query_row(
+                "INSERT INTO opportunities (tenant, id, failure_count, last_error, next_check_at, seen_at)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5)
+                 ON CONFLICT (tenant, id) DO UPDATE SET failure_count = failure_count + 1,
+                   last_error = excluded.last_error, next_check_at = excluded.next_check_at
+                 RETURNING failure_count",
+                params![tenant, id, error, next_check_at, now],
+                |r| r.get(0),
+            )
+            .ctx("record opportunity failure")
+    }
+
+    /// Clears an opportunity's backoff after a successful action.
+    pub fn record_opportunity_success(&self, tenant: &str, id: &str) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE opportunities SET failure_count = 0, last_error = NULL, next_check_at = 0
+                 WHERE tenant = ?1 AND id = ?2 AND (failure_count > 0 OR next_check_at > 0)",
+            )
+            .ctx("prepare success")?
+            .execute([tenant, id])
+            .ctx("record opportunity success")?;
+        Ok(())
+    }
+
+    /// The failure count of one opportunity (0 when unknown).
+    pub fn opportunity_failures(&self, tenant: &str, id: &str) -> Result<u32, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT failure_count FROM opportunities WHERE tenant = ?1 AND id = ?2",
+                [tenant, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read failure count")?
+            .unwrap_or(0))
+    }
+}

@@ -1,0 +1,97 @@
+//! Willo participants as last seen: their state and when that state last changed (the "most
+//! recently changed participant decides" rule of SPEC §2.5 needs the latter).
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Ctx, Reader, StoreError, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantRow {
+    pub key: String,
+    pub interview_key: String,
+    pub email: Option<String>,
+    /// The state text as Willo shows it; None when Willo showed none.
+    pub state: Option<String>,
+    /// When the daemon first saw the current state.
+    pub changed_at: i64,
+    pub seen_at: i64,
+}
+
+const COLUMNS: &str = "key, interview_key, email, state, changed_at, seen_at";
+
+fn row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
+    Ok(ParticipantRow {
+        key: r.get(0)?,
+        interview_key: r.get(1)?,
+        email: r.get(2)?,
+        state: r.get(3)?,
+        changed_at: r.get(4)?,
+        seen_at: r.get(5)?,
+    })
+}
+
+impl Reader<'_> {
+    pub fn participants(&self, tenant: &str) -> Result<Vec<ParticipantRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM participants WHERE tenant = ?1 ORDER BY key"
+            ))
+            .ctx("prepare participants")?;
+        let rows = st.query_map([tenant], row).ctx("read participants")?;
+        rows.collect::<Result<_, _>>().ctx("read participants")
+    }
+
+    pub fn participant(
+        &self,
+        tenant: &str,
+        key: &str,
+    ) -> Result<Option<ParticipantRow>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM participants WHERE tenant = ?1 AND key = ?2"),
+                [tenant, key],
+                row,
+            )
+            .optional()
+            .ctx("read participant")
+    }
+}
+
+/// What was observed of a participant, to remember.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenParticipant<'a> {
+    pub key: &'a str,
+    pub interview_key: &'a str,
+    pub email: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+impl Tx<'_> {
+    /// Records a participant as seen at `now`. `changed_at` is stored when the participant is
+    /// new or its state differs from the stored one; otherwise the stored time stays.
+    pub fn save_participant(
+        &self,
+        tenant: &str,
+        p: &SeenParticipant<'_>,
+        changed_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO participants (tenant, key, interview_key, email, state, changed_at, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (tenant, key) DO UPDATE SET
+                   interview_key = excluded.interview_key,
+                   email = COALESCE(excluded.email, email),
+                   changed_at = CASE WHEN state IS excluded.state THEN changed_at
+                                     ELSE excluded.changed_at END,
+                   state = excluded.state,
+                   seen_at = excluded.seen_at",
+            )
+            .ctx("prepare save participant")?
+            .execute(params![tenant, p.key, p.interview_key, p.email, p.state, changed_at, now])
+            .ctx("save participant")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,458 @@
+//! Issue 2: every configuration problem names its key and maps to exit status 78.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use willo_lever_sync::commands::CommandError;
+use willo_lever_sync::config::{ConfigError, LeverAuth, load_from_str};
+use willo_lever_sync::exit::ExitStatus;
+
+const BASE: &str = r#"
+[daemon]
+state_dir = "state"
+listen = "127.0.0.1:8787"
+schedule = "0 */5 * * * *"
+full_schedule = "0 30 3 * * *"
+
+[log]
+level = "info"
+format = "text"
+
+[[tenants]]
+id = "acme"
+account_name = "Acme Corp"
+trigger_stages = ["Video Interview"]
+
+[tenants.lever]
+base_url = "https://api.lever.co/v1"
+api_key = "lever-key"
+
+[tenants.willo]
+base_url = "https://api.willotalent.com/api/integrations/v2"
+api_key = "willo-key"
+"#;
+
+fn load(text: &str) -> Result<willo_lever_sync::config::Settings, ConfigError> {
+    load_from_str(text, Path::new("/etc/wls/test.toml"), &HashMap::new())
+}
+
+/// Replaces the first occurrence of `from` in the base config (which must be there).
+fn edit(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "test bug: {from:?} not in BASE");
+    BASE.replacen(from, to, 1)
+}
+
+fn second_tenant(id: &str) -> String {
+    format!(
+        "{BASE}\n[[tenants]]\nid = \"{id}\"\naccount_name = \"B\"\ntrigger_stages = [\"S\"]\n\
+         [tenants.lever]\napi_key = \"k\"\n[tenants.willo]\napi_key = \"k\"\n"
+    )
+}
+
+#[test]
+fn the_base_config_is_valid() {
+    let s = load(BASE).expect("base config loads");
+    assert_eq!(s.tenants[0].id, "acme");
+    assert!(matches!(s.tenants[0].lever.auth, LeverAuth::ApiKey(_)));
+    assert_eq!(s.tenants[0].lever.rate.per_second, 8.0);
+    assert_eq!(s.tenants[0].willo.rate.burst, 4);
+}
+
+#[test]
+fn every_validation_case_names_its_key_and_exits_78() {
+    // (case, config text, key the message must name, words the problem must contain)
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("malformed toml", edit("[log]", "[log"), "", "line"),
+        (
+            "unknown key in daemon",
+            edit("[daemon]", "[daemon]\nlisten_addr = \"x\""),
+            "daemon",
+            "listen_addr",
+        ),
+        (
+            "unknown key in tenant lever",
+            edit(
+                "api_key = \"lever-key\"",
+                "api_key = \"lever-key\"\napi_kye = \"x\"",
+            ),
+            "tenants[0].lever",
+            "api_kye",
+        ),
+        (
+            "unknown top-level table",
+            format!("{BASE}\n[extra]\na = 1\n"),
+            "",
+            "extra",
+        ),
+        (
+            "missing tenant id",
+            edit("id = \"acme\"\n", ""),
+            "tenants[0]",
+            "id",
+        ),
+        (
+            "missing account_name",
+            edit("account_name = \"Acme Corp\"\n", ""),
+            "tenants[0]",
+            "account_name",
+        ),
+        (
+            "missing trigger_stages",
+            edit("trigger_stages = [\"Video Interview\"]\n", ""),
+            "tenants[0]",
+            "trigger_stages",
+        ),
+        (
+            "missing willo api key",
+            edit("api_key = \"willo-key\"", ""),
+            "tenants[0].willo.api_key",
+            "missing",
+        ),
+        (
+            "missing lever auth",
+            edit("api_key = \"lever-key\"", ""),
+            "tenants[0].lever.api_key",
+            "missing",
+        ),
+        (
+            "bad cron",
+            edit("schedule = \"0 */5 * * * *\"", "schedule = \"*/5 * * * *\""),
+            "daemon.schedule",
+            "cron",
+        ),
+        (
+            "bad full cron",
+            edit(
+                "full_schedule = \"0 30 3 * * *\"",
+                "full_schedule = \"nightly\"",
+            ),
+            "daemon.full_schedule",
+            "cron",
+        ),
+        (
+            "bad tenant id",
+            edit("id = \"acme\"", "id = \"Acme Corp\""),
+            "tenants[0].id",
+            "[a-z0-9-]{1,32}",
+        ),
+        (
+            "tenant id too long",
+            edit("id = \"acme\"", &format!("id = \"{}\"", "a".repeat(33))),
+            "tenants[0].id",
+            "[a-z0-9-]{1,32}",
+        ),
+        (
+            "duplicate tenant ids",
+            second_tenant("acme"),
+            "tenants[1].id",
+            "duplicate",
+        ),
+        (
+            "api_key and api_key_file",
+            edit(
+                "api_key = \"lever-key\"",
+                "api_key = \"lever-key\"\napi_key_file = \"k\"",
+            ),
+            "tenants[0].lever.api_key",
+            "not both",
+        ),
+        (
+            "unreadable secret file",
+            edit(
+                "api_key = \"willo-key\"",
+                "api_key_file = \"no-such-willo-key\"",
+            ),
+            "tenants[0].willo.api_key_file",
+            "no-such-willo-key",
+        ),
+        (
+            "zero rate",
+            edit(
+                "api_key = \"lever-key\"",
+                "api_key = \"lever-key\"\nrequests_per_second = 0",
+            ),
+            "tenants[0].lever.requests_per_second",
+            "positive",
+        ),
+        (
+            "negative rate",
+            edit(
+                "api_key = \"willo-key\"",
+                "api_key = \"willo-key\"\nrequests_per_second = -2.5",
+            ),
+            "tenants[0].willo.requests_per_second",
+            "positive",
+        ),
+        (
+            "zero burst",
+            edit(
+                "api_key = \"willo-key\"",
+                "api_key = \"willo-key\"\nburst = 0",
+            ),
+            "tenants[0].willo.burst",
+            "positive",
+        ),
+        (
+            "ftp base url",
+            edit(
+                "base_url = \"https://api.lever.co/v1\"",
+                "base_url = \"ftp://api.lever.co/v1\"",
+            ),
+            "tenants[0].lever.base_url",
+            "http",
+        ),
+        (
+            "not a url",
+            edit(
+                "base_url = \"https://api.willotalent.com/api/integrations/v2\"",
+                "base_url = \"api.willotalent.com\"",
+            ),
+            "tenants[0].willo.base_url",
+            "not a URL",
+        ),
+        (
+            "empty trigger_stages",
+            edit(
+                "trigger_stages = [\"Video Interview\"]",
+                "trigger_stages = []",
+            ),
+            "tenants[0].trigger_stages",
+            "at least one",
+        ),
+        (
+            "bad listen",
+            edit("listen = \"127.0.0.1:8787\"", "listen = \"localhost\""),
+            "daemon.listen",
+            "port",
+        ),
+        (
+            "bad log format",
+            edit("format = \"text\"", "format = \"xml\""),
+            "log.format",
+            "json",
+        ),
+        (
+            "bad log level",
+            edit("level = \"info\"", "level = \"info,[\""),
+            "log.level",
+            "filter",
+        ),
+        (
+            "bad template",
+            edit(
+                "trigger_stages",
+                "interview_tag_template = \"{title}\"\ntrigger_stages",
+            ),
+            "tenants[0].interview_tag_template",
+            "Willo:",
+        ),
+        (
+            "bad status map tag",
+            format!("{BASE}\n[tenants.willo.status_map]\n\"on hold\" = \"Willo:Maybe\"\n"),
+            "tenants[0].willo.status_map",
+            "not a status tag",
+        ),
+        (
+            "no tenants",
+            BASE[..BASE.find("[[tenants]]").unwrap()].to_owned(),
+            "tenants",
+            "at least one",
+        ),
+        (
+            "wrong type",
+            edit("listen = \"127.0.0.1:8787\"", "listen = 8787"),
+            "daemon.listen",
+            "invalid type",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, key, words) in &cases {
+        match load(text) {
+            Ok(_) => failures.push(format!("{name}: loaded without error")),
+            Err(e) => {
+                let msg = e.to_string();
+                let status = CommandError::from(e).exit_status();
+                if status != ExitStatus::Config || status.code() != 78 {
+                    failures.push(format!("{name}: exit status {status:?}"));
+                }
+                if !msg.contains(key) {
+                    failures.push(format!("{name}: message does not name key {key:?}: {msg}"));
+                }
+                if !msg.contains(words) {
+                    failures.push(format!("{name}: message lacks {words:?}: {msg}"));
+                }
+                if !msg.contains("/etc/wls/test.toml") {
+                    failures.push(format!("{name}: message does not name the file: {msg}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn malformed_toml_reports_the_line() {
+    let err = load(&edit("[log]", "[log")).unwrap_err();
+    assert_eq!(err.kind(), "syntax");
+    // `[log` is on line 8 of BASE (line 1 is the empty line after r#").
+    assert!(err.to_string().contains("line 8"), "{err}");
+}
+
+#[test]
+fn environment_overrides_win_over_the_file() {
+    let env: HashMap<String, String> = [
+        ("WLS__DAEMON__LISTEN", "0.0.0.0:9999"),
+        ("WLS__LOG__FORMAT", "json"),
+        ("WLS__DAEMON__CONCURRENCY", "7"),
+        ("UNRELATED", "x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let s = load_from_str(BASE, Path::new("x.toml"), &env).unwrap();
+    assert_eq!(s.daemon.listen.to_string(), "0.0.0.0:9999");
+    assert_eq!(s.log.format, willo_lever_sync::config::LogFormat::Json);
+    assert_eq!(s.daemon.concurrency, 7);
+}
+
+#[test]
+fn an_invalid_environment_override_names_its_key() {
+    let env: HashMap<String, String> = [(
+        "WLS__DAEMON__SCHEDULE".to_owned(),
+        "every five minutes".to_owned(),
+    )]
+    .into();
+    let err = load_from_str(BASE, Path::new("x.toml"), &env).unwrap_err();
+    assert_eq!(err.key(), "daemon.schedule", "{err}");
+}
+
+#[test]
+fn secrets_come_from_files_next_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lever.key"), "from-file-lever\n").unwrap();
+    let text = edit("api_key = \"lever-key\"", "api_key_file = \"lever.key\"");
+    let s = load_from_str(&text, &dir.path().join("c.toml"), &HashMap::new()).unwrap();
+    let LeverAuth::ApiKey(k) = &s.tenants[0].lever.auth else {
+        panic!("expected an API key")
+    };
+    assert_eq!(k.expose(), "from-file-lever");
+}
+
+#[test]
+fn relative_secret_files_are_looked_up_in_credentials_directory() {
+    let config_dir = tempfile::tempdir().unwrap();
+    let creds = tempfile::tempdir().unwrap();
+    std::fs::write(config_dir.path().join("willo.key"), "wrong-one").unwrap();
+    std::fs::write(creds.path().join("willo.key"), "from-credentials").unwrap();
+    let text = edit("api_key = \"willo-key\"", "api_key_file = \"willo.key\"");
+    let env: HashMap<String, String> = [(
+        "CREDENTIALS_DIRECTORY".to_owned(),
+        creds.path().display().to_string(),
+    )]
+    .into();
+    let s = load_from_str(&text, &config_dir.path().join("c.toml"), &env).unwrap();
+    assert_eq!(s.tenants[0].willo.api_key.expose(), "from-credentials");
+}
+
+#[test]
+fn absolute_secret_files_are_used_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("abs.key");
+    std::fs::write(&key, "absolute").unwrap();
+    let text = edit(
+        "api_key = \"willo-key\"",
+        &format!("api_key_file = \"{}\"", key.display()),
+    );
+    let env: HashMap<String, String> = [(
+        "CREDENTIALS_DIRECTORY".to_owned(),
+        "/nonexistent".to_owned(),
+    )]
+    .into();
+    let s = load_from_str(&text, Path::new("c.toml"), &env).unwrap();
+    assert_eq!(s.tenants[0].willo.api_key.expose(), "absolute");
+}
+
+#[test]
+fn redacted_rendering_and_debug_never_show_secrets() {
+    let text = BASE
+        .replace("lever-key", "SECRET-LEVER-0001")
+        .replace("willo-key", "SECRET-WILLO-0002")
+        .replace(
+            "[tenants.willo]",
+            "webhook_signature_token = \"SECRET-SIG-0003\"\n[tenants.willo]\nwebhook_token = \"SECRET-WH-0004\"",
+        );
+    let s = load(&text).unwrap();
+    let rendered = s.to_redacted_toml();
+    let debug = format!("{s:?}");
+    for secret in [
+        "SECRET-LEVER-0001",
+        "SECRET-WILLO-0002",
+        "SECRET-SIG-0003",
+        "SECRET-WH-0004",
+    ] {
+        assert!(
+            !rendered.contains(secret),
+            "{secret} in check-config output"
+        );
+        assert!(!debug.contains(secret), "{secret} in Debug output");
+    }
+    assert!(rendered.contains("redacted"));
+    // The rendering is itself valid TOML with the file's key names.
+    let table: toml::Table = rendered.parse().unwrap();
+    assert!(table["daemon"].get("incremental_overlap_seconds").is_some());
+}
+
+#[test]
+fn status_map_entries_merge_over_the_defaults() {
+    use willo_lever_sync::domain::status_map::Mapped;
+    use willo_lever_sync::domain::tags::StatusTag;
+    let text = format!(
+        "{BASE}\n[tenants.willo.status_map]\n\"On Hold\" = \"Willo:To Review\"\nhired = \"Willo:To Review\"\n"
+    );
+    let s = load(&text).unwrap();
+    let m = &s.tenants[0].willo.status_map;
+    assert_eq!(m.lookup(Some("on hold")), Mapped::Tag(StatusTag::ToReview));
+    assert_eq!(m.lookup(Some("Hired")), Mapped::Tag(StatusTag::ToReview));
+    assert_eq!(m.lookup(Some("accepted")), Mapped::Tag(StatusTag::Accepted));
+}
+
+#[test]
+fn oauth_tables_resolve_with_lever_defaults() {
+    let text = edit(
+        "api_key = \"lever-key\"",
+        "[tenants.lever.oauth]\nclient_id = \"cid\"\nclient_secret = \"cs\"\nredirect_uri = \"http://127.0.0.1:8788/callback\"",
+    );
+    let s = load(&text).unwrap();
+    let LeverAuth::OAuth(o) = &s.tenants[0].lever.auth else {
+        panic!("expected OAuth")
+    };
+    assert_eq!(o.token_url.as_str(), "https://auth.lever.co/oauth/token");
+    assert_eq!(o.audience, "https://api.lever.co/v1/");
+    assert_eq!(o.listen.to_string(), "127.0.0.1:8788");
+    assert!(o.scopes.iter().any(|s| s == "offline_access"));
+}
+
+#[test]
+fn shipped_example_configs_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sandbox = std::fs::read_to_string(root.join("config/sandbox.toml")).unwrap();
+    load_from_str(&sandbox, &root.join("config/sandbox.toml"), &HashMap::new()).unwrap();
+    // The production example reads its secrets from files; give it a credentials directory.
+    let creds = tempfile::tempdir().unwrap();
+    for f in [
+        "acme-lever-api-key",
+        "acme-lever-webhook-token",
+        "acme-willo-api-key",
+        "acme-willo-webhook-token",
+    ] {
+        std::fs::write(creds.path().join(f), "x").unwrap();
+    }
+    let prod_path = root.join("config/willo-lever-sync.toml");
+    let prod = std::fs::read_to_string(&prod_path).unwrap();
+    let env: HashMap<String, String> = [(
+        "CREDENTIALS_DIRECTORY".to_owned(),
+        creds.path().display().to_string(),
+    )]
+    .into();
+    load_from_str(&prod, &prod_path, &env).unwrap();
+}

@@ -1,0 +1,312 @@
+//! Issue 2: the state store — migrations, the lock, permissions, and the typed functions.
+
+use std::os::unix::fs::PermissionsExt;
+
+use willo_lever_sync::commands::CommandError;
+use willo_lever_sync::domain::invite::InviteState;
+use willo_lever_sync::exit::ExitStatus;
+use willo_lever_sync::store::{
+    DB_FILE, LOCK_FILE, OpenMode, PassKind, PassResult, SCHEMA_VERSION, SeenOpportunity,
+    SeenParticipant, Store, StoreError, TokenRow,
+};
+
+fn exit_of(e: StoreError) -> ExitStatus {
+    CommandError::from(e).exit_status()
+}
+
+#[test]
+fn a_fresh_store_is_migrated_in_wal_mode_with_private_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let store = Store::open(&state, OpenMode::Writer).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&state), 0o700);
+    assert_eq!(mode(&state.join(DB_FILE)), 0o600);
+    drop(store);
+    let conn = rusqlite::Connection::open(state.join(DB_FILE)).unwrap();
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+}
+
+#[test]
+fn reopening_keeps_data_and_does_not_migrate_again() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+        store
+            .write(|tx| tx.set_cursor("acme", "updated_at", 42, 1))
+            .unwrap();
+    }
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        store.read(|r| r.cursor("acme", "updated_at")).unwrap(),
+        Some(42)
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_with_exit_74() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), OpenMode::Writer).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    for mode in [OpenMode::Writer, OpenMode::Reader] {
+        let err = Store::open(dir.path(), mode).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("newer"), "{msg}");
+        assert!(msg.contains(DB_FILE), "{msg}");
+        assert_eq!(exit_of(err).code(), 74);
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_naming_the_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    let err = Store::open(dir.path(), OpenMode::Writer).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Locked { .. }), "{msg}");
+    assert!(
+        msg.contains(&dir.path().join(LOCK_FILE).display().to_string()),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("pid {}", std::process::id())),
+        "{msg}"
+    );
+    assert_eq!(exit_of(err).code(), 74);
+    // Readers (status, tags) still work next to the writer.
+    let reader = Store::open(dir.path(), OpenMode::Reader).unwrap();
+    assert_eq!(reader.read(|r| r.cursor("acme", "x")).unwrap(), None);
+}
+
+#[test]
+fn the_lock_is_released_when_the_store_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path(), OpenMode::Writer).unwrap());
+    Store::open(dir.path(), OpenMode::Writer).unwrap();
+}
+
+#[test]
+fn a_reader_on_a_missing_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(dir.path(), OpenMode::Reader).unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+}
+
+#[test]
+fn a_failed_write_rolls_back_everything_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    let result: Result<(), StoreError> = store.write(|tx| {
+        tx.set_cursor("acme", "updated_at", 100, 1)?;
+        Err(StoreError::Corrupt("simulated failure part-way".into()))
+    });
+    assert!(result.is_err());
+    assert_eq!(
+        store.read(|r| r.cursor("acme", "updated_at")).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn the_invite_journal_only_moves_along_allowed_transitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    store
+        .write(|tx| {
+            assert_eq!(
+                tx.plan_invite("t", "opp1", "iv1", "a@x.io", 1)?,
+                InviteState::Planned
+            );
+            // Cannot be done twice: only planned → in_flight.
+            assert!(tx.mark_invite_in_flight("t", "opp1", "iv1", 2)?);
+            assert!(!tx.mark_invite_in_flight("t", "opp1", "iv1", 3)?);
+            // Planning again leaves an in-flight row alone.
+            assert_eq!(
+                tx.plan_invite("t", "opp1", "iv1", "b@x.io", 4)?,
+                InviteState::InFlight
+            );
+            assert!(tx.mark_invite_ambiguous("t", "opp1", "iv1", "timeout", 5)?);
+            assert!(tx.reset_invite_to_planned("t", "opp1", "iv1", None, 6)?);
+            assert!(tx.mark_invite_in_flight("t", "opp1", "iv1", 7)?);
+            assert!(tx.mark_invite_done("t", "opp1", "iv1", "pk1", 8)?);
+            // Done is final for these transitions.
+            assert!(!tx.mark_invite_failed("t", "opp1", "iv1", "x", 9)?);
+            assert!(!tx.reset_invite_to_planned("t", "opp1", "iv1", None, 9)?);
+            assert!(!tx.record_adopted_invite("t", "opp1", "iv1", "a@x.io", "pk2", 9)?);
+            Ok(())
+        })
+        .unwrap();
+    let row = store
+        .read(|r| r.invite("t", "opp1", "iv1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, InviteState::Done);
+    assert_eq!(row.participant_key.as_deref(), Some("pk1"));
+    assert_eq!(row.attempts, 2);
+    assert_eq!(row.email, "a@x.io");
+    let counts = store.read(|r| r.invite_counts("t")).unwrap();
+    assert_eq!(counts.get(&InviteState::Done), Some(&1));
+    // Tenants are separate.
+    assert!(store.read(|r| r.invites("other")).unwrap().is_empty());
+}
+
+#[test]
+fn participants_remember_when_their_state_last_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    store
+        .write(|tx| {
+            let seen = |email, state| SeenParticipant {
+                key: "pk",
+                interview_key: "iv",
+                email,
+                state,
+            };
+            tx.save_participant("t", &seen(Some("a@x.io"), Some("invited")), 10, 10)?;
+            tx.save_participant("t", &seen(None, Some("invited")), 20, 20)?;
+            Ok(())
+        })
+        .unwrap();
+    let p = store.read(|r| r.participant("t", "pk")).unwrap().unwrap();
+    assert_eq!((p.changed_at, p.seen_at), (10, 20));
+    assert_eq!(p.email.as_deref(), Some("a@x.io"));
+    store
+        .write(|tx| {
+            let seen = SeenParticipant {
+                key: "pk",
+                interview_key: "iv",
+                email: None,
+                state: Some("completed"),
+            };
+            tx.save_participant("t", &seen, 30, 30)
+        })
+        .unwrap();
+    let p = store.read(|r| r.participant("t", "pk")).unwrap().unwrap();
+    assert_eq!((p.changed_at, p.state.as_deref()), (30, Some("completed")));
+}
+
+#[test]
+fn opportunity_backoff_grows_and_resets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    let tags = vec!["a".to_owned()];
+    store
+        .write(|tx| {
+            tx.save_opportunity(
+                "t",
+                &SeenOpportunity {
+                    id: "o",
+                    stage_id: Some("s"),
+                    tags: &tags,
+                    email: None,
+                    posting_id: None,
+                    updated_at: Some(5),
+                },
+                1,
+            )?;
+            assert_eq!(tx.record_opportunity_failure("t", "o", "boom", 100, 2)?, 1);
+            assert_eq!(tx.record_opportunity_failure("t", "o", "boom", 200, 3)?, 2);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        store.read(|r| r.opportunity_backoffs("t", 150)).unwrap(),
+        vec![("o".to_owned(), 200)]
+    );
+    store
+        .write(|tx| tx.record_opportunity_success("t", "o"))
+        .unwrap();
+    assert!(
+        store
+            .read(|r| r.opportunity_backoffs("t", 0))
+            .unwrap()
+            .is_empty()
+    );
+    let o = store.read(|r| r.opportunity("t", "o")).unwrap().unwrap();
+    assert_eq!(o.tags, tags);
+    assert_eq!(o.failure_count, 0);
+}
+
+#[test]
+fn interviews_keep_every_tag_they_were_issued() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    store
+        .write(|tx| {
+            tx.save_interview("t", "iv", "PM", "Willo:PM-Acme", true, 1)?;
+            tx.save_interview(
+                "t",
+                "iv",
+                "Product Manager",
+                "Willo:Product Manager-Acme",
+                true,
+                2,
+            )
+        })
+        .unwrap();
+    let ivs = store.read(|r| r.interviews("t")).unwrap();
+    assert_eq!(ivs.len(), 1);
+    assert_eq!(ivs[0].current_tag, "Willo:Product Manager-Acme");
+    assert_eq!(
+        ivs[0].tags,
+        vec!["Willo:PM-Acme", "Willo:Product Manager-Acme"]
+    );
+}
+
+#[test]
+fn passes_attention_tokens_and_tenants_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    let id = store
+        .write(|tx| tx.begin_pass("t", PassKind::Full, 1000))
+        .unwrap();
+    store
+        .write(|tx| {
+            tx.finish_pass(
+                id,
+                PassResult::Converged,
+                &serde_json::json!({"invites": 2}),
+                None,
+                2500,
+            )?;
+            tx.record_attention("t", "o1", "no_email", None, 1)?;
+            tx.record_attention("t", "o1", "no_email", Some("again"), 9)?;
+            tx.set_tenant_connected("t", false, Some("401 from Lever"), 5)?;
+            tx.save_tokens(
+                "t",
+                &TokenRow {
+                    access_token: "at".into(),
+                    refresh_token: "rt".into(),
+                    expires_at: 99,
+                    scope: None,
+                    updated_at: 5,
+                },
+            )
+        })
+        .unwrap();
+    let pass = store
+        .read(|r| r.last_completed_pass("t", PassKind::Full))
+        .unwrap()
+        .unwrap();
+    assert_eq!(pass.result, Some(PassResult::Converged));
+    assert_eq!(pass.counts["invites"], 2);
+    let att = store.read(|r| r.attention("t")).unwrap();
+    assert_eq!(
+        (att.len(), att[0].since, att[0].detail.as_deref()),
+        (1, 1, Some("again"))
+    );
+    let tenant = store.read(|r| r.tenant("t")).unwrap().unwrap();
+    assert!(!tenant.connected);
+    let tokens = store.read(|r| r.tokens("t")).unwrap().unwrap();
+    assert_eq!(tokens.refresh_token, "rt");
+    assert!(!format!("{tokens:?}").contains("rt\""));
+}
