@@ -5,6 +5,8 @@
 
 mod auth;
 mod client;
+#[cfg(test)]
+mod fixture_tests;
 pub mod model;
 pub mod oauth;
 mod paging;

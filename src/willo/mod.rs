@@ -3,6 +3,8 @@
 //! is never repeated once it may have been sent.
 
 mod client;
+#[cfg(test)]
+mod fixture_tests;
 pub mod model;
 mod wire;
 
