@@ -46,18 +46,38 @@ async fn sim() -> LeverSim {
 
 fn client_at(base: &str, http: HttpConfig) -> (LeverClient, Arc<CountingObserver>) {
     let counter = Arc::new(CountingObserver::new());
-    let mut config = LeverClientConfig::new(Url::parse(base).unwrap(), LeverAuth::ApiKey(SecretString::from(KEY)));
+    let mut config = LeverClientConfig::new(
+        Url::parse(base).unwrap(),
+        LeverAuth::ApiKey(SecretString::from(KEY)),
+    );
     config.http = http;
-    (LeverClient::new(config, counter.clone(), None).unwrap(), counter)
+    (
+        LeverClient::new(config, counter.clone(), None).unwrap(),
+        counter,
+    )
 }
 
 fn client(lever: &LeverSim) -> (LeverClient, Arc<CountingObserver>) {
     client_at(&lever.base_url(), http(1000, 100))
 }
 
+fn integration_user() -> UserSeed {
+    UserSeed {
+        name: "Integration".into(),
+        email: "integration@example.com".into(),
+        access_role: None,
+    }
+}
+
 fn seed_many(lever: &LeverSim, n: usize, stage: &str) -> HashSet<String> {
-    let seeds = (0..n).map(|i| OppSeed::new(&format!("Candidate {i}"), &format!("c{i}@example.com")).stage(stage));
-    lever.add_opportunities(seeds).unwrap().into_iter().collect()
+    let seeds = (0..n).map(|i| {
+        OppSeed::new(&format!("Candidate {i}"), &format!("c{i}@example.com")).stage(stage)
+    });
+    lever
+        .add_opportunities(seeds)
+        .unwrap()
+        .into_iter()
+        .collect()
 }
 
 #[tokio::test]
@@ -69,7 +89,11 @@ async fn lists_more_than_a_thousand_opportunities_through_opaque_tokens() {
     seed_many(&lever, 30, &other);
     let (client, counter) = client(&lever);
 
-    let query = OpportunityQuery { stage_ids: vec![stage], expand_applications: true, ..Default::default() };
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        expand_applications: true,
+        ..Default::default()
+    };
     let opps: Vec<_> = client.opportunities(&query).try_collect().await.unwrap();
 
     let ids: HashSet<String> = opps.iter().map(|o| o.id.clone()).collect();
@@ -77,11 +101,19 @@ async fn lists_more_than_a_thousand_opportunities_through_opaque_tokens() {
     assert_eq!(ids, expected);
     // 100 per page (Lever's default): 11 pages, each after the first sent with the token Lever
     // returned, and every other parameter unchanged.
-    let pages: Vec<_> = lever.requests().into_iter().filter(|r| r.route == "/v1/opportunities").collect();
+    let pages: Vec<_> = lever
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "/v1/opportunities")
+        .collect();
     assert_eq!(pages.len(), 11);
     assert!(pages.iter().all(|r| r.status == 200));
     assert!(!pages[0].query.as_deref().unwrap_or("").contains("offset="));
-    assert!(pages[1..].iter().all(|r| r.query.as_deref().unwrap_or("").contains("offset=")));
+    assert!(
+        pages[1..]
+            .iter()
+            .all(|r| r.query.as_deref().unwrap_or("").contains("offset="))
+    );
     assert_eq!(counter.calls(Api::Lever), 11);
 }
 
@@ -92,7 +124,11 @@ async fn pages_are_fetched_only_as_the_stream_is_consumed() {
     seed_many(&lever, 250, &stage);
     let (client, _) = client(&lever);
 
-    let query = OpportunityQuery { stage_ids: vec![stage], limit: Some(50), ..Default::default() };
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        limit: Some(50),
+        ..Default::default()
+    };
     let mut stream = std::pin::pin!(client.opportunities(&query));
     for _ in 0..60 {
         stream.try_next().await.unwrap().unwrap();
@@ -103,7 +139,10 @@ async fn pages_are_fetched_only_as_the_stream_is_consumed() {
 
 /// Forwards every request to `upstream`, replacing the `offset` of the offset-bearing requests
 /// for which `tamper(n)` (1-based) is true: the simulator then refuses the token as Lever does.
-async fn tampering_proxy(upstream: String, tamper: impl Fn(usize) -> bool + Send + Sync + 'static) -> SocketAddr {
+async fn tampering_proxy(
+    upstream: String,
+    tamper: impl Fn(usize) -> bool + Send + Sync + 'static,
+) -> SocketAddr {
     use axum::body::Bytes;
     use axum::extract::{Request, State};
     use axum::http::StatusCode;
@@ -117,7 +156,9 @@ async fn tampering_proxy(upstream: String, tamper: impl Fn(usize) -> bool + Send
     }
     async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
         let mut pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+            url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
         if pairs.iter().any(|(k, _)| k == "offset") {
             let n = p.offsets.fetch_add(1, Ordering::SeqCst) + 1;
             if (p.tamper)(n) {
@@ -138,10 +179,17 @@ async fn tampering_proxy(upstream: String, tamper: impl Fn(usize) -> bool + Send
                 out = out.header(name, value);
             }
         }
-        let body: Bytes = axum::body::to_bytes(req.into_body(), usize::MAX).await.unwrap();
+        let body: Bytes = axum::body::to_bytes(req.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let resp = out.body(body).send().await.unwrap();
         let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
-        (status, [("content-type", "application/json")], resp.bytes().await.unwrap()).into_response()
+        (
+            status,
+            [("content-type", "application/json")],
+            resp.bytes().await.unwrap(),
+        )
+            .into_response()
     }
 
     let proxy = Arc::new(Proxy {
@@ -166,7 +214,11 @@ async fn a_refused_offset_token_restarts_the_listing_once() {
     let proxy = tampering_proxy(lever.origin(), |n| n == 3).await;
     let (client, _) = client_at(&format!("http://{proxy}/v1"), http(1000, 100));
 
-    let query = OpportunityQuery { stage_ids: vec![stage], limit: Some(50), ..Default::default() };
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        limit: Some(50),
+        ..Default::default()
+    };
     let opps: Vec<_> = client.opportunities(&query).try_collect().await.unwrap();
 
     let ids: Vec<String> = opps.iter().map(|o| o.id.clone()).collect();
@@ -186,8 +238,16 @@ async fn a_second_refused_offset_token_is_a_protocol_error() {
     let proxy = tampering_proxy(lever.origin(), |_| true).await;
     let (client, _) = client_at(&format!("http://{proxy}/v1"), http(1000, 100));
 
-    let query = OpportunityQuery { stage_ids: vec![stage], limit: Some(50), ..Default::default() };
-    let err = client.opportunities(&query).try_collect::<Vec<_>>().await.unwrap_err();
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        limit: Some(50),
+        ..Default::default()
+    };
+    let err = client
+        .opportunities(&query)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, ApiError::Protocol { .. }), "{err}");
     assert_eq!(err.metric_label(), "protocol");
@@ -198,7 +258,12 @@ async fn a_second_refused_offset_token_is_a_protocol_error() {
 /// The largest number of requests the simulator saw in any window, compared with what a token
 /// bucket of `rps`/`burst` can release: `burst + rps × window`. `slack` absorbs the scheduling
 /// jitter between the client's release and the server's arrival stamp.
-fn assert_within_bucket(times: &[std::time::Instant], rps: f64, burst: f64, slack: Duration) -> f64 {
+fn assert_within_bucket(
+    times: &[std::time::Instant],
+    rps: f64,
+    burst: f64,
+    slack: Duration,
+) -> f64 {
     let mut worst_rate: f64 = 0.0;
     for i in 0..times.len() {
         for j in i + 1..times.len() {
@@ -227,9 +292,19 @@ async fn a_429_storm_is_survived_without_exceeding_the_configured_rate() {
 
     lever.faults().storm_429(Duration::from_millis(800), None);
     // Eight concurrent readers of one page each, then a paged listing, all under one limiter.
-    let query = OpportunityQuery { stage_ids: vec![stage], limit: Some(5), ..Default::default() };
-    let sample: Vec<String> = client.opportunities(&query).map_ok(|o| o.id).try_collect().await.unwrap();
-    let singles = futures::future::join_all(sample.iter().take(8).map(|id| client.opportunity(id))).await;
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        limit: Some(5),
+        ..Default::default()
+    };
+    let sample: Vec<String> = client
+        .opportunities(&query)
+        .map_ok(|o| o.id)
+        .try_collect()
+        .await
+        .unwrap();
+    let singles =
+        futures::future::join_all(sample.iter().take(8).map(|id| client.opportunity(id))).await;
 
     assert_eq!(sample.len(), 40);
     assert!(singles.iter().all(Result::is_ok));
@@ -237,8 +312,16 @@ async fn a_429_storm_is_survived_without_exceeding_the_configured_rate() {
     assert!(limited > 0, "the storm was felt");
     let times: Vec<_> = lever.requests().iter().map(|r| r.at).collect();
     assert_eq!(times.len() as u64, counter.calls(Api::Lever));
-    let worst = assert_within_bucket(&times, f64::from(rps), f64::from(burst), Duration::from_millis(50));
-    println!("{} requests, {limited} answered 429, worst sustained rate {worst:.1}/s (limit {rps}/s)", times.len());
+    let worst = assert_within_bucket(
+        &times,
+        f64::from(rps),
+        f64::from(burst),
+        Duration::from_millis(50),
+    );
+    println!(
+        "{} requests, {limited} answered 429, worst sustained rate {worst:.1}/s (limit {rps}/s)",
+        times.len()
+    );
 }
 
 #[tokio::test]
@@ -247,16 +330,30 @@ async fn retry_after_is_honoured_before_the_next_attempt() {
     let stage = lever.add_stage("Video Interview");
     let (client, counter) = client(&lever);
     lever.faults().set(
-        FaultPlan::seeded(1)
-            .with(FaultRule::new(Fault::TooManyRequests { retry_after: Some(1) }).on("GET", "/v1/stages").first(1)),
+        FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::TooManyRequests {
+                retry_after: Some(1),
+            })
+            .on("GET", "/v1/stages")
+            .first(1),
+        ),
     );
 
     let stages = client.stages().await.unwrap();
 
-    assert_eq!(stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), [stage]);
+    assert_eq!(
+        stages.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        [stage]
+    );
     let reqs = lever.requests();
-    assert_eq!(reqs.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 200]);
-    assert!(reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(990), "waited as told");
+    assert_eq!(
+        reqs.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    assert!(
+        reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(990),
+        "waited as told"
+    );
     assert_eq!(counter.rate_limited(Api::Lever), 1);
 }
 
@@ -264,12 +361,22 @@ async fn retry_after_is_honoured_before_the_next_attempt() {
 async fn server_errors_are_retried() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");
-    let opp = lever.add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage)).unwrap();
+    let opp = lever
+        .add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage))
+        .unwrap();
     let (client, counter) = client(&lever);
     lever.faults().set(
         FaultPlan::seeded(1)
-            .with(FaultRule::new(Fault::Status(503)).on("GET", "/v1/opportunities/{id}").first(2))
-            .with(FaultRule::new(Fault::Status(500)).on("GET", "/v1/opportunities/{id}").nth(3)),
+            .with(
+                FaultRule::new(Fault::Status(503))
+                    .on("GET", "/v1/opportunities/{id}")
+                    .first(2),
+            )
+            .with(
+                FaultRule::new(Fault::Status(500))
+                    .on("GET", "/v1/opportunities/{id}")
+                    .nth(3),
+            ),
     );
 
     let o = client.opportunity(&opp).await.unwrap();
@@ -288,12 +395,26 @@ async fn persistent_server_errors_give_up_as_transient_after_the_budget() {
     let mut config = http(1000, 100);
     config.retry.max_elapsed = Duration::from_millis(300);
     let (client, _) = client_at(&lever.base_url(), config);
-    lever.faults().set(FaultPlan::seeded(1).with(FaultRule::new(Fault::Status(502)).on("GET", "/v1/stages")));
+    lever
+        .faults()
+        .set(FaultPlan::seeded(1).with(FaultRule::new(Fault::Status(502)).on("GET", "/v1/stages")));
 
     let err = client.stages().await.unwrap_err();
 
-    assert!(matches!(err, ApiError::Transient { status: Some(502), .. }), "{err}");
-    assert!(lever.count("GET", "/v1/stages") > 1, "retried before giving up");
+    assert!(
+        matches!(
+            err,
+            ApiError::Transient {
+                status: Some(502),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        lever.count("GET", "/v1/stages") > 1,
+        "retried before giving up"
+    );
 }
 
 #[tokio::test]
@@ -302,12 +423,21 @@ async fn a_truncated_body_is_a_decode_error_with_its_path() {
     let stage = lever.add_stage("Video Interview");
     seed_many(&lever, 20, &stage);
     let (client, _) = client(&lever);
-    lever.faults().set(
-        FaultPlan::seeded(1).with(FaultRule::new(Fault::TruncateBody { keep: 0.6 }).on("GET", "/v1/opportunities")),
-    );
+    lever
+        .faults()
+        .set(FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::TruncateBody { keep: 0.6 }).on("GET", "/v1/opportunities"),
+        ));
 
-    let query = OpportunityQuery { stage_ids: vec![stage], ..Default::default() };
-    let err = client.opportunities(&query).try_collect::<Vec<_>>().await.unwrap_err();
+    let query = OpportunityQuery {
+        stage_ids: vec![stage],
+        ..Default::default()
+    };
+    let err = client
+        .opportunities(&query)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
 
     match &err {
         ApiError::Decode { path, route, .. } => {
@@ -317,7 +447,11 @@ async fn a_truncated_body_is_a_decode_error_with_its_path() {
         other => panic!("expected Decode, got {other}"),
     }
     assert_eq!(err.metric_label(), "decode");
-    assert_eq!(lever.count("GET", "/v1/opportunities"), 1, "a decode error is not retried");
+    assert_eq!(
+        lever.count("GET", "/v1/opportunities"),
+        1,
+        "a decode error is not retried"
+    );
 }
 
 #[tokio::test]
@@ -329,7 +463,10 @@ async fn revoked_access_is_unauthorized_and_not_retried() {
 
     let err = client.stages().await.unwrap_err();
 
-    assert!(matches!(err, ApiError::Unauthorized { status: 401, .. }), "{err}");
+    assert!(
+        matches!(err, ApiError::Unauthorized { status: 401, .. }),
+        "{err}"
+    );
     assert!(err.is_disconnect());
     assert_eq!(lever.count("GET", "/v1/stages"), 1);
     assert!(!err.to_string().contains(KEY), "no secret in {err}");
@@ -348,28 +485,60 @@ async fn unknown_opportunity_is_not_found() {
 async fn tag_writes_return_the_opportunity_and_carry_perform_as() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");
-    let user = lever.add_user(UserSeed::new("Integration", "integration@example.com"));
-    let posting = lever.add_posting(PostingSeed::new("Engineer").tag("Willo:Engineer-Acme")).unwrap();
-    let opp = lever.add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage).posting(&posting)).unwrap();
-    let mut config = LeverClientConfig::new(Url::parse(&lever.base_url()).unwrap(), LeverAuth::ApiKey(KEY.into()));
+    let user = lever.add_user(integration_user());
+    let posting = lever
+        .add_posting(PostingSeed::new("Engineer").tag("Willo:Engineer-Acme"))
+        .unwrap();
+    let opp = lever
+        .add_opportunity(
+            OppSeed::new("Ada", "ada@example.com")
+                .stage(&stage)
+                .posting(&posting),
+        )
+        .unwrap();
+    let mut config = LeverClientConfig::new(
+        Url::parse(&lever.base_url()).unwrap(),
+        LeverAuth::ApiKey(KEY.into()),
+    );
     config.http = http(1000, 100);
     config.perform_as = Some(user.clone());
     let client = LeverClient::new(config, Arc::new(CountingObserver::new()), None).unwrap();
 
-    let added = client.add_tags(&opp, &["Willo:Invited".into(), "Customer tag".into()]).await.unwrap();
-    let removed = client.remove_tags(&opp, &["Customer tag".into()]).await.unwrap();
+    let added = client
+        .add_tags(&opp, &["Willo:Invited".into(), "Customer tag".into()])
+        .await
+        .unwrap();
+    let removed = client
+        .remove_tags(&opp, &["Customer tag".into()])
+        .await
+        .unwrap();
     let nothing = client.add_tags(&opp, &[]).await.unwrap();
 
     let added = added.expect("the simulator answers with the opportunity");
     assert!(added.tags.contains(&"Willo:Invited".to_owned()));
-    assert_eq!(added.posting_id.as_deref(), None, "write responses are not expanded");
+    assert_eq!(
+        added.posting_id.as_deref(),
+        None,
+        "write responses are not expanded"
+    );
     let removed = removed.unwrap();
     assert!(!removed.tags.contains(&"Customer tag".to_owned()));
     assert!(nothing.is_none());
-    assert_eq!(lever.tags_of(&opp).iter().filter(|t| t.starts_with("Willo:Invited")).count(), 1);
+    assert_eq!(
+        lever
+            .tags_of(&opp)
+            .iter()
+            .filter(|t| t.starts_with("Willo:Invited"))
+            .count(),
+        1
+    );
     let writes = lever.writes();
     assert_eq!(writes.len(), 2, "an empty tag list sends nothing");
-    assert!(writes.iter().all(|w| w.query.as_deref() == Some(&format!("perform_as={user}")[..])));
+    assert!(
+        writes
+            .iter()
+            .all(|w| w.query.as_deref() == Some(&format!("perform_as={user}")[..]))
+    );
 
     let read = client.opportunity(&opp).await.unwrap();
     assert_eq!(read.posting_id.as_deref(), Some(posting.as_str()));
@@ -379,34 +548,62 @@ async fn tag_writes_return_the_opportunity_and_carry_perform_as() {
 async fn tag_writes_are_retried_on_server_errors() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");
-    let opp = lever.add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage)).unwrap();
+    let opp = lever
+        .add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage))
+        .unwrap();
     let (client, _) = client(&lever);
     lever.faults().set(
-        FaultPlan::seeded(1)
-            .with(FaultRule::new(Fault::StatusAfterApply(502)).on("POST", "/v1/opportunities/{id}/addTags").first(1)),
+        FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::StatusAfterApply(502))
+                .on("POST", "/v1/opportunities/{id}/addTags")
+                .first(1),
+        ),
     );
 
-    client.add_tags(&opp, &["Willo:Invited".into()]).await.unwrap();
+    client
+        .add_tags(&opp, &["Willo:Invited".into()])
+        .await
+        .unwrap();
 
     assert_eq!(lever.count("POST", "/v1/opportunities/{id}/addTags"), 2);
-    assert_eq!(lever.tags_of(&opp).iter().filter(|t| *t == "Willo:Invited").count(), 1, "set semantics");
+    assert_eq!(
+        lever
+            .tags_of(&opp)
+            .iter()
+            .filter(|t| *t == "Willo:Invited")
+            .count(),
+        1,
+        "set semantics"
+    );
 }
 
 #[tokio::test]
 async fn a_note_whose_response_is_lost_is_ambiguous_and_sent_once() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");
-    let opp = lever.add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage)).unwrap();
+    let opp = lever
+        .add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage))
+        .unwrap();
     let (client, _) = client(&lever);
     lever.faults().set(
-        FaultPlan::seeded(1)
-            .with(FaultRule::new(Fault::StatusAfterApply(503)).on("POST", "/v1/opportunities/{id}/notes").first(1)),
+        FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::StatusAfterApply(503))
+                .on("POST", "/v1/opportunities/{id}/notes")
+                .first(1),
+        ),
     );
 
-    let err = client.add_note(&opp, "Willo interview completed").await.unwrap_err();
+    let err = client
+        .add_note(&opp, "Willo interview completed")
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::Ambiguous { .. }), "{err}");
     assert_eq!(lever.count("POST", "/v1/opportunities/{id}/notes"), 1);
-    assert_eq!(lever.notes(&opp).len(), 1, "the note exists although the client saw a 503");
+    assert_eq!(
+        lever.notes(&opp).len(),
+        1,
+        "the note exists although the client saw a 503"
+    );
 
     let id = client.add_note(&opp, "second").await.unwrap();
     assert!(id.is_some());
@@ -417,9 +614,17 @@ async fn a_note_whose_response_is_lost_is_ambiguous_and_sent_once() {
 async fn reference_lists_and_deleted_opportunities() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");
-    lever.add_user(UserSeed::new("Integration", "integration@example.com"));
-    let posting = lever.add_posting(PostingSeed::new("Engineer").tag("Willo:Engineer-Acme")).unwrap();
-    let gone = lever.add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage).posting(&posting)).unwrap();
+    lever.add_user(integration_user());
+    let posting = lever
+        .add_posting(PostingSeed::new("Engineer").tag("Willo:Engineer-Acme"))
+        .unwrap();
+    let gone = lever
+        .add_opportunity(
+            OppSeed::new("Ada", "ada@example.com")
+                .stage(&stage)
+                .posting(&posting),
+        )
+        .unwrap();
     let since = lever.now();
     lever.advance_clock(1_000);
     lever.delete_opportunity(&gone).unwrap();
@@ -431,11 +636,25 @@ async fn reference_lists_and_deleted_opportunities() {
     let tags = client.tags().await.unwrap();
     let deleted = client.deleted_opportunities(since).await.unwrap();
 
-    assert!(stages.iter().any(|s| s.id == stage && s.text == "Video Interview"));
-    assert!(users.iter().any(|u| u.email.as_deref() == Some("integration@example.com")));
-    assert_eq!(postings.iter().find(|p| p.id == posting).unwrap().tags, ["Willo:Engineer-Acme"]);
+    assert!(
+        stages
+            .iter()
+            .any(|s| s.id == stage && s.text == "Video Interview")
+    );
+    assert!(
+        users
+            .iter()
+            .any(|u| u.email.as_deref() == Some("integration@example.com"))
+    );
+    assert_eq!(
+        postings.iter().find(|p| p.id == posting).unwrap().tags,
+        ["Willo:Engineer-Acme"]
+    );
     assert!(tags.iter().all(|t| !t.text.is_empty()));
-    assert_eq!(deleted.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [gone.as_str()]);
+    assert_eq!(
+        deleted.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        [gone.as_str()]
+    );
     assert!(deleted[0].deleted_at.is_some());
     let err = client.opportunity(&gone).await.unwrap_err();
     assert!(matches!(err, ApiError::NotFound { .. }));

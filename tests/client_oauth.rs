@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 use willo_lever_sync::http::{ApiError, CountingObserver, HttpConfig, RetryPolicy};
 use willo_lever_sync::lever::{
-    ConnectError, LeverAuth, LeverClient, LeverClientConfig, MemoryTokenStore, OAuthConfig, OAuthTokens, TokenStore,
-    connect,
+    ConnectError, LeverAuth, LeverClient, LeverClientConfig, MemoryTokenStore, OAuthConfig,
+    OAuthTokens, TokenStore, connect,
 };
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig};
 
@@ -25,7 +25,10 @@ fn free_addr() -> SocketAddr {
 }
 
 fn wall_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn http() -> HttpConfig {
@@ -61,26 +64,40 @@ async fn world() -> World {
         token_url: Url::parse(&lever.oauth_token_url()).unwrap(),
         authorize_url: Url::parse(&lever.oauth_authorize_url()).unwrap(),
         redirect_uri: Url::parse(&redirect).unwrap(),
-        scopes: vec!["stages:read:admin".into(), "opportunities:write:admin".into()],
+        scopes: vec![
+            "stages:read:admin".into(),
+            "opportunities:write:admin".into(),
+        ],
         audience: lever.audience(),
     };
-    World { lever, oauth, listen }
+    World {
+        lever,
+        oauth,
+        listen,
+    }
 }
 
 impl World {
     fn client(&self, store: Arc<MemoryTokenStore>) -> LeverClient {
-        let mut config =
-            LeverClientConfig::new(Url::parse(&self.lever.base_url()).unwrap(), LeverAuth::OAuth(self.oauth.clone()));
+        let mut config = LeverClientConfig::new(
+            Url::parse(&self.lever.base_url()).unwrap(),
+            LeverAuth::OAuth(self.oauth.clone()),
+        );
         config.http = http();
         LeverClient::new(config, Arc::new(CountingObserver::new()), Some(store)).unwrap()
     }
 
     /// Tokens straight from the simulator, with the expiry the client should believe.
     fn tokens_expiring_at(&self, expires_at: i64) -> OAuthTokens {
-        let t = self.lever.issue_oauth_tokens(CLIENT_ID, "offline_access stages:read:admin");
+        let t = self
+            .lever
+            .issue_oauth_tokens(CLIENT_ID, "offline_access stages:read:admin");
         OAuthTokens {
             access_token: SecretString::from(t.access_token),
-            refresh_token: SecretString::from(t.refresh_token.expect("offline_access gives a refresh token")),
+            refresh_token: SecretString::from(
+                t.refresh_token
+                    .expect("offline_access gives a refresh token"),
+            ),
             expires_at,
             scope: Some(t.scope),
         }
@@ -119,7 +136,12 @@ async fn connect_runs_the_authorization_code_flow_end_to_end() {
     let store = Arc::new(MemoryTokenStore::new());
     let (tx, rx) = tokio::sync::oneshot::channel();
 
-    let flow = connect(&w.oauth, w.listen, |url| tx.send(url.clone()).unwrap(), store.as_ref());
+    let flow = connect(
+        &w.oauth,
+        w.listen,
+        |url| tx.send(url.clone()).unwrap(),
+        store.as_ref(),
+    );
     let browser = async {
         let url = rx.await.unwrap();
         let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
@@ -136,7 +158,10 @@ async fn connect_runs_the_authorization_code_flow_end_to_end() {
     assert!(page.contains("Authorization received"), "{page}");
     assert_eq!(store.saves(), 1);
     let stored = store.current().unwrap();
-    assert_eq!(stored.refresh_token.expose_secret(), tokens.refresh_token.expose_secret());
+    assert_eq!(
+        stored.refresh_token.expose_secret(),
+        tokens.refresh_token.expose_secret()
+    );
     assert!(tokens.expires_at > wall_ms() + 3_000_000, "one hour");
 
     // The stored grant works for API calls.
@@ -152,7 +177,12 @@ async fn connect_reports_a_denied_consent() {
     let store = MemoryTokenStore::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
 
-    let flow = connect(&w.oauth, w.listen, |url| tx.send(url.clone()).unwrap(), &store);
+    let flow = connect(
+        &w.oauth,
+        w.listen,
+        |url| tx.send(url.clone()).unwrap(),
+        &store,
+    );
     let (result, _) = tokio::join!(flow, async { browse(rx.await.unwrap()).await });
 
     assert!(matches!(result, Err(ConnectError::Denied(_))), "{result:?}");
@@ -168,11 +198,15 @@ async fn connect_refuses_a_redirect_with_another_state() {
     let flow = connect(&w.oauth, listen, |_| {}, &store);
     let forged = async {
         // Not the state `connect` generated: a forged or stale redirect.
-        browse(Url::parse(&format!("http://{listen}/callback?code=abc&state=forged")).unwrap()).await
+        browse(Url::parse(&format!("http://{listen}/callback?code=abc&state=forged")).unwrap())
+            .await
     };
     let (result, _) = tokio::join!(flow, forged);
 
-    assert!(matches!(result, Err(ConnectError::StateMismatch)), "{result:?}");
+    assert!(
+        matches!(result, Err(ConnectError::StateMismatch)),
+        "{result:?}"
+    );
     assert_eq!(store.saves(), 0);
     assert_eq!(w.refreshes_seen(), 0);
 }
@@ -188,7 +222,11 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_is_refused() {
     client.stages().await.unwrap();
     client.stages().await.unwrap();
 
-    assert_eq!(w.refreshes_seen(), 1, "refreshed once, then the new token was used");
+    assert_eq!(
+        w.refreshes_seen(),
+        1,
+        "refreshed once, then the new token was used"
+    );
     assert_eq!(client.oauth_refreshes(), 1);
     let new = store.current().unwrap();
     assert_ne!(new.refresh_token.expose_secret(), old_refresh);
@@ -205,7 +243,9 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_is_refused() {
 async fn concurrent_callers_cause_exactly_one_refresh() {
     let w = world().await;
     // Inside the five-minute margin: due for a refresh, not yet expired.
-    let store = Arc::new(MemoryTokenStore::with_tokens(w.tokens_expiring_at(wall_ms() + 60_000)));
+    let store = Arc::new(MemoryTokenStore::with_tokens(
+        w.tokens_expiring_at(wall_ms() + 60_000),
+    ));
     let client = w.client(store.clone());
 
     let calls = (0..12).map(|_| {
@@ -224,7 +264,9 @@ async fn concurrent_callers_cause_exactly_one_refresh() {
 #[tokio::test]
 async fn an_access_token_rejected_early_is_refreshed_once_and_the_call_repeated() {
     let w = world().await;
-    let store = Arc::new(MemoryTokenStore::with_tokens(w.tokens_expiring_at(wall_ms() + 3_600_000)));
+    let store = Arc::new(MemoryTokenStore::with_tokens(
+        w.tokens_expiring_at(wall_ms() + 3_600_000),
+    ));
     let client = w.client(store.clone());
     client.stages().await.unwrap();
     w.lever.expire_access_tokens();
@@ -232,15 +274,22 @@ async fn an_access_token_rejected_early_is_refreshed_once_and_the_call_repeated(
     client.stages().await.unwrap();
 
     assert_eq!(w.refreshes_seen(), 1);
-    let statuses: Vec<u16> =
-        w.lever.requests().iter().filter(|r| r.route == "/v1/stages").map(|r| r.status).collect();
+    let statuses: Vec<u16> = w
+        .lever
+        .requests()
+        .iter()
+        .filter(|r| r.route == "/v1/stages")
+        .map(|r| r.status)
+        .collect();
     assert_eq!(statuses, [200, 401, 200]);
 }
 
 #[tokio::test]
 async fn rotated_tokens_are_saved_before_they_are_used() {
     let w = world().await;
-    let store = Arc::new(MemoryTokenStore::with_tokens(w.tokens_expiring_at(wall_ms() - 1)));
+    let store = Arc::new(MemoryTokenStore::with_tokens(
+        w.tokens_expiring_at(wall_ms() - 1),
+    ));
     let client = w.client(store.clone());
     store.set_fail_saves(true);
 
@@ -248,7 +297,11 @@ async fn rotated_tokens_are_saved_before_they_are_used() {
 
     assert!(matches!(err, ApiError::TokenStore { .. }), "{err}");
     assert_eq!(w.refreshes_seen(), 1);
-    assert_eq!(w.lever.count("GET", "/v1/stages"), 0, "the unsaved access token was not used");
+    assert_eq!(
+        w.lever.count("GET", "/v1/stages"),
+        0,
+        "the unsaved access token was not used"
+    );
 
     // Once the store works again, the tokens kept in memory are saved and used: no second
     // refresh (the old refresh token is already dead).
@@ -262,7 +315,9 @@ async fn rotated_tokens_are_saved_before_they_are_used() {
 #[tokio::test]
 async fn a_revoked_grant_is_unauthorized() {
     let w = world().await;
-    let store = Arc::new(MemoryTokenStore::with_tokens(w.tokens_expiring_at(wall_ms() - 1)));
+    let store = Arc::new(MemoryTokenStore::with_tokens(
+        w.tokens_expiring_at(wall_ms() - 1),
+    ));
     let client = w.client(store.clone());
     w.lever.revoke_oauth_grants();
 
