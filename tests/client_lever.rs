@@ -316,7 +316,7 @@ async fn a_429_storm_is_survived_without_exceeding_the_configured_rate() {
         &times,
         f64::from(rps),
         f64::from(burst),
-        Duration::from_millis(50),
+        Duration::from_millis(100),
     );
     println!(
         "{} requests, {limited} answered 429, worst sustained rate {worst:.1}/s (limit {rps}/s)",
@@ -351,7 +351,7 @@ async fn retry_after_is_honoured_before_the_next_attempt() {
         [429, 200]
     );
     assert!(
-        reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(990),
+        reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(900),
         "waited as told"
     );
     assert_eq!(counter.rate_limited(Api::Lever), 1);
@@ -658,4 +658,26 @@ async fn reference_lists_and_deleted_opportunities() {
     assert!(deleted[0].deleted_at.is_some());
     let err = client.opportunity(&gone).await.unwrap_err();
     assert!(matches!(err, ApiError::NotFound { .. }));
+}
+
+#[tokio::test]
+async fn spec_default_pacing_stays_under_lever_s_documented_limit() {
+    // Lever's documented bucket (10/s, bursts of 20) against the SPEC defaults (8/s, 16).
+    let lever = LeverSim::start(LeverSimConfig::default()).await.unwrap();
+    lever.add_api_key(KEY);
+    let stage = lever.add_stage("Video Interview");
+    let ids: Vec<String> = seed_many(&lever, 30, &stage).into_iter().collect();
+    let mut config = HttpConfig::lever();
+    config.retry = http(1, 1).retry;
+    let (client, counter) = client_at(&lever.base_url(), config);
+
+    let reads = futures::future::join_all(ids.iter().map(|id| client.opportunity(id))).await;
+
+    assert!(reads.iter().all(Result::is_ok));
+    assert_eq!(counter.calls(Api::Lever), 30);
+    assert_eq!(
+        counter.rate_limited(Api::Lever),
+        0,
+        "the client paced itself"
+    );
 }
