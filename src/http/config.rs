@@ -27,12 +27,18 @@ const fn nz(n: u32) -> NonZeroU32 {
     }
 }
 
+// Evaluated at compile time, so the panic above can never happen at run time.
+const LEVER_RPS: NonZeroU32 = nz(8);
+const LEVER_BURST: NonZeroU32 = nz(16);
+const WILLO_RPS: NonZeroU32 = nz(2);
+const WILLO_BURST: NonZeroU32 = nz(4);
+
 impl HttpConfig {
     /// Lever allows 10/s with bursts of 20; stay under it (SPEC §4: 8/s, burst 16).
     pub fn lever() -> Self {
         HttpConfig {
-            requests_per_second: nz(8),
-            burst: nz(16),
+            requests_per_second: LEVER_RPS,
+            burst: LEVER_BURST,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -42,9 +48,21 @@ impl HttpConfig {
     /// Willo's limit is unpublished; be gentle (SPEC §4: 2/s, burst 4).
     pub fn willo() -> Self {
         HttpConfig {
-            requests_per_second: nz(2),
-            burst: nz(4),
+            requests_per_second: WILLO_RPS,
+            burst: WILLO_BURST,
             ..HttpConfig::lever()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_spec_s() {
+        let (l, w) = (HttpConfig::lever(), HttpConfig::willo());
+        assert_eq!((l.requests_per_second.get(), l.burst.get()), (8, 16));
+        assert_eq!((w.requests_per_second.get(), w.burst.get()), (2, 4));
     }
 }
