@@ -681,3 +681,71 @@ async fn spec_default_pacing_stays_under_lever_s_documented_limit() {
         "the client paced itself"
     );
 }
+
+/// Records every attempt the client reports.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, String, &'static str)>>);
+
+impl willo_lever_sync::http::ApiObserver for Recorder {
+    fn on_attempt(&self, a: &willo_lever_sync::http::Attempt<'_>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((a.method.to_owned(), a.route.to_owned(), a.status.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn every_attempt_is_observed_with_its_route_template_and_status_class() {
+    let lever = sim().await;
+    let stage = lever.add_stage("Video Interview");
+    let opp = lever
+        .add_opportunity(OppSeed::new("Ada", "ada@example.com").stage(&stage))
+        .unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let counter = Arc::new(CountingObserver::new());
+    let fan = willo_lever_sync::http::FanOut::new(vec![recorder.clone(), counter.clone()]);
+    let mut config = LeverClientConfig::new(
+        Url::parse(&lever.base_url()).unwrap(),
+        LeverAuth::ApiKey(KEY.into()),
+    );
+    config.http = http(1000, 100);
+    let client = LeverClient::new(config, Arc::new(fan), None).unwrap();
+    lever.faults().set(
+        FaultPlan::seeded(1)
+            .with(
+                FaultRule::new(Fault::Status(503))
+                    .on("GET", "/v1/opportunities/{id}")
+                    .first(1),
+            )
+            .with(
+                FaultRule::new(Fault::TooManyRequests { retry_after: None })
+                    .on("POST", "/v1/opportunities/{id}/addTags")
+                    .first(1),
+            ),
+    );
+
+    client.opportunity(&opp).await.unwrap();
+    client
+        .add_tags(&opp, &["Willo:Invited".into()])
+        .await
+        .unwrap();
+    let _ = client.opportunity("missing").await;
+
+    let seen = recorder.0.lock().unwrap().clone();
+    let expected: Vec<(String, String, &str)> = [
+        ("GET", "/opportunities/{id}", "5xx"),
+        ("GET", "/opportunities/{id}", "2xx"),
+        ("POST", "/opportunities/{id}/addTags", "429"),
+        ("POST", "/opportunities/{id}/addTags", "2xx"),
+        ("GET", "/opportunities/{id}", "4xx"),
+    ]
+    .into_iter()
+    .map(|(m, r, s)| (m.to_owned(), r.to_owned(), s))
+    .collect();
+    assert_eq!(seen, expected);
+    assert_eq!(
+        (counter.calls(Api::Lever), counter.rate_limited(Api::Lever)),
+        (5, 1)
+    );
+}
