@@ -5,11 +5,14 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod domain;
 pub mod exit;
 pub mod http;
 pub mod lever;
 pub mod logging;
+pub mod metrics;
+pub mod plan;
 pub mod store;
 pub mod timefmt;
 pub mod willo;

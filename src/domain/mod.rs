@@ -3,6 +3,8 @@
 //! Nothing here does I/O, reads a clock or knows an API's wire format: these are the words
 //! SPEC §2 is written in (status tags, interview tags, the status map, invite states).
 
+pub mod attention;
+pub mod email;
 pub mod invite;
 pub mod status_map;
 pub mod tags;

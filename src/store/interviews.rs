@@ -91,13 +91,18 @@ impl Tx<'_> {
             .ctx("prepare save interview")?
             .execute(params![tenant, key, title, current_tag, open, now])
             .ctx("save interview")?;
+        self.issue_interview_tag(tenant, key, current_tag, now)
+    }
+
+    /// Records a tag as issued for an interview (kept forever as an alias once renamed).
+    pub fn issue_interview_tag(&self, tenant: &str, key: &str, tag: &str, now: i64) -> Result<(), StoreError> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO interview_tags (tenant, interview_key, tag, issued_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT DO NOTHING",
             )
             .ctx("prepare issue tag")?
-            .execute(params![tenant, key, current_tag, now])
+            .execute(params![tenant, key, tag, now])
             .ctx("issue interview tag")?;
         Ok(())
     }

@@ -1,0 +1,150 @@
+//! `/readyz`: ready when every tenant is connected and finished a pass recently enough.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// What readiness knows of one tenant.
+#[derive(Debug, Clone, Default)]
+struct TenantHealth {
+    connected: bool,
+    disconnected_reason: Option<String>,
+    last_completed_pass: Option<i64>,
+}
+
+/// Shared between the pass runners (which report) and the HTTP handler (which asks).
+pub struct Readiness {
+    tenants: Mutex<BTreeMap<String, TenantHealth>>,
+    /// A tenant must have finished a pass within this long (three incremental intervals).
+    max_age: Duration,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Verdict {
+    pub ready: bool,
+    pub reasons: Vec<String>,
+}
+
+impl Readiness {
+    pub fn new<'a>(tenants: impl IntoIterator<Item = &'a str>, max_age: Duration) -> Readiness {
+        Readiness {
+            tenants: Mutex::new(
+                tenants
+                    .into_iter()
+                    .map(|t| {
+                        (
+                            t.to_owned(),
+                            TenantHealth {
+                                connected: true,
+                                ..TenantHealth::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+            max_age,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut BTreeMap<String, TenantHealth>) -> T) -> T {
+        f(&mut self.tenants.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn pass_completed(&self, tenant: &str, at: i64) {
+        self.with(|m| {
+            let h = m.entry(tenant.to_owned()).or_default();
+            h.last_completed_pass = Some(at);
+            h.connected = true;
+            h.disconnected_reason = None;
+        });
+    }
+
+    pub fn disconnected(&self, tenant: &str, reason: &str) {
+        self.with(|m| {
+            let h = m.entry(tenant.to_owned()).or_default();
+            h.connected = false;
+            h.disconnected_reason = Some(reason.to_owned());
+        });
+    }
+
+    pub fn verdict(&self, now: i64) -> Verdict {
+        let max_age_ms = i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
+        let reasons: Vec<String> = self.with(|m| {
+            m.iter()
+                .filter_map(|(id, h)| {
+                    if !h.connected {
+                        return Some(format!(
+                            "tenant {id} is disconnected: {}",
+                            h.disconnected_reason
+                                .as_deref()
+                                .unwrap_or("credentials rejected")
+                        ));
+                    }
+                    match h.last_completed_pass {
+                        None => Some(format!("tenant {id} has not finished a pass yet")),
+                        Some(at) if now - at > max_age_ms => Some(format!(
+                            "tenant {id} last finished a pass {}s ago (limit {}s)",
+                            (now - at) / 1000,
+                            max_age_ms / 1000
+                        )),
+                        Some(_) => None,
+                    }
+                })
+                .collect()
+        });
+        Verdict {
+            ready: reasons.is_empty(),
+            reasons,
+        }
+    }
+}
+
+/// The gap between the next two runs of a cron schedule (seconds field first, UTC).
+pub fn schedule_interval(expr: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let cron = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .ok()?;
+    let mut it = cron.iter_after(now);
+    let a = it.next()?;
+    let b = it.next()?;
+    (b - a).to_std().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_only_when_every_tenant_is_connected_and_fresh() {
+        let r = Readiness::new(["a", "b"], Duration::from_secs(900));
+        let v = r.verdict(0);
+        assert!(!v.ready);
+        assert_eq!(v.reasons.len(), 2);
+        r.pass_completed("a", 1_000);
+        r.pass_completed("b", 1_000);
+        assert!(r.verdict(2_000).ready);
+        assert!(!r.verdict(1_000 + 900_001).ready);
+        r.disconnected("b", "401 from Lever");
+        let v = r.verdict(2_000);
+        assert!(!v.ready);
+        assert!(v.reasons[0].contains("401 from Lever"), "{v:?}");
+    }
+
+    #[test]
+    fn the_interval_of_a_five_minute_schedule_is_five_minutes() {
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(
+            schedule_interval("0 */5 * * * *", now),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            schedule_interval("*/20 * * * * *", now),
+            Some(Duration::from_secs(20))
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! The tag catalog opportunity (SPEC §2.2): it carries exactly the current catalog — one tag
+//! per open interview plus the four status tags — so the tags show in Lever's tag picker.
+
+use std::collections::BTreeSet;
+
+use super::action::Action;
+use super::input::Opportunity;
+use super::interviews::InterviewView;
+use crate::domain::tags::StatusTag;
+
+/// The catalog's tag changes. Only tags the daemon owns are ever removed, so whatever else a
+/// person puts on the placeholder stays.
+pub(crate) fn plan_catalog(catalog: &Opportunity, interviews: &InterviewView) -> Vec<Action> {
+    let desired: BTreeSet<&str> = interviews
+        .open()
+        .map(|i| i.current_tag.as_str())
+        .chain(StatusTag::ALL.iter().map(|t| t.as_str()))
+        .collect();
+    let add: BTreeSet<String> = desired
+        .iter()
+        .filter(|t| !catalog.tags.contains(**t))
+        .map(|t| (*t).to_owned())
+        .collect();
+    let remove: BTreeSet<String> = catalog
+        .tags
+        .iter()
+        .filter(|t| interviews.owned.contains(*t) && !desired.contains(t.as_str()))
+        .cloned()
+        .collect();
+    let mut actions = Vec::new();
+    if !add.is_empty() {
+        actions.push(Action::AddTags {
+            opportunity_id: catalog.id.clone(),
+            tags: add,
+        });
+    }
+    if !remove.is_empty() {
+        actions.push(Action::RemoveTags {
+            opportunity_id: catalog.id.clone(),
+            tags: remove,
+        });
+    }
+    actions
+}

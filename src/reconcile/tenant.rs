@@ -1,0 +1,131 @@
+//! One tenant's runtime: its settings, its two API clients, the shared store and metrics.
+
+use std::collections::BTreeSet;
+use std::num::NonZeroU32;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::{self, LeverSettings, RateSettings, TenantSettings, Timeouts, WilloSettings};
+use crate::http::{
+    ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy,
+};
+use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
+use crate::metrics::{Metrics, MetricsObserver};
+use crate::store::Store;
+use crate::willo::{WilloClient, WilloClientConfig};
+
+use super::tokens::StoreTokens;
+
+/// How passes run; the same for every tenant of a daemon.
+#[derive(Debug, Clone)]
+pub struct PassOptions {
+    /// Actions applied at once (never two on one opportunity).
+    pub concurrency: usize,
+    /// How far an incremental pass reaches back before its cursor.
+    pub overlap: Duration,
+}
+
+pub struct Tenant {
+    pub(crate) id: String,
+    pub(crate) settings: TenantSettings,
+    pub(crate) lever: LeverClient,
+    pub(crate) willo: WilloClient,
+    pub(crate) store: Arc<Store>,
+    pub(crate) metrics: Metrics,
+    /// API calls and 429s of this tenant, for pass summaries.
+    pub(crate) calls: Arc<CountingObserver>,
+    pub(crate) options: PassOptions,
+    /// Trigger-stage ids resolved by the last pass that read `GET /stages`.
+    pub(crate) stage_ids: Mutex<Option<BTreeSet<String>>>,
+    /// Unknown Willo state values already warned about (warn once per value).
+    pub(crate) warned_states: Mutex<BTreeSet<String>>,
+    /// Set after the first full pass: later full passes count their writes as repairs.
+    pub(crate) had_full_pass: AtomicBool,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Tenant {
+    pub fn new(
+        settings: &TenantSettings,
+        options: PassOptions,
+        store: Arc<Store>,
+        metrics: Metrics,
+    ) -> Result<Tenant, BuildError> {
+        let calls = Arc::new(CountingObserver::new());
+        let observer: Arc<dyn ApiObserver> = Arc::new(FanOut::new(vec![
+            calls.clone() as Arc<dyn ApiObserver>,
+            Arc::new(MetricsObserver::new(metrics.clone())),
+        ]));
+        let lever = LeverClient::new(
+            lever_config(&settings.lever),
+            observer.clone(),
+            Some(Arc::new(StoreTokens::new(store.clone(), &settings.id))),
+        )?;
+        let willo = WilloClient::new(willo_config(&settings.willo), observer)?;
+        Ok(Tenant {
+            id: settings.id.clone(),
+            settings: settings.clone(),
+            lever,
+            willo,
+            store,
+            metrics,
+            calls,
+            options,
+            stage_ids: Mutex::new(None),
+            warned_states: Mutex::new(BTreeSet::new()),
+            had_full_pass: AtomicBool::new(false),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn settings(&self) -> &TenantSettings {
+        &self.settings
+    }
+}
+
+fn http(rate: &RateSettings, timeouts: &Timeouts) -> HttpConfig {
+    HttpConfig {
+        requests_per_second: rate.per_second,
+        burst: NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN),
+        connect_timeout: timeouts.connect,
+        request_timeout: timeouts.request,
+        retry: RetryPolicy {
+            max_elapsed: timeouts.retry_max_elapsed,
+            ..RetryPolicy::default()
+        },
+    }
+}
+
+fn lever_config(l: &LeverSettings) -> LeverClientConfig {
+    let auth = match &l.auth {
+        config::LeverAuth::ApiKey(key) => LeverAuth::ApiKey(key.to_secret_string()),
+        config::LeverAuth::OAuth(o) => LeverAuth::OAuth(OAuthConfig {
+            client_id: o.client_id.clone(),
+            client_secret: o.client_secret.to_secret_string(),
+            token_url: o.token_url.clone(),
+            authorize_url: o.authorize_url.clone(),
+            redirect_uri: o.redirect_uri.clone(),
+            scopes: o.scopes.clone(),
+            audience: o.audience.clone(),
+        }),
+    };
+    let mut c = LeverClientConfig::new(l.base_url.clone(), auth);
+    c.http = http(&l.rate, &l.timeouts);
+    c.perform_as = l.perform_as.clone();
+    c
+}
+
+fn willo_config(w: &WilloSettings) -> WilloClientConfig {
+    let mut c = WilloClientConfig::new(w.base_url.clone(), w.api_key.to_secret_string());
+    c.http = http(&w.rate, &w.timeouts);
+    c
+}
