@@ -95,7 +95,13 @@ impl Tx<'_> {
     }
 
     /// Records a tag as issued for an interview (kept forever as an alias once renamed).
-    pub fn issue_interview_tag(&self, tenant: &str, key: &str, tag: &str, now: i64) -> Result<(), StoreError> {
+    pub fn issue_interview_tag(
+        &self,
+        tenant: &str,
+        key: &str,
+        tag: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO interview_tags (tenant, interview_key, tag, issued_at) VALUES (?1, ?2, ?3, ?4)

@@ -62,6 +62,25 @@ struct Inner {
     auth: HeaderValue,
     page_size: u8,
     foreign_rows: AtomicU64,
+    unverified_rows: AtomicU64,
+}
+
+/// What a participant row says about the interview it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowCheck {
+    Ours,
+    /// Names another interview: the server ignored our filter. Skipped.
+    Foreign,
+    /// Names no interview: kept (the filter is all we have), counted and warned about.
+    Unverified,
+}
+
+fn check_row(p: &Participant, wanted: &str) -> RowCheck {
+    match p.interview_key.as_deref() {
+        Some(k) if k == wanted => RowCheck::Ours,
+        Some(_) => RowCheck::Foreign,
+        None => RowCheck::Unverified,
+    }
 }
 
 impl std::fmt::Debug for WilloClient {
@@ -98,6 +117,7 @@ impl WilloClient {
                 auth,
                 page_size: config.page_size.clamp(1, MAX_PAGE_SIZE),
                 foreign_rows: AtomicU64::new(0),
+                unverified_rows: AtomicU64::new(0),
             }),
         })
     }
@@ -106,6 +126,12 @@ impl WilloClient {
     /// for (the real API may ignore the `interview` filter).
     pub fn foreign_rows_skipped(&self) -> u64 {
         self.inner.foreign_rows.load(Ordering::Relaxed)
+    }
+
+    /// Participant rows kept although they named no interview (only the server-side filter
+    /// vouches for them). Non-zero means willo-model.md's `interview` field is not sent.
+    pub fn unverified_rows(&self) -> u64 {
+        self.inner.unverified_rows.load(Ordering::Relaxed)
     }
 
     /// `base` + segments + trailing slash (Willo paths end in `/`).
@@ -149,8 +175,11 @@ impl WilloClient {
         pages::<wire::Interview>(self.clone(), url, ROUTE_INTERVIEWS).map_ok(Interview::from)
     }
 
-    /// The participants of one interview. Rows that name another interview (or none) are
-    /// skipped and counted in [`WilloClient::foreign_rows_skipped`].
+    /// The participants of one interview. Rows that name another interview are skipped and
+    /// counted in [`WilloClient::foreign_rows_skipped`]. Rows that name none are kept and
+    /// counted in [`WilloClient::unverified_rows`]: dropping them would hide every participant
+    /// (and so every status change) if Willo never sends the field, which is worse than
+    /// trusting the filter.
     pub fn participants(
         &self,
         interview_key: &str,
@@ -164,12 +193,21 @@ impl WilloClient {
         pages::<wire::Participant>(self.clone(), url, ROUTE_PARTICIPANTS)
             .map_ok(Participant::from)
             .try_filter(move |p| {
-                let ours = p.interview_key.as_deref() == Some(wanted.as_str());
-                if !ours {
-                    client.inner.foreign_rows.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(participant = %p.key, "skipping a participant row of another interview");
-                }
-                futures::future::ready(ours)
+                let keep = match check_row(p, &wanted) {
+                    RowCheck::Ours => true,
+                    RowCheck::Foreign => {
+                        client.inner.foreign_rows.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(participant = %p.key, "skipping a participant row of another interview");
+                        false
+                    }
+                    RowCheck::Unverified => {
+                        if client.inner.unverified_rows.fetch_add(1, Ordering::Relaxed) == 0 {
+                            tracing::warn!("Willo participant rows carry no interview; trusting the list filter");
+                        }
+                        true
+                    }
+                };
+                futures::future::ready(keep)
             })
     }
 
@@ -261,4 +299,32 @@ where
     .map_ok(|rows| stream::iter(rows.into_iter().map(Ok)))
     .try_flatten()
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(interview: Option<&str>) -> Participant {
+        Participant {
+            key: "p".into(),
+            interview_key: interview.map(str::to_owned),
+            name: String::new(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            external_id: None,
+            state: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn rows_are_checked_against_the_interview_asked_for() {
+        assert_eq!(check_row(&row(Some("a")), "a"), RowCheck::Ours);
+        assert_eq!(check_row(&row(Some("b")), "a"), RowCheck::Foreign);
+        assert_eq!(check_row(&row(None), "a"), RowCheck::Unverified);
+    }
 }
