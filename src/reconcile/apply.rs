@@ -12,7 +12,7 @@ use super::backoff::next_check_at;
 use super::error::PassError;
 use super::tenant::Tenant;
 use crate::domain::attention::AttentionReason;
-use crate::domain::email::{email_key, same_email};
+use crate::domain::email::same_email;
 use crate::http::ApiError;
 use crate::plan::{self, Action, Plan};
 use crate::store::SeenParticipant;
@@ -47,7 +47,6 @@ pub(crate) struct Run<'a> {
     tenant: &'a Tenant,
     now: i64,
     cancel: &'a CancellationToken,
-    opportunities: BTreeMap<&'a str, &'a plan::Opportunity>,
     /// Participant listings per interview (from observation, extended on demand).
     listings: tokio::sync::Mutex<BTreeMap<String, Vec<plan::Participant>>>,
     /// Tags of each opportunity after our writes (for the mirror).
@@ -77,7 +76,6 @@ impl Tenant {
             tenant: self,
             now,
             cancel,
-            opportunities: observed.iter().map(|o| (o.id.as_str(), o)).collect(),
             listings: tokio::sync::Mutex::new(listings),
             tags_after: Mutex::new(observed.iter().map(|o| (o.id.clone(), o.tags.clone())).collect()),
             stats: Mutex::new(Applied::default()),
@@ -189,7 +187,8 @@ impl Run<'_> {
                 interview_key,
                 participant_key,
                 opportunity_id,
-            } => return self.adopt(interview_key, participant_key, opportunity_id).await,
+                email,
+            } => return self.adopt(interview_key, participant_key, opportunity_id, email),
             Action::AddTags {
                 opportunity_id,
                 tags,
@@ -304,24 +303,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The email an opportunity would be invited with (its first non-blank address).
-    fn email_of(&self, id: &str) -> Option<String> {
-        self.opportunities
-            .get(id)
-            .and_then(|o| o.emails.iter().find(|e| email_key(e).is_some()))
-            .map(|e| e.trim().to_owned())
-    }
-
-    async fn adopt(&self, interview: &str, participant: &str, id: &str) -> Step {
-        let email = match self.email_of(id) {
-            Some(e) => e,
-            None => return Step::Failed("no email to record the adopted participant under".into()),
-        };
+    fn adopt(&self, interview: &str, participant: &str, id: &str, email: &str) -> Step {
         let (tenant, now) = (&self.tenant.id, self.now);
         let recorded = self
             .tenant
             .store
-            .write(|tx| tx.record_adopted_invite(tenant, id, interview, &email, participant, now));
+            .write(|tx| tx.record_adopted_invite(tenant, id, interview, email, participant, now));
         match recorded {
             Ok(_) => {
                 self.stats().invites_adopted += 1;
