@@ -36,7 +36,7 @@ pub struct OpportunityQuery {
     pub confidentiality: Option<Confidentiality>,
     /// `expand=applications`, needed to learn each opportunity's posting.
     pub expand_applications: bool,
-    /// Page size 1–100 (Lever's default 100 when `None`).
+    /// Page size, clamped to Lever's 1–100 (Lever's default 100 when `None`).
     pub limit: Option<u8>,
 }
 
@@ -64,7 +64,7 @@ impl OpportunityQuery {
         if self.expand_applications {
             q.push(("expand", "applications".to_owned()));
         }
-        q.extend(self.limit.map(|v| ("limit", v.to_string())));
+        q.extend(self.limit.map(|v| ("limit", v.clamp(1, 100).to_string())));
         q
     }
 }
@@ -88,7 +88,7 @@ impl PostingQuery {
             self.confidentiality
                 .map(|v| ("confidentiality", v.as_str().to_owned())),
         );
-        q.extend(self.limit.map(|v| ("limit", v.to_string())));
+        q.extend(self.limit.map(|v| ("limit", v.clamp(1, 100).to_string())));
         q
     }
 }
