@@ -1,0 +1,352 @@
+//! The Lever Data API client: typed, tolerant reads and the three writes the daemon makes.
+//!
+//! Cheap to clone (one `Arc`); one per tenant. It must not know about the planner, the store's
+//! schema or Willo.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use futures::Stream;
+use secrecy::SecretString;
+use serde::Serialize;
+use url::Url;
+
+use super::auth::{Authenticator, OAuthSession, bearer};
+use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
+use super::oauth::OAuthConfig;
+use super::paging::{self, Listing};
+use super::query::{OpportunityQuery, PostingQuery};
+use super::token_store::TokenStore;
+use super::wire;
+use crate::http::decode::decode;
+use crate::http::observer::{Api, ApiObserver};
+use crate::http::transport::{Call, Idempotency, Reply, Transport};
+use crate::http::{ApiError, BuildError, HttpConfig};
+
+/// How the client authenticates.
+// Built once per tenant from config, so the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum LeverAuth {
+    /// HTTP Basic with the key as user name and an empty password.
+    ApiKey(SecretString),
+    /// Bearer tokens from the OAuth grant saved by `connect` (needs a [`TokenStore`]).
+    OAuth(OAuthConfig),
+}
+
+/// Everything one tenant's Lever client needs.
+#[derive(Debug, Clone)]
+pub struct LeverClientConfig {
+    /// e.g. `https://api.lever.co/v1` (per tenant: EU and sandbox hosts differ).
+    pub base_url: Url,
+    pub auth: LeverAuth,
+    /// Rate, burst, timeouts and retry budget (`HttpConfig::lever()` = SPEC defaults).
+    pub http: HttpConfig,
+    /// Lever user id to attribute writes to (`perform_as`), if configured.
+    pub perform_as: Option<String>,
+}
+
+impl LeverClientConfig {
+    pub fn new(base_url: Url, auth: LeverAuth) -> Self {
+        LeverClientConfig {
+            base_url,
+            auth,
+            http: HttpConfig::lever(),
+            perform_as: None,
+        }
+    }
+
+    /// Shorthand for tests and the sandbox: rate and burst in one call.
+    pub fn with_rate(mut self, requests_per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        self.http.requests_per_second = requests_per_second;
+        self.http.burst = burst;
+        self
+    }
+}
+
+#[derive(Clone)]
+pub struct LeverClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: Url,
+    transport: Transport,
+    auth: Authenticator,
+    perform_as: Option<String>,
+}
+
+impl std::fmt::Debug for LeverClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeverClient")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct TagsBody<'a> {
+    tags: &'a [String],
+}
+
+#[derive(Serialize)]
+struct NoteBody<'a> {
+    value: &'a str,
+}
+
+const ROUTE_STAGES: &str = "/stages";
+const ROUTE_USERS: &str = "/users";
+const ROUTE_TAGS: &str = "/tags";
+const ROUTE_POSTINGS: &str = "/postings";
+const ROUTE_OPPORTUNITIES: &str = "/opportunities";
+const ROUTE_OPPORTUNITY: &str = "/opportunities/{id}";
+const ROUTE_DELETED: &str = "/opportunities/deleted";
+const ROUTE_ADD_TAGS: &str = "/opportunities/{id}/addTags";
+const ROUTE_REMOVE_TAGS: &str = "/opportunities/{id}/removeTags";
+const ROUTE_NOTES: &str = "/opportunities/{id}/notes";
+
+impl LeverClient {
+    pub fn new(
+        config: LeverClientConfig,
+        observer: Arc<dyn ApiObserver>,
+        token_store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<LeverClient, BuildError> {
+        if config.base_url.cannot_be_a_base() {
+            return Err(BuildError::BaseUrl(config.base_url.to_string()));
+        }
+        let transport = Transport::new(Api::Lever, &config.http, observer, wire::error_message)?;
+        let auth = match config.auth {
+            LeverAuth::ApiKey(key) => {
+                Authenticator::api_key(&key).map_err(|e| BuildError::Http(e.to_string()))?
+            }
+            LeverAuth::OAuth(oauth) => {
+                let store = token_store.ok_or(BuildError::MissingTokenStore)?;
+                Authenticator::OAuth(Box::new(OAuthSession::new(oauth, store)))
+            }
+        };
+        Ok(LeverClient {
+            inner: Arc::new(Inner {
+                base: config.base_url,
+                transport,
+                auth,
+                perform_as: config.perform_as,
+            }),
+        })
+    }
+
+    /// OAuth refreshes this client performed (0 with an API key).
+    pub fn oauth_refreshes(&self) -> u64 {
+        match &self.inner.auth {
+            Authenticator::OAuth(s) => s.refreshes(),
+            Authenticator::ApiKey(_) => 0,
+        }
+    }
+
+    /// `base` + path segments, each percent-encoded (ids never splice into the path raw).
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    fn url_for_write(&self, segments: &[&str]) -> Url {
+        let mut url = self.url(segments);
+        if let Some(user) = &self.inner.perform_as {
+            url.query_pairs_mut().append_pair("perform_as", user);
+        }
+        url
+    }
+
+    /// Sends with the tenant's credentials. With OAuth, a 401 on the API (not the token
+    /// endpoint) refreshes once and repeats the call: the server refused it, so even a note
+    /// may be sent again.
+    pub(crate) async fn send(&self, call: &Call) -> Result<Reply, ApiError> {
+        let transport = &self.inner.transport;
+        match &self.inner.auth {
+            Authenticator::ApiKey(header) => {
+                transport
+                    .execute(call, || async { Ok(Some(header.clone())) })
+                    .await
+            }
+            Authenticator::OAuth(session) => {
+                let used = std::sync::Mutex::new(None::<SecretString>);
+                let attempt = || async {
+                    let token = session.access_token(transport).await?;
+                    let header = bearer(&token)?;
+                    *used.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+                    Ok(Some(header))
+                };
+                match transport.execute(call, attempt).await {
+                    Err(ApiError::Unauthorized {
+                        status: 401, route, ..
+                    }) if route == call.route => {
+                        let failed = used.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        let Some(failed) = failed else {
+                            return transport.execute(call, attempt).await;
+                        };
+                        session.refresh_after_rejection(transport, &failed).await?;
+                        transport.execute(call, attempt).await
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        route: &'static str,
+    ) -> Result<T, ApiError> {
+        let reply = self.send(&Call::get(url, route)).await?;
+        decode(Api::Lever, route, &reply.body)
+    }
+
+    fn listing<W, T>(
+        &self,
+        url: Url,
+        route: &'static str,
+    ) -> impl Stream<Item = Result<T, ApiError>> + Send + 'static
+    where
+        W: serde::de::DeserializeOwned + Send + 'static,
+        T: From<W> + Listing + Send + 'static,
+    {
+        paging::stream::<W, T>(self.clone(), url, route)
+    }
+
+    async fn collect<W, T>(&self, url: Url, route: &'static str) -> Result<Vec<T>, ApiError>
+    where
+        W: serde::de::DeserializeOwned + Send + 'static,
+        T: From<W> + Listing + Send + 'static,
+    {
+        use futures::TryStreamExt;
+        self.listing::<W, T>(url, route).try_collect().await
+    }
+
+    /// All pipeline stages.
+    pub async fn stages(&self) -> Result<Vec<Stage>, ApiError> {
+        self.collect::<wire::Stage, Stage>(self.url(&["stages"]), ROUTE_STAGES)
+            .await
+    }
+
+    /// Active users.
+    pub async fn users(&self) -> Result<Vec<User>, ApiError> {
+        self.collect::<wire::User, User>(self.url(&["users"]), ROUTE_USERS)
+            .await
+    }
+
+    /// Every tag in use, with counts.
+    pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
+        self.collect::<wire::Tag, Tag>(self.url(&["tags"]), ROUTE_TAGS)
+            .await
+    }
+
+    /// Postings matching `query`.
+    pub async fn postings(&self, query: &PostingQuery) -> Result<Vec<Posting>, ApiError> {
+        let mut url = self.url(&["postings"]);
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        self.collect::<wire::Posting, Posting>(url, ROUTE_POSTINGS)
+            .await
+    }
+
+    /// Opportunities matching `query`, fetched a page at a time as the stream is polled.
+    ///
+    /// A refused offset token restarts the listing once from the first page (ids already
+    /// yielded are skipped); a second refusal, or `hasNext` without `next`, ends the stream
+    /// with `Protocol`.
+    pub fn opportunities(
+        &self,
+        query: &OpportunityQuery,
+    ) -> impl Stream<Item = Result<Opportunity, ApiError>> + Send + 'static {
+        let mut url = self.url(&["opportunities"]);
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        self.listing::<wire::Opportunity, Opportunity>(url, ROUTE_OPPORTUNITIES)
+    }
+
+    /// One opportunity, with its application expanded (so `posting_id` is known).
+    pub async fn opportunity(&self, id: &str) -> Result<Opportunity, ApiError> {
+        let mut url = self.url(&["opportunities", id]);
+        url.query_pairs_mut().append_pair("expand", "applications");
+        let env: wire::DataEnvelope<wire::Opportunity> =
+            self.get_json(url, ROUTE_OPPORTUNITY).await?;
+        Ok(env.data.into())
+    }
+
+    /// Opportunities deleted at or after `since_ms`.
+    pub async fn deleted_opportunities(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<DeletedOpportunity>, ApiError> {
+        let mut url = self.url(&["opportunities", "deleted"]);
+        url.query_pairs_mut()
+            .append_pair("deleted_at_start", &since_ms.to_string());
+        self.collect::<wire::DeletedOpportunity, DeletedOpportunity>(url, ROUTE_DELETED)
+            .await
+    }
+
+    /// Adds tags (set semantics, so retried like a read). Returns the opportunity when the
+    /// response carries it; Lever does not document the body, so an empty one is fine.
+    pub async fn add_tags(
+        &self,
+        id: &str,
+        tags: &[String],
+    ) -> Result<Option<Opportunity>, ApiError> {
+        self.tag_write(id, tags, "addTags", ROUTE_ADD_TAGS).await
+    }
+
+    /// Removes tags (set semantics; see [`LeverClient::add_tags`]).
+    pub async fn remove_tags(
+        &self,
+        id: &str,
+        tags: &[String],
+    ) -> Result<Option<Opportunity>, ApiError> {
+        self.tag_write(id, tags, "removeTags", ROUTE_REMOVE_TAGS)
+            .await
+    }
+
+    async fn tag_write(
+        &self,
+        id: &str,
+        tags: &[String],
+        action: &str,
+        route: &'static str,
+    ) -> Result<Option<Opportunity>, ApiError> {
+        if tags.is_empty() {
+            return Ok(None);
+        }
+        let url = self.url_for_write(&["opportunities", id, action]);
+        let call = Call::post_json(url, route, &TagsBody { tags }, Idempotency::Idempotent);
+        let reply = self.send(&call).await?;
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        // The write succeeded; an unexpected body must not turn it into a failure.
+        match decode::<wire::DataEnvelope<wire::Opportunity>>(Api::Lever, route, &reply.body) {
+            Ok(env) => Ok(Some(env.data.into())),
+            Err(e) => {
+                tracing::warn!(error = %e, "tag write succeeded but its response was not an opportunity");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Adds a note. Not idempotent: after a timeout, reset or 5xx the result is `Ambiguous`
+    /// and the caller must look for the note before posting again. Returns the note id.
+    pub async fn add_note(&self, id: &str, text: &str) -> Result<Option<String>, ApiError> {
+        let url = self.url_for_write(&["opportunities", id, "notes"]);
+        let call = Call::post_json(
+            url,
+            ROUTE_NOTES,
+            &NoteBody { value: text },
+            Idempotency::NonIdempotent,
+        );
+        let reply = self.send(&call).await?;
+        Ok(
+            decode::<wire::DataEnvelope<wire::NoteCreated>>(Api::Lever, ROUTE_NOTES, &reply.body)
+                .ok()
+                .and_then(|env| env.data.note_id),
+        )
+    }
+}

@@ -1,0 +1,161 @@
+//! Lever's `{data, next, hasNext}` paging as a lazy stream.
+//!
+//! The offset token is opaque: only a value Lever returned in `next` is ever sent, with every
+//! other parameter unchanged. Lever sometimes refuses its own token ("Invalid offset token");
+//! the listing then restarts once from the first page, skipping ids already yielded, and fails
+//! with `Protocol` if it happens again. Tokens are never persisted.
+
+use std::collections::HashSet;
+
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use url::Url;
+
+use super::client::LeverClient;
+use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
+use super::wire::ListEnvelope;
+use crate::http::ApiError;
+use crate::http::observer::Api;
+
+/// What identifies a listed item, for de-duplication after a restart.
+pub trait Listing {
+    fn listing_id(&self) -> &str;
+}
+
+impl Listing for Opportunity {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+impl Listing for Stage {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+impl Listing for User {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+impl Listing for Tag {
+    fn listing_id(&self) -> &str {
+        &self.text
+    }
+}
+impl Listing for Posting {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+impl Listing for DeletedOpportunity {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+
+struct Pager {
+    client: LeverClient,
+    /// The first page's URL; `offset` is appended for later pages.
+    url: Url,
+    route: &'static str,
+    offset: Option<String>,
+    done: bool,
+    restarted: bool,
+    seen: HashSet<String>,
+}
+
+/// True for Lever's "Invalid offset token: …" 400.
+fn is_invalid_offset(e: &ApiError) -> bool {
+    matches!(e, ApiError::Rejected { status: 400, message, .. }
+        if message.to_ascii_lowercase().contains("invalid offset"))
+}
+
+impl Pager {
+    fn protocol(&self, message: &str) -> ApiError {
+        ApiError::Protocol {
+            api: Api::Lever,
+            route: self.route,
+            message: message.to_owned(),
+        }
+    }
+
+    /// The next page's new items; `None` when the listing is complete.
+    async fn next_page<W, T>(&mut self) -> Result<Option<Vec<T>>, ApiError>
+    where
+        W: serde::de::DeserializeOwned,
+        T: From<W> + Listing,
+    {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let mut url = self.url.clone();
+            if let Some(offset) = &self.offset {
+                url.query_pairs_mut().append_pair("offset", offset);
+            }
+            let page: ListEnvelope<W> = match self.client.get_json(url, self.route).await {
+                Ok(page) => page,
+                Err(e) if self.offset.is_some() && is_invalid_offset(&e) => {
+                    if self.restarted {
+                        return Err(self.protocol("offset token refused again after a restart"));
+                    }
+                    tracing::warn!(
+                        route = self.route,
+                        "Lever refused its offset token; restarting the listing once"
+                    );
+                    self.restarted = true;
+                    self.offset = None;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let next = page.next.filter(|n| !n.is_empty());
+            match (page.has_next, next) {
+                (Some(true), None) => {
+                    return Err(self.protocol("hasNext is true but next is missing"));
+                }
+                (Some(false), _) | (None, None) => self.done = true,
+                (_, Some(n)) => {
+                    if self.offset.as_deref() == Some(n.as_str()) {
+                        return Err(self.protocol("next repeats the offset just used"));
+                    }
+                    self.offset = Some(n);
+                }
+            }
+            let items = page
+                .data
+                .into_iter()
+                .map(T::from)
+                .filter(|item| self.seen.insert(item.listing_id().to_owned()))
+                .collect();
+            return Ok(Some(items));
+        }
+    }
+}
+
+/// Pages of `route` as a stream of items; the next page is requested only when the previous
+/// one has been consumed.
+pub(crate) fn stream<W, T>(
+    client: LeverClient,
+    url: Url,
+    route: &'static str,
+) -> impl Stream<Item = Result<T, ApiError>> + Send + 'static
+where
+    W: serde::de::DeserializeOwned + Send + 'static,
+    T: From<W> + Listing + Send + 'static,
+{
+    let pager = Pager {
+        client,
+        url,
+        route,
+        offset: None,
+        done: false,
+        restarted: false,
+        seen: HashSet::new(),
+    };
+    stream::try_unfold(pager, |mut pager| async move {
+        Ok(pager.next_page::<W, T>().await?.map(|items| (items, pager)))
+    })
+    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+    .try_flatten()
+    .boxed()
+}

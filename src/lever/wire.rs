@@ -1,0 +1,243 @@
+//! Lever's JSON as it arrives: private serde structs, tolerant of nulls, missing fields, legacy
+//! fields and expanded-or-not references. Converted into `model` types at once; nothing outside
+//! `lever/` sees these.
+
+use serde::{Deserialize, Deserializer};
+
+pub(crate) use crate::http::decode::null_default;
+
+/// Milliseconds since the epoch, tolerating floats and null.
+pub(crate) fn opt_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let n = Option::<serde_json::Number>::deserialize(d)?;
+    Ok(n.and_then(|n| {
+        n.as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+    }))
+}
+
+/// `{data, next, hasNext}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
+pub(crate) struct ListEnvelope<T> {
+    #[serde(default = "Vec::new", deserialize_with = "null_default")]
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub next: Option<String>,
+    #[serde(default)]
+    pub has_next: Option<bool>,
+}
+
+/// `{data: {...}}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DataEnvelope<T> {
+    pub data: T,
+}
+
+/// A reference that is an id, or the object itself when expanded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum IdOrObject {
+    Id(String),
+    Object { id: String },
+}
+
+impl IdOrObject {
+    pub fn id(self) -> String {
+        match self {
+            IdOrObject::Id(id) | IdOrObject::Object { id } => id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ApplicationRef {
+    Id(String),
+    Expanded(Application),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Application {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub posting: Option<IdOrObject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Archived {
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub archived_at: Option<i64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Consent {
+    #[serde(default)]
+    pub allowed: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DataProtection {
+    #[serde(default)]
+    pub contact: Option<Consent>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Urls {
+    #[serde(default)]
+    pub show: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Opportunity {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub headline: Option<String>,
+    #[serde(default)]
+    pub contact: Option<IdOrObject>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub emails: Vec<Option<String>>,
+    #[serde(default)]
+    pub stage: Option<IdOrObject>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub tags: Vec<Option<String>>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub applications: Vec<ApplicationRef>,
+    #[serde(default)]
+    pub archived: Option<Archived>,
+    /// Legacy top-level form of `archived.archivedAt`, still in the documentation's example.
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub archived_at: Option<i64>,
+    /// Legacy top-level form of `archived.reason`.
+    #[serde(default)]
+    pub archive_reason: Option<String>,
+    #[serde(default)]
+    pub data_protection: Option<DataProtection>,
+    #[serde(default)]
+    pub is_anonymized: Option<bool>,
+    #[serde(default)]
+    pub confidentiality: Option<String>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub created_at: Option<i64>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub updated_at: Option<i64>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub last_advanced_at: Option<i64>,
+    #[serde(default)]
+    pub urls: Option<Urls>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Stage {
+    pub id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct User {
+    pub id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub access_role: Option<String>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub deactivated_at: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Tag {
+    pub text: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub count: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Posting {
+    pub id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub text: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub tags: Vec<Option<String>>,
+    #[serde(default)]
+    pub confidentiality: Option<String>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeletedOpportunity {
+    pub id: String,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub deleted_at: Option<i64>,
+    #[serde(default)]
+    pub deleted_by: Option<IdOrObject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NoteCreated {
+    #[serde(default)]
+    pub note_id: Option<String>,
+}
+
+/// Lever's error body `{code, message}`, or an OAuth error `{error, error_description}`.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// Reads a Lever (or OAuth endpoint) error body into one line.
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
+    let e: ErrorBody = serde_json::from_slice(body).ok()?;
+    let pair = |a: Option<String>, b: Option<String>| match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}: {b}")),
+        (a, b) => a.or(b),
+    };
+    pair(e.code, e.message).or_else(|| pair(e.error, e.error_description))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_read_as_one_line() {
+        assert_eq!(
+            error_message(br#"{"code":"ResourceNotFound","message":"stages x was not found"}"#)
+                .as_deref(),
+            Some("ResourceNotFound: stages x was not found")
+        );
+        assert_eq!(
+            error_message(br#"{"error":"invalid_grant","error_description":"expired"}"#).as_deref(),
+            Some("invalid_grant: expired")
+        );
+        assert_eq!(
+            error_message(br#"{"message":"only"}"#).as_deref(),
+            Some("only")
+        );
+        assert_eq!(error_message(b"<html>"), None);
+    }
+}
