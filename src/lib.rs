@@ -13,6 +13,7 @@ pub mod lever;
 pub mod logging;
 pub mod metrics;
 pub mod plan;
+pub mod reconcile;
 pub mod sim;
 pub mod store;
 pub mod timefmt;

@@ -25,7 +25,7 @@ fn nz(n: u32) -> NonZeroU32 {
 /// Fast retries and a generous rate: tests that are not about pacing must not wait for it.
 fn http(rps: u32, burst: u32) -> HttpConfig {
     HttpConfig {
-        requests_per_second: nz(rps),
+        requests_per_second: f64::from(rps),
         burst: nz(burst),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),

@@ -33,7 +33,7 @@ fn wall_ms() -> i64 {
 
 fn http() -> HttpConfig {
     HttpConfig {
-        requests_per_second: NonZeroU32::new(1000).unwrap(),
+        requests_per_second: 1000.0,
         burst: NonZeroU32::new(100).unwrap(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),

@@ -23,7 +23,7 @@ const PARTICIPANTS: &str = "/api/integrations/v2/participants/";
 
 fn http() -> HttpConfig {
     HttpConfig {
-        requests_per_second: NonZeroU32::new(1000).unwrap(),
+        requests_per_second: 1000.0,
         burst: NonZeroU32::new(100).unwrap(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),

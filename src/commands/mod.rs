@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::cli::{Cli, Command};
 use crate::config::{self, ConfigError, Settings};
 use crate::exit::ExitStatus;
+use crate::lever::ConnectError;
 use crate::logging::{self, LogError, LogGuard};
 use crate::metrics::Metrics;
 use crate::reconcile::{PassOptions, Tenant};
@@ -58,7 +59,13 @@ impl CommandError {
             CommandError::Client { .. } => ExitStatus::Config,
             CommandError::Daemon(crate::daemon::DaemonError::Listen { .. }) => ExitStatus::Config,
             CommandError::Daemon(_) | CommandError::Runtime(_) => ExitStatus::Unavailable,
-            CommandError::Connect(e) => e.exit_status(),
+            CommandError::Connect(e) => match e {
+                ConnectError::Bind { .. } | ConnectError::Client(_) => ExitStatus::Config,
+                ConnectError::Store(_) => ExitStatus::StateStore,
+                ConnectError::Exchange(e) if e.is_disconnect() => ExitStatus::Credentials,
+                ConnectError::Denied(_) => ExitStatus::Credentials,
+                _ => ExitStatus::Unavailable,
+            },
         }
     }
 }
@@ -101,7 +108,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         None => {
             if cli.tenant.is_some() {
                 return Err(CommandError::Usage(
-                    "--tenant goes with --once, status and tags; the daemon serves every tenant".into(),
+                    "--tenant goes with --once, status and tags; the daemon serves every tenant"
+                        .into(),
                 ));
             }
             let (settings, _guard) = load(&cli)?;

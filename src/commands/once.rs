@@ -28,18 +28,18 @@ pub fn run(
     }
 }
 
-async fn once(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) -> Result<ExitStatus, CommandError> {
+async fn once(
+    settings: &Settings,
+    tenants: Vec<&TenantSettings>,
+    json: bool,
+) -> Result<ExitStatus, CommandError> {
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
     let tenants = build_tenants(settings, &tenants, store, Metrics::new())?;
     let cancel = CancellationToken::new();
     let progress = progress(&tenants, cancel.clone());
     // Tenants are independent: one's failure never stops another.
-    let outcomes = futures::future::join_all(
-        tenants
-            .iter()
-            .map(|t| t.pass(PassKind::Full, &cancel)),
-    )
-    .await;
+    let outcomes =
+        futures::future::join_all(tenants.iter().map(|t| t.pass(PassKind::Full, &cancel))).await;
     cancel.cancel();
     let _ = progress.await;
     let mut status = ExitStatus::Converged;
@@ -50,8 +50,11 @@ async fn once(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) ->
     }
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "tenants": summaries, "exit_status": status.code() }))
-            .map_err(std::io::Error::other)?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "tenants": summaries, "exit_status": status.code() }),
+        )
+        .map_err(std::io::Error::other)?;
         writeln!(out)?;
     } else {
         for s in summaries {
@@ -95,7 +98,11 @@ struct DryRunReport<'a> {
     errors: Vec<String>,
 }
 
-async fn dry(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) -> Result<ExitStatus, CommandError> {
+async fn dry(
+    settings: &Settings,
+    tenants: Vec<&TenantSettings>,
+    json: bool,
+) -> Result<ExitStatus, CommandError> {
     // Read the state without locking or migrating it; with none yet, plan against nothing.
     let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
         Ok(s) => s,
@@ -132,7 +139,10 @@ async fn dry(settings: &Settings, tenants: Vec<&TenantSettings>, json: bool) -> 
         for e in &errors {
             writeln!(out, "error: {e}")?;
         }
-        writeln!(out, "(dry run: nothing was written to Lever, Willo or the state file)")?;
+        writeln!(
+            out,
+            "(dry run: nothing was written to Lever, Willo or the state file)"
+        )?;
     }
     Ok(status)
 }

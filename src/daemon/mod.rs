@@ -71,10 +71,7 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let interval = readiness::schedule_interval(&settings.daemon.schedule, chrono::Utc::now())
         .unwrap_or(Duration::from_secs(300));
-    let readiness = Arc::new(Readiness::new(
-        tenants.iter().map(|t| t.id()),
-        interval * 3,
-    ));
+    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), interval * 3));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
     let slots: Arc<BTreeMap<String, Slot>> = Arc::new(
         tenants
@@ -117,10 +114,12 @@ pub async fn run(
             addr: settings.daemon.listen,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| DaemonError::Listen {
-        addr: settings.daemon.listen,
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            addr: settings.daemon.listen,
+            source,
+        })?;
     // Stop accepting connections as soon as shutdown starts; in-flight requests finish.
     let stop_http = CancellationToken::new();
     let mut http = tokio::spawn({
@@ -181,18 +180,22 @@ pub async fn run(
     shutdown.cancel();
     stop_http.cancel();
     let grace = settings.daemon.shutdown_grace;
-    let drained = tokio::time::timeout(grace, async {
-        while work.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(grace, async { while work.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::warn!(grace_seconds = grace.as_secs(), "work still running after the grace period; exiting anyway (the journal resolves it on the next start)");
+        tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "work still running after the grace period; exiting anyway (the journal resolves it on the next start)"
+        );
         work.abort_all();
     }
     if let Err(e) = scheduler.shutdown().await {
         tracing::warn!(error = %e, "scheduler did not shut down cleanly");
     }
-    if tokio::time::timeout(Duration::from_secs(2), &mut http).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(2), &mut http)
+        .await
+        .is_err()
+    {
         http.abort();
     }
     tracing::info!("stopped");

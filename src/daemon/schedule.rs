@@ -55,7 +55,12 @@ impl PassRequests {
             if cancel.is_cancelled() {
                 return None;
             }
-            if let Some(kind) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if let Some(kind) = self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
                 return Some(kind);
             }
             tokio::select! {
@@ -75,7 +80,10 @@ pub async fn start(
 ) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     for (tenant, requests) in tenants {
-        for (expr, kind) in [(schedule, PassKind::Incremental), (full_schedule, PassKind::Full)] {
+        for (expr, kind) in [
+            (schedule, PassKind::Incremental),
+            (full_schedule, PassKind::Full),
+        ] {
             let requests = Arc::clone(requests);
             let tenant = tenant.clone();
             let job = Job::new_async(expr, move |_id, _lock| {

@@ -9,7 +9,7 @@ use super::retry::RetryPolicy;
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
     /// Token-bucket rate (sustained requests per second).
-    pub requests_per_second: NonZeroU32,
+    pub requests_per_second: f64,
     /// Token-bucket burst (requests allowed back to back).
     pub burst: NonZeroU32,
     /// Time allowed to establish a connection.
@@ -28,9 +28,9 @@ const fn nz(n: u32) -> NonZeroU32 {
 }
 
 // Evaluated at compile time, so the panic above can never happen at run time.
-const LEVER_RPS: NonZeroU32 = nz(8);
+const LEVER_RPS: f64 = 8.0;
 const LEVER_BURST: NonZeroU32 = nz(16);
-const WILLO_RPS: NonZeroU32 = nz(2);
+const WILLO_RPS: f64 = 2.0;
 const WILLO_BURST: NonZeroU32 = nz(4);
 
 impl HttpConfig {
@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn defaults_are_the_spec_s() {
         let (l, w) = (HttpConfig::lever(), HttpConfig::willo());
-        assert_eq!((l.requests_per_second.get(), l.burst.get()), (8, 16));
-        assert_eq!((w.requests_per_second.get(), w.burst.get()), (2, 4));
+        assert_eq!((l.requests_per_second, l.burst.get()), (8.0, 16));
+        assert_eq!((w.requests_per_second, w.burst.get()), (2.0, 4));
     }
 }

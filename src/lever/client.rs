@@ -57,7 +57,7 @@ impl LeverClientConfig {
     }
 
     /// Shorthand for tests and the sandbox: rate and burst in one call.
-    pub fn with_rate(mut self, requests_per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+    pub fn with_rate(mut self, requests_per_second: f64, burst: NonZeroU32) -> Self {
         self.http.requests_per_second = requests_per_second;
         self.http.burst = burst;
         self

@@ -32,18 +32,26 @@ pub const CURSOR_DELETED_AT: &str = "opportunities.deleted_at";
 impl Tenant {
     /// Resolves the configured trigger stages (names or ids) through `GET /stages`. An unknown
     /// name is a configuration error that lists the account's stages.
-    pub(crate) async fn resolve_stages(&self, refresh: bool) -> Result<BTreeSet<String>, PassError> {
-        if !refresh
-            && let Some(ids) = self.cached_stage_ids()
-        {
+    pub(crate) async fn resolve_stages(
+        &self,
+        refresh: bool,
+    ) -> Result<BTreeSet<String>, PassError> {
+        if !refresh && let Some(ids) = self.cached_stage_ids() {
             return Ok(ids);
         }
-        let stages = self.lever.stages().await.map_err(|e| PassError::api(&self.id, e))?;
+        let stages = self
+            .lever
+            .stages()
+            .await
+            .map_err(|e| PassError::api(&self.id, e))?;
         let mut ids = BTreeSet::new();
         let mut unknown = Vec::new();
         for wanted in &self.settings.trigger_stages {
             let wanted = wanted.trim();
-            match stages.iter().find(|s| s.id == wanted || s.text.trim() == wanted) {
+            match stages
+                .iter()
+                .find(|s| s.id == wanted || s.text.trim() == wanted)
+            {
                 Some(s) => {
                     ids.insert(s.id.clone());
                 }
@@ -94,7 +102,10 @@ impl Tenant {
             .await?;
         // Every opportunity carrying a status tag, archived or not: drift repair.
         let status_query = OpportunityQuery {
-            tags: StatusTag::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+            tags: StatusTag::ALL
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             expand_applications: true,
             ..OpportunityQuery::default()
         };
@@ -199,7 +210,11 @@ impl Tenant {
         let mut reread: BTreeSet<String> = memory
             .invites
             .iter()
-            .filter(|i| i.participant_key.as_ref().is_some_and(|k| changed.contains(k)))
+            .filter(|i| {
+                i.participant_key
+                    .as_ref()
+                    .is_some_and(|k| changed.contains(k))
+            })
             .map(|i| i.opportunity_id.clone())
             .collect();
         let due = self
@@ -211,7 +226,10 @@ impl Tenant {
                 .filter(|o| o.next_check_at <= now && !o.deleted)
                 .map(|o| o.id),
         );
-        let reread: Vec<String> = reread.into_iter().filter(|id| !opps.contains_key(id)).collect();
+        let reread: Vec<String> = reread
+            .into_iter()
+            .filter(|id| !opps.contains_key(id))
+            .collect();
         let mut deleted = BTreeSet::new();
         self.read_each(&mut opps, &mut deleted, reread).await?;
         Ok(self.assemble(
@@ -235,7 +253,8 @@ impl Tenant {
         self.resolve_stages(false).await?;
         let mut opps = BTreeMap::new();
         let mut deleted = BTreeSet::new();
-        self.read_each(&mut opps, &mut deleted, vec![id.to_owned()]).await?;
+        self.read_each(&mut opps, &mut deleted, vec![id.to_owned()])
+            .await?;
         let keys: Vec<(String, String)> = memory
             .invites
             .iter()
@@ -374,7 +393,10 @@ impl Tenant {
         Ok(out)
     }
 
-    pub(crate) async fn list_participants_of(&self, interview: &str) -> Result<Vec<plan::Participant>, PassError> {
+    pub(crate) async fn list_participants_of(
+        &self,
+        interview: &str,
+    ) -> Result<Vec<plan::Participant>, PassError> {
         let stream = self.willo.participants(interview);
         futures::pin_mut!(stream);
         let mut rows = Vec::new();

@@ -12,7 +12,6 @@ use super::clock::now_ms;
 use super::error::PassError;
 use super::memory;
 use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
-use super::resolve::Resolved;
 use super::summary::{ApiCounts, PassSummary};
 use super::tenant::Tenant;
 use crate::exit::ExitStatus;
@@ -91,15 +90,26 @@ impl Tenant {
         })
     }
 
-    async fn run(&self, kind: PassKind, target: Option<&Target>, cancel: &CancellationToken) -> PassOutcome {
+    async fn run(
+        &self,
+        kind: PassKind,
+        target: Option<&Target>,
+        cancel: &CancellationToken,
+    ) -> PassOutcome {
         let started_at = now_ms();
         let clock = Instant::now();
         let calls_before = self.api_counts();
         let mut summary = PassSummary::new(&self.id, kind);
-        let pass_id = self.store.write(|tx| tx.begin_pass(&self.id, kind, started_at));
-        let outcome = match pass_id {
-            Err(e) => Err(PassError::store(&self.id, e)),
-            Ok(_) => self.run_inner(kind, target, cancel, started_at, &mut summary).await,
+        let (pass_id, outcome) = match self
+            .store
+            .write(|tx| tx.begin_pass(&self.id, kind, started_at))
+        {
+            Err(e) => (None, Err(PassError::store(&self.id, e))),
+            Ok(id) => (
+                Some(id),
+                self.run_inner(kind, target, cancel, started_at, &mut summary)
+                    .await,
+            ),
         };
         let (result, error) = match outcome {
             Ok(applied) if applied.failed + applied.skipped == 0 => (PassResult::Converged, None),
@@ -119,11 +129,16 @@ impl Tenant {
             .read(|r| r.attention(&self.id))
             .map(|a| a.len())
             .unwrap_or(summary.needs_attention);
-        if let Ok(id) = pass_id {
+        if let Some(id) = pass_id {
             let counts = summary.counts_json();
             let recorded = self.store.write(|tx| {
                 if let Some(PassError::Disconnected { source, .. }) = &error {
-                    tx.set_tenant_connected(&self.id, false, Some(&source.to_string()), finished_at)?;
+                    tx.set_tenant_connected(
+                        &self.id,
+                        false,
+                        Some(&source.to_string()),
+                        finished_at,
+                    )?;
                 }
                 tx.finish_pass(id, result, &counts, summary.error.as_deref(), finished_at)?;
                 tx.prune_passes(&self.id, PASSES_KEPT)
@@ -164,8 +179,12 @@ impl Tenant {
         let mut obs = match (kind, target) {
             (PassKind::Full, _) => self.observe_full(&memory).await?,
             (PassKind::Incremental, _) => self.observe_incremental(&memory, now).await?,
-            (PassKind::Targeted, Some(Target::Opportunity(id))) => self.observe_opportunity(id, &memory).await?,
-            (PassKind::Targeted, Some(Target::Participant(key))) => self.observe_participant(key, &memory).await?,
+            (PassKind::Targeted, Some(Target::Opportunity(id))) => {
+                self.observe_opportunity(id, &memory).await?
+            }
+            (PassKind::Targeted, Some(Target::Participant(key))) => {
+                self.observe_participant(key, &memory).await?
+            }
             (PassKind::Targeted, None) => return Ok(Applied::default()),
         };
         for (k, v) in listings {
@@ -183,7 +202,8 @@ impl Tenant {
         let listings = std::mem::take(&mut obs.listings);
         let run = self.apply_run(&obs.observed.opportunities, listings, cancel, now);
         let applied = run.apply(&plan).await?;
-        let tags_after = std::mem::take(&mut *run.tags_after.lock().unwrap_or_else(|p| p.into_inner()));
+        let tags_after =
+            std::mem::take(&mut *run.tags_after.lock().unwrap_or_else(|p| p.into_inner()));
         drop(run);
         self.commit(kind, &obs, &plan, &tags_after, now)?;
         if kind == PassKind::Full {
@@ -225,7 +245,11 @@ impl Tenant {
                         .iter()
                         .cloned()
                         .collect();
-                    let email = o.emails.iter().find(|e| !e.trim().is_empty()).map(|e| e.trim());
+                    let email = o
+                        .emails
+                        .iter()
+                        .find(|e| !e.trim().is_empty())
+                        .map(|e| e.trim());
                     tx.save_opportunity(
                         tenant,
                         &SeenOpportunity {
@@ -239,7 +263,12 @@ impl Tenant {
                         now,
                     )?;
                 }
-                for id in plan.remember.deleted.iter().chain(obs.observed.deleted.iter()) {
+                for id in plan
+                    .remember
+                    .deleted
+                    .iter()
+                    .chain(obs.observed.deleted.iter())
+                {
                     tx.mark_opportunity_deleted(tenant, id, now)?;
                     tx.clear_attention_for(tenant, id)?;
                 }

@@ -31,7 +31,9 @@ impl Tenant {
     ) -> Result<Resolved, PassError> {
         let rows: Vec<InviteRow> = self
             .store
-            .read(|r| r.invites_in_states(&self.id, &[InviteState::InFlight, InviteState::Ambiguous]))
+            .read(|r| {
+                r.invites_in_states(&self.id, &[InviteState::InFlight, InviteState::Ambiguous])
+            })
             .map_err(|e| PassError::store(&self.id, e))?
             .into_iter()
             .filter(|r| only_opportunity.is_none_or(|o| o == r.opportunity_id))
@@ -42,14 +44,24 @@ impl Tenant {
                 let list = self.list_participants_of(&row.interview_key).await?;
                 listings.insert(row.interview_key.clone(), list);
             }
-            let found = listings
-                .get(&row.interview_key)
-                .and_then(|ps| ps.iter().find(|p| p.email.as_deref().is_some_and(|e| same_email(e, &row.email))));
+            let found = listings.get(&row.interview_key).and_then(|ps| {
+                ps.iter().find(|p| {
+                    p.email
+                        .as_deref()
+                        .is_some_and(|e| same_email(e, &row.email))
+                })
+            });
             self.store
                 .write(|tx| {
                     match found {
                         Some(p) => {
-                            tx.mark_invite_done(&self.id, &row.opportunity_id, &row.interview_key, &p.key, now)?;
+                            tx.mark_invite_done(
+                                &self.id,
+                                &row.opportunity_id,
+                                &row.interview_key,
+                                &p.key,
+                                now,
+                            )?;
                             tx.save_participant(
                                 &self.id,
                                 &SeenParticipant {

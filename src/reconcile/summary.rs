@@ -87,7 +87,11 @@ impl fmt::Display for PassSummary {
             self.result,
             self.duration_ms as f64 / 1000.0
         )?;
-        writeln!(f, "  opportunities examined  {}", self.opportunities_examined)?;
+        writeln!(
+            f,
+            "  opportunities examined  {}",
+            self.opportunities_examined
+        )?;
         writeln!(
             f,
             "  invites                 {} sent, {} adopted, {} ambiguous, {} refused",
@@ -100,10 +104,18 @@ impl fmt::Display for PassSummary {
                 self.resolved.adopted, self.resolved.reset
             )?;
         }
-        writeln!(f, "  tags                    {} added, {} removed", a.tags_added, a.tags_removed)?;
+        writeln!(
+            f,
+            "  tags                    {} added, {} removed",
+            a.tags_added, a.tags_removed
+        )?;
         writeln!(f, "  needs attention         {}", self.needs_attention)?;
         if a.failed + a.skipped > 0 {
-            writeln!(f, "  actions failed          {} (skipped {})", a.failed, a.skipped)?;
+            writeln!(
+                f,
+                "  actions failed          {} (skipped {})",
+                a.failed, a.skipped
+            )?;
         }
         writeln!(
             f,

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::{self, LeverSettings, RateSettings, TenantSettings, Timeouts, WilloSettings};
-use crate::http::{
-    ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy,
-};
+use crate::http::{ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy};
 use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
 use crate::metrics::{Metrics, MetricsObserver};
 use crate::store::Store;
@@ -46,7 +44,9 @@ pub struct Tenant {
 
 impl std::fmt::Debug for Tenant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tenant").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Tenant")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
