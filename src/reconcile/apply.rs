@@ -51,6 +51,8 @@ pub(crate) struct Run<'a> {
     listings: tokio::sync::Mutex<BTreeMap<String, Vec<plan::Participant>>>,
     /// Tags of each opportunity after our writes (for the mirror).
     pub(crate) tags_after: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    /// Opportunities that answered 404 to a write: deleted since they were read.
+    pub(crate) vanished: Mutex<BTreeSet<String>>,
     stats: Mutex<Applied>,
     /// The first credential rejection: stops everything.
     disconnected: Mutex<Option<ApiError>>,
@@ -83,6 +85,7 @@ impl Tenant {
                     .map(|o| (o.id.clone(), o.tags.clone()))
                     .collect(),
             ),
+            vanished: Mutex::new(BTreeSet::new()),
             stats: Mutex::new(Applied::default()),
             disconnected: Mutex::new(None),
             stop: AtomicBool::new(false),
@@ -285,11 +288,11 @@ impl Run<'_> {
             Err(ApiError::NotFound { .. }) => {
                 // Deleted between reading and writing: nothing left to tag.
                 tracing::info!(tenant = %self.tenant.id, opportunity = %id, "opportunity vanished before its tags were written");
-                let now = self.now;
-                self.tenant
-                    .store
-                    .write(|tx| tx.mark_opportunity_deleted(&self.tenant.id, id, now))
-                    .map_err(|e| self.store_error(e))
+                self.vanished
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id.to_owned());
+                Ok(())
             }
             Err(e) => Err(self.api_error(e)),
         }

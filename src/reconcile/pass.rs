@@ -202,9 +202,16 @@ impl Tenant {
         let listings = std::mem::take(&mut obs.listings);
         let run = self.apply_run(&obs.observed.opportunities, listings, cancel, now);
         let applied = run.apply(&plan).await?;
+        summary.applied = applied.clone();
         let tags_after =
             std::mem::take(&mut *run.tags_after.lock().unwrap_or_else(|p| p.into_inner()));
+        let vanished = std::mem::take(&mut *run.vanished.lock().unwrap_or_else(|p| p.into_inner()));
         drop(run);
+        // Deleted between reading and writing: mirror them as deleted, not as seen.
+        obs.observed
+            .opportunities
+            .retain(|o| !vanished.contains(&o.id));
+        obs.observed.deleted.extend(vanished);
         self.commit(kind, &obs, &plan, &tags_after, now)?;
         if kind == PassKind::Full {
             // The first full pass after start-up catches up by design; later ones should find

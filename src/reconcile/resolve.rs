@@ -84,7 +84,8 @@ impl Tenant {
                             )?;
                         }
                     }
-                    Ok(())
+                    // The failure that put it in backoff was the unknown outcome; now known.
+                    tx.record_opportunity_success(&self.id, &row.opportunity_id)
                 })
                 .map_err(|e| PassError::store(&self.id, e))?;
             match found {

@@ -61,6 +61,8 @@ pub struct FaultRule {
     pub method: Option<String>,
     /// Route template to match, e.g. `/v1/opportunities/{id}/addTags` (`None` = any).
     pub route: Option<String>,
+    /// Only requests whose concrete path contains this text (`None` = any), e.g. one id.
+    pub path_contains: Option<String>,
     /// Which matching requests it hits.
     pub trigger: Trigger,
     /// What it does.
@@ -73,6 +75,7 @@ impl FaultRule {
         FaultRule {
             method: None,
             route: None,
+            path_contains: None,
             trigger: Trigger::Always,
             fault,
         }
@@ -97,6 +100,12 @@ impl FaultRule {
         self
     }
 
+    /// Only requests whose concrete path contains `text` (e.g. one opportunity's id).
+    pub fn path_contains(mut self, text: &str) -> Self {
+        self.path_contains = Some(text.to_owned());
+        self
+    }
+
     /// Hit a seeded share of the matching requests.
     pub fn share(mut self, share: f64) -> Self {
         self.trigger = Trigger::Share(share);
@@ -115,11 +124,15 @@ impl FaultRule {
         self
     }
 
-    fn matches(&self, method: &str, route: &str) -> bool {
+    fn matches(&self, method: &str, route: &str, path: &str) -> bool {
         self.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.route.as_deref().is_none_or(|r| r == route)
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| path.contains(p))
     }
 }
 
@@ -222,7 +235,7 @@ impl Faults {
         self.lock().storm = None;
     }
 
-    pub(crate) fn decide(&self, method: &str, route: &str) -> Decision {
+    pub(crate) fn decide(&self, method: &str, route: &str, path: &str) -> Decision {
         let mut s = self.lock();
         let mut d = Decision::default();
         if let Some((until, retry_after)) = s.storm {
@@ -235,7 +248,7 @@ impl Faults {
         let seed = s.plan.seed;
         let State { plan, matches, .. } = &mut *s;
         for (i, rule) in plan.rules.iter().enumerate() {
-            if !rule.matches(method, route) {
+            if !rule.matches(method, route, path) {
                 continue;
             }
             let n = {
@@ -285,11 +298,14 @@ mod tests {
         f.set(
             FaultPlan::seeded(1).with(FaultRule::new(Fault::Status(503)).on("POST", "/a").nth(2)),
         );
-        assert_eq!(f.decide("GET", "/a").before, None);
-        assert_eq!(f.decide("POST", "/a").before, None);
-        assert_eq!(f.decide("GET", "/b").before, None);
-        assert_eq!(f.decide("post", "/a").before, Some(Before::Status(503)));
-        assert_eq!(f.decide("POST", "/a").before, None);
+        assert_eq!(f.decide("GET", "/a", "/a").before, None);
+        assert_eq!(f.decide("POST", "/a", "/a").before, None);
+        assert_eq!(f.decide("GET", "/b", "/b").before, None);
+        assert_eq!(
+            f.decide("post", "/a", "/a").before,
+            Some(Before::Status(503))
+        );
+        assert_eq!(f.decide("POST", "/a", "/a").before, None);
     }
 
     #[test]
@@ -298,7 +314,7 @@ mod tests {
             let f = Faults::default();
             f.set(FaultPlan::seeded(seed).with(FaultRule::new(Fault::Status(500)).share(0.5)));
             (0..64)
-                .map(|_| f.decide("GET", "/x").before.is_some())
+                .map(|_| f.decide("GET", "/x", "/x").before.is_some())
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(9), run(9));

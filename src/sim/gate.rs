@@ -137,7 +137,7 @@ pub(crate) async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
 
-    let decision = gate.faults.decide(&method, &route);
+    let decision = gate.faults.decide(&method, &route, &path);
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }

@@ -1,0 +1,200 @@
+//! A test world: the project's Lever and Willo simulators on 127.0.0.1:0, a state directory
+//! and a configuration pointing one tenant at them. Passes run in-process through the same
+//! `Tenant` code the daemon and `--once` use, or through the real binary.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use willo_lever_sync::config::{Settings, load_from_str};
+use willo_lever_sync::metrics::Metrics;
+use willo_lever_sync::reconcile::{PassOptions, PassOutcome, Tenant};
+use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSeed};
+use willo_lever_sync::sim::willo::{WilloSim, WilloSimConfig};
+use willo_lever_sync::store::{OpenMode, PassKind, Store};
+
+pub const LEVER_KEY: &str = "lever-test-key";
+pub const WILLO_KEY: &str = "willo-test-key";
+pub const ACCOUNT: &str = "Acme";
+
+pub struct World {
+    pub lever: LeverSim,
+    pub willo: WilloSim,
+    pub dir: tempfile::TempDir,
+    /// The trigger stage ("Video Interview").
+    pub trigger: String,
+    /// Another stage ("Phone Screen").
+    pub other: String,
+    /// Extra lines appended to the tenant table.
+    pub tenant_extra: String,
+    /// `retry_max_elapsed_seconds` of both APIs.
+    pub retry_budget: f64,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let lever = LeverSim::start(LeverSimConfig::for_tests()).await.unwrap();
+        let willo = WilloSim::start(WilloSimConfig::for_tests()).await.unwrap();
+        lever.add_api_key(LEVER_KEY);
+        willo.add_api_key(WILLO_KEY);
+        let other = lever.add_stage("Phone Screen");
+        let trigger = lever.add_stage("Video Interview");
+        World {
+            lever,
+            willo,
+            dir: tempfile::tempdir().unwrap(),
+            trigger,
+            other,
+            tenant_extra: String::new(),
+            retry_budget: 5.0,
+        }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn config_text(&self) -> String {
+        format!(
+            r#"
+[daemon]
+state_dir = "{state}"
+listen = "127.0.0.1:0"
+schedule = "0 0 0 1 1 *"
+full_schedule = "0 0 0 1 1 *"
+
+[log]
+level = "warn"
+
+[[tenants]]
+id = "acme"
+account_name = "{ACCOUNT}"
+trigger_stages = ["Video Interview"]
+{extra}
+
+[tenants.lever]
+base_url = "{lever}"
+api_key = "{LEVER_KEY}"
+requests_per_second = 500
+burst = 100
+retry_max_elapsed_seconds = {budget}
+
+[tenants.willo]
+base_url = "{willo}"
+api_key = "{WILLO_KEY}"
+requests_per_second = 500
+burst = 100
+retry_max_elapsed_seconds = {budget}
+"#,
+            state = self.state_dir().display(),
+            extra = self.tenant_extra,
+            lever = self.lever.base_url(),
+            willo = self.willo.base_url(),
+            budget = self.retry_budget,
+        )
+    }
+
+    /// Writes the configuration file and returns its path.
+    pub fn config_file(&self) -> PathBuf {
+        let path = self.dir.path().join("config.toml");
+        std::fs::write(&path, self.config_text()).unwrap();
+        path
+    }
+
+    pub fn settings(&self) -> Settings {
+        load_from_str(
+            &self.config_text(),
+            &self.dir.path().join("config.toml"),
+            &HashMap::new(),
+        )
+        .unwrap()
+    }
+
+    /// The tenant runtime over a freshly opened store (the store's lock is held until the
+    /// returned tenant is dropped).
+    pub fn tenant(&self) -> Arc<Tenant> {
+        let settings = self.settings();
+        let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer).unwrap());
+        let options = PassOptions {
+            concurrency: 4,
+            overlap: std::time::Duration::from_secs(300),
+        };
+        Arc::new(Tenant::new(&settings.tenants[0], options, store, Metrics::new()).unwrap())
+    }
+
+    pub async fn pass(&self, kind: PassKind) -> PassOutcome {
+        let tenant = self.tenant();
+        let outcome = tenant.pass(kind, &CancellationToken::new()).await;
+        assert!(outcome.error.is_none(), "pass failed: {:?}", outcome.error);
+        outcome
+    }
+
+    pub async fn full(&self) -> PassOutcome {
+        self.pass(PassKind::Full).await
+    }
+
+    /// The store opened for writing (to arrange a state a test needs).
+    pub fn store_writer(&self) -> Store {
+        Store::open(&self.state_dir(), OpenMode::Writer).unwrap()
+    }
+
+    /// A store reader for assertions.
+    pub fn store(&self) -> Store {
+        Store::open(&self.state_dir(), OpenMode::Reader).unwrap()
+    }
+
+    /// The interview's tag as the default template renders it.
+    pub fn tag_of(title: &str) -> String {
+        format!("Willo:{title}-{ACCOUNT}")
+    }
+
+    /// An interview, a posting tagged for it, and returns (interview key, posting id).
+    pub fn interview_with_posting(&self, title: &str) -> (String, String) {
+        let key = self.willo.add_interview(title);
+        let posting = self
+            .lever
+            .add_posting(PostingSeed::new(&format!("{title} job")).tag(&World::tag_of(title)))
+            .unwrap();
+        (key, posting)
+    }
+
+    /// A candidate on `posting` in the trigger stage.
+    pub fn candidate(&self, name: &str, email: &str, posting: &str) -> String {
+        self.lever
+            .add_opportunity(
+                OppSeed::new(name, email)
+                    .posting(posting)
+                    .stage(&self.trigger),
+            )
+            .unwrap()
+    }
+
+    /// Writes made to both simulators since their marks.
+    pub fn writes_since(&self, marks: (u64, u64)) -> Vec<String> {
+        let mut w: Vec<String> = self
+            .lever
+            .accounting()
+            .writes_since(marks.0)
+            .into_iter()
+            .map(|r| format!("lever {} {}", r.method, r.route))
+            .collect();
+        w.extend(
+            self.willo
+                .accounting()
+                .writes_since(marks.1)
+                .into_iter()
+                .map(|r| format!("willo {} {}", r.method, r.route)),
+        );
+        w
+    }
+
+    pub fn marks(&self) -> (u64, u64) {
+        (
+            self.lever.accounting().mark(),
+            self.willo.accounting().mark(),
+        )
+    }
+}
