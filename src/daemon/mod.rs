@@ -155,6 +155,7 @@ pub async fn run(
             Arc::clone(&slots),
             Arc::clone(&queue),
             metrics.clone(),
+            Arc::clone(&readiness),
             shutdown.clone(),
         ));
     }
@@ -255,6 +256,7 @@ async fn hint_worker(
     slots: Arc<BTreeMap<String, Slot>>,
     queue: Arc<HintQueue>,
     metrics: Metrics,
+    readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
     while let Some(running) = queue.next().await {
@@ -269,7 +271,10 @@ async fn hint_worker(
         if shutdown.is_cancelled() {
             break;
         }
-        slot.tenant.reconcile(&key.target, &shutdown).await;
+        let outcome = slot.tenant.reconcile(&key.target, &shutdown).await;
+        if let Some(crate::reconcile::PassError::Disconnected { source, .. }) = &outcome.error {
+            readiness.disconnected(&key.tenant, &source.to_string());
+        }
         drop(running);
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,7 +62,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
 }
 
@@ -107,14 +106,33 @@ impl Shared {
     }
 }
 
-async fn lever(State(s): State<Arc<Shared>>, Path(tenant): Path<String>, body: Bytes) -> Response {
+impl Shared {
+    /// Reads a webhook body up to [`BODY_LIMIT`]; a larger one is refused (413) and counted.
+    async fn body(&self, tenant: &str, source: &str, body: Body) -> Result<Bytes, Response> {
+        self.metrics.hint(tenant, source, "received");
+        axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+            self.metrics.hint(tenant, source, "rejected");
+            tracing::warn!(tenant = %tenant, source, "webhook body over {BODY_LIMIT} bytes rejected");
+            answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                Some(format!("bodies are limited to {BODY_LIMIT} bytes")),
+            )
+        })
+    }
+}
+
+async fn lever(State(s): State<Arc<Shared>>, Path(tenant): Path<String>, body: Body) -> Response {
     let Some(hooks) = s.tenants.get(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
         return r;
     }
-    s.metrics.hint(&tenant, "lever", "received");
+    let body = match s.body(&tenant, "lever", body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let tokens: Vec<&Secret> = hooks.lever_tokens.iter().collect();
     match lever_webhook::verify(&body, &tokens, now_ms(), &hooks.replay) {
         Ok(lever_webhook::Accepted::Queue { opportunity_id }) => {
@@ -141,7 +159,7 @@ async fn willo(
     State(s): State<Arc<Shared>>,
     Path(tenant): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(hooks) = s.tenants.get(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
@@ -149,7 +167,10 @@ async fn willo(
     if let Some(r) = s.closed() {
         return r;
     }
-    s.metrics.hint(&tenant, "willo", "received");
+    let body = match s.body(&tenant, "willo", body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let tokens: Vec<&Secret> = hooks.willo_tokens.iter().collect();
     let checked = willo_webhook::check_token(q.get("token").map(String::as_str), &tokens)
         .and_then(|()| willo_webhook::participant_key(&body));

@@ -32,6 +32,11 @@ pub struct World {
     pub tenant_extra: String,
     /// `retry_max_elapsed_seconds` of both APIs.
     pub retry_budget: f64,
+    /// Extra lines for the `[daemon]`, `[tenants.lever]` and `[tenants.willo]` tables.
+    pub daemon_extra: String,
+    pub lever_extra: String,
+    pub willo_extra: String,
+    pub log_level: String,
 }
 
 impl World {
@@ -50,6 +55,10 @@ impl World {
             other,
             tenant_extra: String::new(),
             retry_budget: 5.0,
+            daemon_extra: String::new(),
+            lever_extra: String::new(),
+            willo_extra: String::new(),
+            log_level: "warn".into(),
         }
     }
 
@@ -65,9 +74,10 @@ state_dir = "{state}"
 listen = "127.0.0.1:0"
 schedule = "0 0 0 1 1 *"
 full_schedule = "0 0 0 1 1 *"
+{daemon_extra}
 
 [log]
-level = "warn"
+level = "{log_level}"
 
 [[tenants]]
 id = "acme"
@@ -81,6 +91,7 @@ api_key = "{LEVER_KEY}"
 requests_per_second = 500
 burst = 100
 retry_max_elapsed_seconds = {budget}
+{lever_extra}
 
 [tenants.willo]
 base_url = "{willo}"
@@ -88,12 +99,17 @@ api_key = "{WILLO_KEY}"
 requests_per_second = 500
 burst = 100
 retry_max_elapsed_seconds = {budget}
+{willo_extra}
 "#,
             state = self.state_dir().display(),
             extra = self.tenant_extra,
             lever = self.lever.base_url(),
             willo = self.willo.base_url(),
             budget = self.retry_budget,
+            daemon_extra = self.daemon_extra,
+            lever_extra = self.lever_extra,
+            willo_extra = self.willo_extra,
+            log_level = self.log_level,
         )
     }
 
