@@ -195,17 +195,15 @@ async fn ready_after_the_first_pass_and_not_ready_once_credentials_are_rejected(
         SIGNATURE_TOKEN,
     );
     assert_eq!(d.post("/webhooks/lever/acme", body).await.0, 202);
-    let mut last = String::new();
     let until = Instant::now() + Duration::from_secs(10);
-    loop {
+    let last = loop {
         let (code, body) = d.get("/readyz").await;
-        last = body;
         if code == 503 {
-            break;
+            break body;
         }
-        assert!(Instant::now() < until, "still ready: {last}");
+        assert!(Instant::now() < until, "still ready: {body}");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
     let v: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(v["ready"], false);
     assert!(
@@ -347,7 +345,7 @@ async fn forged_stale_replayed_oversized_and_malformed_webhooks_change_nothing()
     );
     let (code, _) = d
         .post(
-            &format!("/webhooks/willo/acme?token=wrong&event=stage_change"),
+            "/webhooks/willo/acme?token=wrong&event=stage_change",
             br#"{"participant":"0123456789abcdef0123456789abcdef"}"#.to_vec(),
         )
         .await;
