@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::CommandError;
 use crate::config::{Settings, TenantSettings};
 use crate::exit::ExitStatus;
-use crate::store::{OpenMode, PassRow, Store, StoreError};
+use crate::store::{OpenMode, PassKind, PassRow, Store, StoreError};
 use crate::timefmt::rfc3339;
 
 #[derive(Serialize)]
@@ -23,6 +23,8 @@ struct TenantReport {
     connected: Option<bool>,
     disconnected_reason: Option<String>,
     passes: Vec<PassReport>,
+    /// The latest reconcile of one object for a webhook hint.
+    last_targeted: Option<PassReport>,
     invites: std::collections::BTreeMap<String, u64>,
     attention: Vec<AttentionReport>,
 }
@@ -75,6 +77,7 @@ pub fn run(
                 connected: None,
                 disconnected_reason: None,
                 passes: Vec::new(),
+                last_targeted: None,
                 invites: Default::default(),
                 attention: Vec::new(),
             },
@@ -97,11 +100,17 @@ fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
             id: id.to_owned(),
             connected: tenant.as_ref().map(|t| t.connected),
             disconnected_reason: tenant.and_then(|t| t.disconnected_reason),
+            // Scheduled passes; targeted reconciles (one per hint) would crowd them out.
             passes: r
-                .recent_passes(id, PASSES_SHOWN)?
+                .recent_passes_of(id, &[PassKind::Full, PassKind::Incremental], PASSES_SHOWN)?
                 .into_iter()
                 .map(pass_report)
                 .collect(),
+            last_targeted: r
+                .recent_passes_of(id, &[PassKind::Targeted], 1)?
+                .into_iter()
+                .map(pass_report)
+                .next(),
             invites: r
                 .invite_counts(id)?
                 .into_iter()
@@ -150,7 +159,7 @@ fn write_text(out: &mut impl Write, report: &Report, have_state: bool) -> std::i
         if t.passes.is_empty() {
             writeln!(out, "    (none)")?;
         }
-        for p in &t.passes {
+        for p in t.passes.iter().chain(t.last_targeted.iter()) {
             let took = p
                 .duration_ms
                 .map(|d| format!("{:.1}s", d as f64 / 1000.0))

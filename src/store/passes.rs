@@ -165,6 +165,33 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// The most recent passes of the given kinds, newest first.
+    pub fn recent_passes_of(
+        &self,
+        tenant: &str,
+        kinds: &[PassKind],
+        limit: u32,
+    ) -> Result<Vec<PassRow>, StoreError> {
+        let mut out = Vec::new();
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM passes WHERE tenant = ?1 AND kind = ?2 ORDER BY id DESC LIMIT ?3"
+            ))
+            .ctx("prepare passes")?;
+        for kind in kinds {
+            let rows = st
+                .query_map(params![tenant, kind.as_str(), limit], row)
+                .ctx("read passes")?;
+            for r in rows {
+                out.push(finish(r.ctx("read passes")?)?);
+            }
+        }
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
     /// The latest pass of `kind` that read everything it meant to.
     pub fn last_completed_pass(
         &self,
