@@ -25,8 +25,12 @@ fn main() {
 }
 
 async fn run(n: usize) {
-    let lever = LeverSim::start(LeverSimConfig::for_tests()).await.expect("lever");
-    let willo = WilloSim::start(WilloSimConfig::for_tests()).await.expect("willo");
+    let lever = LeverSim::start(LeverSimConfig::for_tests())
+        .await
+        .expect("lever");
+    let willo = WilloSim::start(WilloSimConfig::for_tests())
+        .await
+        .expect("willo");
     lever.add_api_key("k");
     willo.add_api_key("k");
     lever.add_stage("Screen");
@@ -36,7 +40,9 @@ async fn run(n: usize) {
         willo.add_interview(&format!("Role {i}"));
         postings.push(
             lever
-                .add_posting(PostingSeed::new(&format!("Job {i}")).tag(&format!("Willo:Role {i}-Acme")))
+                .add_posting(
+                    PostingSeed::new(&format!("Job {i}")).tag(&format!("Willo:Role {i}-Acme")),
+                )
                 .expect("posting"),
         );
     }
@@ -71,7 +77,8 @@ burst = 1000
         lever.base_url(),
         willo.base_url()
     );
-    let settings = load_from_str(&text, &dir.path().join("c.toml"), &HashMap::new()).expect("config");
+    let settings =
+        load_from_str(&text, &dir.path().join("c.toml"), &HashMap::new()).expect("config");
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer).expect("store"));
     let tenant = Tenant::new(
         &settings.tenants[0],

@@ -37,7 +37,12 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
         })
         .collect();
     let postings: BTreeMap<String, BTreeSet<String>> = (0..INTERVIEWS)
-        .map(|i| (format!("posting-{i}"), BTreeSet::from([rules.interview_tag(&format!("Role {i}"))])))
+        .map(|i| {
+            (
+                format!("posting-{i}"),
+                BTreeSet::from([rules.interview_tag(&format!("Role {i}"))]),
+            )
+        })
         .collect();
     let states = ["invited", "completed", "accepted", "rejected"];
     let mut memory = Memory {

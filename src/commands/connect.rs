@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::CommandError;
 use crate::config::{LeverAuth, Settings};
 use crate::exit::ExitStatus;
-use crate::lever::{OAuthConfig, connect};
-use crate::reconcile::StoreTokens;
+use crate::lever::connect;
+use crate::reconcile::{StoreTokens, oauth_config};
 use crate::store::{OpenMode, Store};
 
 pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError> {
@@ -29,15 +29,7 @@ pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError
     };
     // The writer lock: the daemon caches tokens in memory, so connect while it is stopped.
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
-    let cfg = OAuthConfig {
-        client_id: o.client_id.clone(),
-        client_secret: o.client_secret.to_secret_string(),
-        token_url: o.token_url.clone(),
-        authorize_url: o.authorize_url.clone(),
-        redirect_uri: o.redirect_uri.clone(),
-        scopes: o.scopes.clone(),
-        audience: o.audience.clone(),
-    };
+    let cfg = oauth_config(o);
     let tokens = StoreTokens::new(store, tenant);
     let rt = super::runtime()?;
     rt.block_on(connect(

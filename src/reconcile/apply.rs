@@ -511,7 +511,8 @@ impl Run<'_> {
     }
 }
 
-fn save_participant(
+/// Records a participant just seen, with `now` as the time its state was first seen.
+pub(crate) fn save_participant(
     tx: &crate::store::Tx<'_>,
     tenant: &str,
     p: &plan::Participant,

@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use super::apply::save_participant;
 use super::error::PassError;
 use super::tenant::Tenant;
 use crate::domain::email::same_email;
 use crate::domain::invite::InviteState;
 use crate::plan;
-use crate::store::{InviteRow, SeenParticipant};
+use crate::store::InviteRow;
 
 /// What resolution did, for the pass summary.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,17 +63,7 @@ impl Tenant {
                                 &p.key,
                                 now,
                             )?;
-                            tx.save_participant(
-                                &self.id,
-                                &SeenParticipant {
-                                    key: &p.key,
-                                    interview_key: &p.interview_key,
-                                    email: p.email.as_deref(),
-                                    state: p.state.as_deref(),
-                                },
-                                now,
-                                now,
-                            )?;
+                            save_participant(tx, &self.id, p, now)?;
                         }
                         None => {
                             tx.reset_invite_to_planned(

@@ -6,7 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::{self, LeverSettings, RateSettings, TenantSettings, Timeouts, WilloSettings};
+use crate::config::{
+    self, LeverSettings, OAuthSettings, RateSettings, TenantSettings, Timeouts, WilloSettings,
+};
 use crate::http::{ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy};
 use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
 use crate::metrics::{Metrics, MetricsObserver};
@@ -108,20 +110,25 @@ fn http(rate: &RateSettings, timeouts: &Timeouts) -> HttpConfig {
 fn lever_config(l: &LeverSettings) -> LeverClientConfig {
     let auth = match &l.auth {
         config::LeverAuth::ApiKey(key) => LeverAuth::ApiKey(key.to_secret_string()),
-        config::LeverAuth::OAuth(o) => LeverAuth::OAuth(OAuthConfig {
-            client_id: o.client_id.clone(),
-            client_secret: o.client_secret.to_secret_string(),
-            token_url: o.token_url.clone(),
-            authorize_url: o.authorize_url.clone(),
-            redirect_uri: o.redirect_uri.clone(),
-            scopes: o.scopes.clone(),
-            audience: o.audience.clone(),
-        }),
+        config::LeverAuth::OAuth(o) => LeverAuth::OAuth(oauth_config(o)),
     };
     let mut c = LeverClientConfig::new(l.base_url.clone(), auth);
     c.http = http(&l.rate, &l.timeouts);
     c.perform_as = l.perform_as.clone();
     c
+}
+
+/// The client's OAuth settings from the tenant's `[tenants.lever.oauth]` table.
+pub fn oauth_config(o: &OAuthSettings) -> OAuthConfig {
+    OAuthConfig {
+        client_id: o.client_id.clone(),
+        client_secret: o.client_secret.to_secret_string(),
+        token_url: o.token_url.clone(),
+        authorize_url: o.authorize_url.clone(),
+        redirect_uri: o.redirect_uri.clone(),
+        scopes: o.scopes.clone(),
+        audience: o.audience.clone(),
+    }
 }
 
 fn willo_config(w: &WilloSettings) -> WilloClientConfig {

@@ -172,24 +172,20 @@ impl Reader<'_> {
         kinds: &[PassKind],
         limit: u32,
     ) -> Result<Vec<PassRow>, StoreError> {
-        let mut out = Vec::new();
+        let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".to_owned());
         let mut st = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM passes WHERE tenant = ?1 AND kind = ?2 ORDER BY id DESC LIMIT ?3"
+                "SELECT {COLUMNS} FROM passes WHERE tenant = ?1
+                   AND kind IN (SELECT value FROM json_each(?2)) ORDER BY id DESC LIMIT ?3"
             ))
             .ctx("prepare passes")?;
-        for kind in kinds {
-            let rows = st
-                .query_map(params![tenant, kind.as_str(), limit], row)
-                .ctx("read passes")?;
-            for r in rows {
-                out.push(finish(r.ctx("read passes")?)?);
-            }
-        }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
-        out.truncate(limit as usize);
-        Ok(out)
+        let rows = st
+            .query_map(params![tenant, kinds, limit], row)
+            .ctx("read passes")?;
+        rows.map(|r| r.ctx("read passes").and_then(finish))
+            .collect()
     }
 
     /// The latest pass of `kind` that read everything it meant to.
