@@ -14,6 +14,7 @@ pub mod logging;
 pub mod metrics;
 pub mod plan;
 pub mod reconcile;
+pub mod sandbox;
 pub mod sim;
 pub mod store;
 pub mod timefmt;

@@ -47,6 +47,8 @@ pub enum CommandError {
     Connect(#[from] crate::lever::ConnectError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
 }
 
 impl CommandError {
@@ -59,6 +61,11 @@ impl CommandError {
             CommandError::Client { .. } => ExitStatus::Config,
             CommandError::Daemon(crate::daemon::DaemonError::Listen { .. }) => ExitStatus::Config,
             CommandError::Daemon(_) | CommandError::Runtime(_) => ExitStatus::Unavailable,
+            CommandError::Sandbox(e) => match e {
+                crate::sandbox::SandboxError::Pace(_) => ExitStatus::Usage,
+                crate::sandbox::SandboxError::TempDir(_) => ExitStatus::StateStore,
+                crate::sandbox::SandboxError::Sim(_) => ExitStatus::Unavailable,
+            },
             CommandError::Connect(e) => match e {
                 ConnectError::Bind { .. } | ConnectError::Client(_) => ExitStatus::Config,
                 ConnectError::Store(_) => ExitStatus::StateStore,

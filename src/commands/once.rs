@@ -28,7 +28,9 @@ pub fn run(
     }
 }
 
-async fn once(
+/// One full pass per tenant, the summary on stdout, the combined exit status. Also what
+/// `sandbox --once` runs, so the sandbox shows exactly this code path.
+pub(super) async fn once(
     settings: &Settings,
     tenants: Vec<&TenantSettings>,
     json: bool,
