@@ -31,8 +31,6 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0} is not available yet in this build")]
-    NotAvailable(&'static str),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
     #[error("tenant {tenant}: cannot build its API clients: {source}")]
@@ -56,7 +54,7 @@ impl CommandError {
         match self {
             CommandError::Config(_) | CommandError::Log(_) => ExitStatus::Config,
             CommandError::Store(_) => ExitStatus::StateStore,
-            CommandError::Usage(_) | CommandError::NotAvailable(_) => ExitStatus::Usage,
+            CommandError::Usage(_) => ExitStatus::Usage,
             CommandError::Output(_) => ExitStatus::StateStore,
             CommandError::Client { .. } => ExitStatus::Config,
             CommandError::Daemon(crate::daemon::DaemonError::Listen { .. }) => ExitStatus::Config,
