@@ -563,3 +563,60 @@ async fn an_invite_with_an_unknown_outcome_is_looked_up_before_anything_else() {
         assert!(w.lever.tags_of(opp).contains(&"Willo:Invited".to_owned()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_rejected_mid_apply_stop_the_pass_and_write_nothing_further() {
+    use willo_lever_sync::sim::faults::{Fault, FaultPlan, FaultRule};
+    let w = World::new().await;
+    let (interview, posting) = w.interview_with_posting("Mason");
+    let opps: Vec<String> = (0..3)
+        .map(|i| w.candidate(&format!("M{i}"), &format!("m{i}@example.com"), &posting))
+        .collect();
+    // Willo starts refusing the key just as invites begin.
+    w.willo.faults().set(
+        FaultPlan::seeded(5).with(
+            FaultRule::new(Fault::Status(401)).on("POST", "/api/integrations/v2/participants/"),
+        ),
+    );
+    let marks = w.marks();
+    let tenant = w.tenant();
+    let out = tenant
+        .pass(
+            willo_lever_sync::store::PassKind::Full,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await;
+    drop(tenant);
+    assert_eq!(out.exit_status().code(), 77, "{}", out.summary);
+    assert_eq!(
+        out.result,
+        willo_lever_sync::store::PassResult::Disconnected
+    );
+    let writes = w.writes_since(marks);
+    assert!(
+        writes.iter().all(|x| x.starts_with("willo POST")),
+        "{writes:?}"
+    );
+    assert!(w.willo.participants(&interview).is_empty());
+    assert!(
+        !w.store()
+            .read(|r| r.tenant("acme"))
+            .unwrap()
+            .unwrap()
+            .connected
+    );
+    // Nothing was sent, so nothing is stuck: once access is back, each is invited once.
+    w.willo.faults().clear();
+    w.full().await;
+    assert_eq!(w.willo.participants(&interview).len(), 3);
+    for opp in &opps {
+        assert!(w.lever.tags_of(opp).contains(&"Willo:Invited".to_owned()));
+    }
+    assert!(
+        w.store()
+            .read(|r| r.tenant("acme"))
+            .unwrap()
+            .unwrap()
+            .connected
+    );
+}

@@ -94,8 +94,8 @@ impl Tenant {
 }
 
 impl Run<'_> {
-    /// Applies `plan`. Returns what was done, or the disconnect that stopped it.
-    pub(crate) async fn apply(&self, plan: &Plan) -> Result<Applied, PassError> {
+    /// Applies `plan`. Returns what was done, and the disconnect that stopped it, if any.
+    pub(crate) async fn apply(&self, plan: &Plan) -> (Applied, Option<PassError>) {
         let groups = groups(&plan.actions);
         let concurrency = self.tenant.options.concurrency.max(1);
         let actions = &plan.actions;
@@ -107,15 +107,13 @@ impl Run<'_> {
             .collect::<Vec<()>>()
             .await;
         let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        match self
+        let stopped_by = self
             .disconnected
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-        {
-            Some(e) => Err(PassError::api(&self.tenant.id, e)),
-            None => Ok(stats),
-        }
+            .map(|e| PassError::api(&self.tenant.id, e));
+        (stats, stopped_by)
     }
 
     fn stats(&self) -> std::sync::MutexGuard<'_, Applied> {
@@ -160,6 +158,16 @@ impl Run<'_> {
                     }
                 }
             }
+        }
+        // Rejected credentials are the tenant's problem, not these opportunities': no backoff,
+        // so everything goes again as soon as access is restored.
+        if self
+            .disconnected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            return;
         }
         // Per-opportunity backoff: grows with each failure, resets on success.
         let tenant = &self.tenant.id;

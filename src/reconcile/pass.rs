@@ -201,8 +201,12 @@ impl Tenant {
         summary.warnings = self.warn(&plan.warnings);
         let listings = std::mem::take(&mut obs.listings);
         let run = self.apply_run(&obs.observed.opportunities, listings, cancel, now);
-        let applied = run.apply(&plan).await?;
+        let (applied, stopped_by) = run.apply(&plan).await;
         summary.applied = applied.clone();
+        if let Some(e) = stopped_by {
+            // Credentials rejected mid-apply: nothing further is written, not even the mirror.
+            return Err(e);
+        }
         let tags_after =
             std::mem::take(&mut *run.tags_after.lock().unwrap_or_else(|p| p.into_inner()));
         let vanished = std::mem::take(&mut *run.vanished.lock().unwrap_or_else(|p| p.into_inner()));
