@@ -458,14 +458,7 @@ async fn a_failing_opportunity_backs_off_and_recovers_without_stopping_the_other
                 .path_contains(&a),
         ),
     );
-    let tenant = w.tenant();
-    let out = tenant
-        .pass(
-            willo_lever_sync::store::PassKind::Full,
-            &tokio_util::sync::CancellationToken::new(),
-        )
-        .await;
-    drop(tenant);
+    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
     assert_eq!(out.exit_status().code(), 1, "{}", out.summary);
     assert_eq!(out.summary.applied.failed, 1, "{}", out.summary);
     assert!(w.lever.tags_of(&b).contains(&"Willo:Invited".to_owned()));
@@ -516,14 +509,7 @@ async fn an_invite_with_an_unknown_outcome_is_looked_up_before_anything_else() {
             )
             .with(FaultRule::new(Fault::Status(503)).on("POST", route).nth(2)),
     );
-    let tenant = w.tenant();
-    let out = tenant
-        .pass(
-            willo_lever_sync::store::PassKind::Full,
-            &tokio_util::sync::CancellationToken::new(),
-        )
-        .await;
-    drop(tenant);
+    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
     assert_eq!(out.summary.applied.invites_ambiguous, 2, "{}", out.summary);
     assert_eq!(
         w.willo.participants(&interview).len(),
@@ -579,14 +565,7 @@ async fn credentials_rejected_mid_apply_stop_the_pass_and_write_nothing_further(
         ),
     );
     let marks = w.marks();
-    let tenant = w.tenant();
-    let out = tenant
-        .pass(
-            willo_lever_sync::store::PassKind::Full,
-            &tokio_util::sync::CancellationToken::new(),
-        )
-        .await;
-    drop(tenant);
+    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
     assert_eq!(out.exit_status().code(), 77, "{}", out.summary);
     assert_eq!(
         out.result,
