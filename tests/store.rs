@@ -153,6 +153,14 @@ fn the_invite_journal_only_moves_along_allowed_transitions() {
     assert_eq!(row.participant_key.as_deref(), Some("pk1"));
     assert_eq!(row.attempts, 2);
     assert_eq!(row.email, "a@x.io");
+    let done = store
+        .read(|r| r.invites_in_states("t", &[InviteState::Done, InviteState::Failed]))
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    let open = store
+        .read(|r| r.invites_in_states("t", &[InviteState::InFlight, InviteState::Ambiguous]))
+        .unwrap();
+    assert!(open.is_empty(), "{open:?}");
     let counts = store.read(|r| r.invite_counts("t")).unwrap();
     assert_eq!(counts.get(&InviteState::Done), Some(&1));
     // Tenants are separate.

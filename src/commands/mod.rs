@@ -18,7 +18,7 @@ use crate::lever::ConnectError;
 use crate::logging::{self, LogError, LogGuard};
 use crate::metrics::Metrics;
 use crate::reconcile::{PassOptions, Tenant};
-use crate::store::{Store, StoreError};
+use crate::store::{OpenMode, Store, StoreError};
 
 /// Why a command failed; each kind has its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +120,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             let (settings, _guard) = load(&cli)?;
             daemon::run(&settings)
         }
+    }
+}
+
+/// The state store for reading (`status`, `tags`, `--dry-run`): no lock, no migration, and
+/// `None` when no pass has created it yet.
+fn read_store(settings: &Settings) -> Result<Option<Store>, CommandError> {
+    match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+        Ok(s) => Ok(Some(s)),
+        Err(StoreError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

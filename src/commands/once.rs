@@ -12,7 +12,7 @@ use crate::config::{Settings, TenantSettings};
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
 use crate::reconcile::{DryRun, PassSummary, Tenant};
-use crate::store::{OpenMode, PassKind, Store, StoreError};
+use crate::store::{OpenMode, PassKind, Store};
 
 pub fn run(
     settings: &Settings,
@@ -106,10 +106,9 @@ async fn dry(
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
     // Read the state without locking or migrating it; with none yet, plan against nothing.
-    let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
-        Ok(s) => s,
-        Err(StoreError::Missing { .. }) => Store::open_memory()?,
-        Err(e) => return Err(e.into()),
+    let store = match super::read_store(settings)? {
+        Some(s) => s,
+        None => Store::open_memory()?,
     };
     let tenants = build_tenants(settings, &tenants, Arc::new(store), Metrics::new())?;
     let results = futures::future::join_all(tenants.iter().map(|t| t.dry_run())).await;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::CommandError;
 use crate::config::{Settings, TenantSettings};
 use crate::exit::ExitStatus;
-use crate::store::{OpenMode, PassKind, PassRow, Store, StoreError};
+use crate::store::{PassKind, PassRow, Store, StoreError};
 use crate::timefmt::rfc3339;
 
 #[derive(Serialize)]
@@ -55,11 +55,7 @@ pub fn run(
     tenants: Vec<&TenantSettings>,
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
-    let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
-        Ok(s) => Some(s),
-        Err(StoreError::Missing { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let store = super::read_store(settings)?;
     let mut report = Report {
         state_file: settings
             .daemon

@@ -7,14 +7,9 @@ use super::CommandError;
 use crate::config::{Settings, TenantSettings};
 use crate::domain::tags::StatusTag;
 use crate::exit::ExitStatus;
-use crate::store::{OpenMode, Store, StoreError};
 
 pub fn run(settings: &Settings, tenants: Vec<&TenantSettings>) -> Result<ExitStatus, CommandError> {
-    let store = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
-        Ok(s) => Some(s),
-        Err(StoreError::Missing { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let store = super::read_store(settings)?;
     let mut out = std::io::stdout().lock();
     for t in tenants {
         writeln!(out, "tenant {}:", t.id)?;

@@ -18,7 +18,7 @@ pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str};
 pub use secret::{Secret, SecretOrigin};
 
 use crate::domain::status_map::StatusMap;
-use crate::domain::tags::{StatusTag, TagTemplate};
+use crate::domain::tags::TagTemplate;
 
 /// A configuration problem. `key` is the dotted path of the offending key
 /// (`tenants[0].lever.base_url`), or empty for file-level problems.
@@ -269,9 +269,4 @@ fn template<S: serde::Serializer>(t: &TagTemplate, s: S) -> Result<S::Ok, S::Err
 fn status_map<S: serde::Serializer>(m: &StatusMap, s: S) -> Result<S::Ok, S::Error> {
     let map: BTreeMap<&str, &'static str> = m.entries().map(|(k, v)| (k, v.as_str())).collect();
     serde::Serialize::serialize(&map, s)
-}
-
-/// Parses a status-map value: one of the four status tags, byte for byte.
-pub(crate) fn parse_status_tag(text: &str) -> Option<StatusTag> {
-    StatusTag::from_tag(text)
 }

@@ -13,10 +13,10 @@ use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant, RawWillo};
 use super::secret::{self, Secret, SecretDirs};
 use super::{
     ConfigError, DaemonSettings, LeverAuth, LeverSettings, LogFormat, LogSettings, OAuthSettings,
-    RateSettings, Settings, TenantSettings, Timeouts, WilloSettings, parse_status_tag,
+    RateSettings, Settings, TenantSettings, Timeouts, WilloSettings,
 };
 use crate::domain::status_map::StatusMap;
-use crate::domain::tags::TagTemplate;
+use crate::domain::tags::{StatusTag, TagTemplate};
 
 /// Lever allows 10/s with bursts of 20; staying under it avoids collecting 429s (SPEC §4).
 const LEVER_RATE: RateSettings = RateSettings {
@@ -333,7 +333,7 @@ fn willo(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings, ConfigError>
     )?;
     let mut overrides = Vec::new();
     for (state, tag) in &w.status_map {
-        let Some(tag) = parse_status_tag(tag) else {
+        let Some(tag) = StatusTag::from_tag(tag) else {
             return Err(cx.err(
                 &format!("{key}.status_map.{state:?}"),
                 format!(

@@ -154,7 +154,6 @@ pub async fn run(
         work.spawn(hint_worker(
             Arc::clone(&slots),
             Arc::clone(&queue),
-            metrics.clone(),
             Arc::clone(&readiness),
             shutdown.clone(),
         ));
@@ -255,14 +254,10 @@ async fn pass_runner(
 async fn hint_worker(
     slots: Arc<BTreeMap<String, Slot>>,
     queue: Arc<HintQueue>,
-    metrics: Metrics,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
     while let Some(running) = queue.next().await {
-        metrics
-            .hint_queue_depth
-            .set(i64::try_from(queue.depth()).unwrap_or(i64::MAX));
         let key = running.key().clone();
         let Some(slot) = slots.get(&key.tenant) else {
             continue;

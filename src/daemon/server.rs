@@ -84,9 +84,6 @@ impl Shared {
             target,
         });
         self.metrics.hint(tenant, source, pushed.metric_label());
-        self.metrics
-            .hint_queue_depth
-            .set(i64::try_from(self.queue.depth()).unwrap_or(i64::MAX));
         match pushed {
             Pushed::Queued | Pushed::FollowUp => answer(StatusCode::ACCEPTED, "queued", None),
             Pushed::Deduplicated => answer(StatusCode::ACCEPTED, "deduplicated", None),
@@ -203,6 +200,7 @@ async fn readyz(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+    // The queue depth is read off the queue when scraped rather than kept up to date by hand.
     s.metrics
         .hint_queue_depth
         .set(i64::try_from(s.queue.depth()).unwrap_or(i64::MAX));

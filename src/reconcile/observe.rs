@@ -148,16 +148,19 @@ impl Tenant {
             .map(|i| i.interview_key.clone())
             .collect();
         let listings = self.list_participants(with_invites).await?;
-        Ok(self.assemble(
-            Scope::Full,
-            Some(interviews),
-            Some(postings),
-            opps,
-            deleted,
-            listings,
-            catalog,
+        Ok(Observation {
+            observed: Observed {
+                scope: Scope::Full,
+                interviews: Some(interviews),
+                postings: Some(postings),
+                opportunities: self.ordinary(opps),
+                deleted,
+                participants: listings.values().flatten().cloned().collect(),
+                catalog,
+            },
             max_updated_at,
-        ))
+            listings,
+        })
     }
 
     /// An incremental pass: trigger-stage opportunities changed since the cursor, participants
@@ -232,16 +235,19 @@ impl Tenant {
             .collect();
         let mut deleted = BTreeSet::new();
         self.read_each(&mut opps, &mut deleted, reread).await?;
-        Ok(self.assemble(
-            Scope::Incremental,
-            Some(interviews),
-            None,
-            opps,
-            deleted,
-            listings,
-            None,
+        Ok(Observation {
+            observed: Observed {
+                scope: Scope::Incremental,
+                interviews: Some(interviews),
+                postings: None,
+                opportunities: self.ordinary(opps),
+                deleted,
+                participants: listings.values().flatten().cloned().collect(),
+                catalog: None,
+            },
             max_updated_at,
-        ))
+            listings,
+        })
     }
 
     /// One opportunity, re-read for a hint, with the participants of its invites.
@@ -262,18 +268,7 @@ impl Tenant {
             .filter_map(|i| Some((i.participant_key.clone()?, i.interview_key.clone())))
             .collect();
         let participants = self.read_participants(keys).await?;
-        let mut obs = self.assemble(
-            Scope::Targeted,
-            None,
-            None,
-            opps,
-            deleted,
-            BTreeMap::new(),
-            None,
-            None,
-        );
-        obs.observed.participants = participants;
-        Ok(obs)
+        Ok(self.targeted(opps, deleted, participants))
     }
 
     /// One participant, re-read for a hint, with the opportunities it was recorded for.
@@ -298,18 +293,7 @@ impl Tenant {
             let ids = rows.iter().map(|i| i.opportunity_id.clone()).collect();
             self.read_each(&mut opps, &mut deleted, ids).await?;
         }
-        let mut obs = self.assemble(
-            Scope::Targeted,
-            None,
-            None,
-            opps,
-            deleted,
-            BTreeMap::new(),
-            None,
-            None,
-        );
-        obs.observed.participants = participants;
-        Ok(obs)
+        Ok(self.targeted(opps, deleted, participants))
     }
 
     pub(crate) fn err(&self, e: ApiError) -> PassError {
@@ -425,34 +409,34 @@ impl Tenant {
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn assemble(
-        &self,
-        scope: Scope,
-        interviews: Option<Vec<plan::Interview>>,
-        postings: Option<BTreeMap<String, BTreeSet<String>>>,
-        mut opps: BTreeMap<String, plan::Opportunity>,
-        deleted: BTreeSet<String>,
-        listings: BTreeMap<String, Vec<plan::Participant>>,
-        catalog: Option<plan::Opportunity>,
-        max_updated_at: Option<i64>,
-    ) -> Observation {
+    /// The observed opportunities without the catalog placeholder, which the planner gets
+    /// on its own.
+    fn ordinary(&self, mut opps: BTreeMap<String, plan::Opportunity>) -> Vec<plan::Opportunity> {
         if let Some(id) = &self.settings.catalog_opportunity_id {
             opps.remove(id);
         }
-        let participants = listings.values().flatten().cloned().collect();
+        opps.into_values().collect()
+    }
+
+    /// What a targeted reconcile read: objects one by one, no listings, no cursor.
+    fn targeted(
+        &self,
+        opps: BTreeMap<String, plan::Opportunity>,
+        deleted: BTreeSet<String>,
+        participants: Vec<plan::Participant>,
+    ) -> Observation {
         Observation {
             observed: Observed {
-                scope,
-                interviews,
-                postings,
-                opportunities: opps.into_values().collect(),
+                scope: Scope::Targeted,
+                interviews: None,
+                postings: None,
+                opportunities: self.ordinary(opps),
                 deleted,
                 participants,
-                catalog,
+                catalog: None,
             },
-            max_updated_at,
-            listings,
+            max_updated_at: None,
+            listings: BTreeMap::new(),
         }
     }
 }

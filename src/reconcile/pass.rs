@@ -419,7 +419,10 @@ impl Tenant {
                 duration_ms = summary.duration_ms,
                 "pass finished");
         }
-        if let Ok(Some(cursor)) = self.store.read(|r| r.cursor(&self.id, CURSOR_UPDATED_AT)) {
+        // Only scheduled passes move the cursor; a hint's reconcile need not read it.
+        if kind != PassKind::Targeted
+            && let Ok(Some(cursor)) = self.store.read(|r| r.cursor(&self.id, CURSOR_UPDATED_AT))
+        {
             m.set_cursor_lag(&self.id, finished_at - cursor);
         }
     }

@@ -100,11 +100,17 @@ impl Reader<'_> {
         tenant: &str,
         states: &[InviteState],
     ) -> Result<Vec<InviteRow>, StoreError> {
-        let all = self.invites(tenant)?;
-        Ok(all
-            .into_iter()
-            .filter(|i| states.contains(&i.state))
-            .collect())
+        // Run at the start of every pass and hint: select in SQL, not over the whole journal.
+        let states = serde_json::to_string(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".to_owned());
+        self.query_invites(
+            &format!(
+                "SELECT {COLUMNS} FROM invites WHERE tenant = ?1
+                   AND state IN (SELECT value FROM json_each(?2))
+                 ORDER BY opportunity_id, interview_key"
+            ),
+            params![tenant, states],
+        )
     }
 
     pub fn invite(
