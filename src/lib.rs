@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the code map and its invariants.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod daemon;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod lever;
 pub mod logging;
 pub mod metrics;
+pub mod notices;
 pub mod plan;
 pub mod reconcile;
 pub mod sandbox;

@@ -176,7 +176,7 @@ fn signed_body(opportunity: &str, token: &str, triggered_at: i64, key: &str) -> 
 }
 
 fn now_ms() -> i64 {
-    willo_lever_sync::reconcile::clock::now_ms()
+    willo_lever_sync::clock::now_ms()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -897,25 +897,18 @@ fn the_catalog_opportunity_is_never_invited() {
 // ---- output shape ---------------------------------------------------------------------------
 
 #[test]
-fn the_plan_serialises_for_dry_run_json() {
+fn each_action_reads_as_one_line_for_the_dry_run() {
     let p = World::new()
         .interview("i1", "Sales")
         .opp(opp("o1").tags(&[SALES]).consent(Some(false)))
         .opp(opp("o2").tags(&[SALES]).name("Ada Lovelace"))
         .plan();
-    let json = serde_json::to_value(&p).unwrap();
-    assert_eq!(
-        json["actions"],
-        serde_json::json!([
-            {"action": "invite", "interview_key": "i1", "email": "o2@example.com",
-             "name": "Ada Lovelace", "first_name": "Ada", "last_name": "Lovelace",
-             "opportunity_ids": ["o2"]},
-            {"action": "add_tags", "opportunity_id": "o2", "tags": ["Willo:Invited"]},
-            {"action": "record_attention", "opportunity_id": "o1", "reason": "no_consent"},
-        ])
-    );
-    assert_eq!(json["remember"]["interviews"][0]["current_tag"], SALES);
-    assert_eq!(json["warnings"], serde_json::json!([]));
+    assert!(matches!(
+        &p.actions[0],
+        Action::Invite { first_name: Some(f), last_name: Some(l), .. } if f == "Ada" && l == "Lovelace"
+    ));
+    assert_eq!(p.remember.interviews[0].current_tag, SALES);
+    assert!(p.warnings.is_empty());
     assert_eq!(
         p.actions
             .iter()

@@ -599,3 +599,78 @@ async fn credentials_rejected_mid_apply_stop_the_pass_and_write_nothing_further(
             .connected
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_passes_use_the_trigger_stages_the_full_pass_resolved() {
+    let w = World::new().await;
+    let (interview, posting) = w.interview_with_posting("Designer");
+    w.full().await;
+    let stages_read = || w.lever.accounting().count("GET", "/v1/stages");
+    let after_full = stages_read();
+    assert_eq!(after_full, 1);
+    let opp = w.candidate("Dee", "dee@example.com", &posting);
+    w.pass(willo_lever_sync::domain::PassKind::Incremental)
+        .await;
+    assert_eq!(
+        stages_read(),
+        after_full,
+        "the stored resolution was not used"
+    );
+    assert_eq!(w.willo.participants(&interview).len(), 1);
+    assert!(w.lever.tags_of(&opp).contains(&"Willo:Invited".to_owned()));
+
+    // A changed trigger_stages setting is never answered with ids resolved for the old one.
+    let config = w.config_text().replace(
+        r#"trigger_stages = ["Video Interview"]"#,
+        r#"trigger_stages = ["Phone Screen"]"#,
+    );
+    assert_ne!(config, w.config_text());
+    let settings = willo_lever_sync::config::load_from_str(
+        &config,
+        &w.dir.path().join("config.toml"),
+        &std::collections::HashMap::new(),
+    )
+    .unwrap();
+    let store = std::sync::Arc::new(
+        willo_lever_sync::store::Store::open(
+            &settings.daemon.state_dir,
+            willo_lever_sync::store::OpenMode::Writer,
+        )
+        .unwrap(),
+    );
+    let tenant = willo_lever_sync::reconcile::Tenant::new(
+        &settings.tenants[0],
+        willo_lever_sync::reconcile::PassOptions {
+            concurrency: 2,
+            overlap: std::time::Duration::from_secs(300),
+        },
+        store,
+        willo_lever_sync::metrics::Metrics::new(),
+    )
+    .unwrap();
+    let screened = w
+        .lever
+        .add_opportunity(
+            OppSeed::new("Phil", "phil@example.com")
+                .posting(&posting)
+                .stage(&w.other),
+        )
+        .unwrap();
+    let out = tenant
+        .pass(
+            willo_lever_sync::domain::PassKind::Incremental,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(
+        stages_read(),
+        after_full + 1,
+        "the new setting was not resolved"
+    );
+    assert!(
+        w.lever
+            .tags_of(&screened)
+            .contains(&"Willo:Invited".to_owned())
+    );
+}

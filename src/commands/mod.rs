@@ -4,6 +4,7 @@
 mod check_config;
 mod connect;
 mod daemon;
+mod dry_run;
 mod once;
 mod sandbox;
 mod status;

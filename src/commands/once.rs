@@ -1,17 +1,16 @@
-//! `--once` (one full pass per tenant, a summary, an exit status) and `--once --dry-run`.
+//! `--once`: one full pass per tenant, a summary, an exit status.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{CommandError, build_tenants};
 use crate::config::{Settings, TenantSettings};
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
-use crate::reconcile::{DryRun, PassSummary, Tenant};
+use crate::reconcile::{PassSummary, Tenant};
 use crate::store::{OpenMode, PassKind, Store};
 
 pub fn run(
@@ -22,7 +21,7 @@ pub fn run(
 ) -> Result<ExitStatus, CommandError> {
     let rt = super::runtime()?;
     if dry_run {
-        rt.block_on(dry(settings, tenants, json))
+        rt.block_on(super::dry_run::run(settings, tenants, json))
     } else {
         rt.block_on(once(settings, tenants, json))
     }
@@ -91,87 +90,4 @@ fn progress(tenants: &[Arc<Tenant>], done: CancellationToken) -> tokio::task::Jo
             }
         }
     })
-}
-
-#[derive(Serialize)]
-struct DryRunReport<'a> {
-    dry_run: bool,
-    tenants: Vec<&'a DryRun>,
-    errors: Vec<String>,
-}
-
-async fn dry(
-    settings: &Settings,
-    tenants: Vec<&TenantSettings>,
-    json: bool,
-) -> Result<ExitStatus, CommandError> {
-    // Read the state without locking or migrating it; with none yet, plan against nothing.
-    let store = match super::read_store(settings)? {
-        Some(s) => s,
-        None => Store::open_memory()?,
-    };
-    let tenants = build_tenants(settings, &tenants, Arc::new(store), Metrics::new())?;
-    let results = futures::future::join_all(tenants.iter().map(|t| t.dry_run())).await;
-    let mut status = ExitStatus::Converged;
-    let mut plans = Vec::new();
-    let mut errors = Vec::new();
-    for r in &results {
-        match r {
-            Ok(p) => plans.push(p),
-            Err(e) => {
-                status = status.worst(e.exit_status());
-                errors.push(e.to_string());
-            }
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    if json {
-        let report = DryRunReport {
-            dry_run: true,
-            tenants: plans,
-            errors,
-        };
-        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
-        writeln!(out)?;
-    } else {
-        for p in plans {
-            write_plan(&mut out, p)?;
-        }
-        for e in &errors {
-            writeln!(out, "error: {e}")?;
-        }
-        writeln!(
-            out,
-            "(dry run: nothing was written to Lever, Willo or the state file)"
-        )?;
-    }
-    Ok(status)
-}
-
-fn write_plan(out: &mut impl Write, d: &DryRun) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "tenant {}: {} opportunities examined, {} action{} planned",
-        d.tenant,
-        d.opportunities_examined,
-        d.plan.actions.len(),
-        if d.plan.actions.len() == 1 { "" } else { "s" }
-    )?;
-    if d.unresolved_invites > 0 {
-        writeln!(
-            out,
-            "  {} invite(s) with an unknown outcome would be looked up in Willo first",
-            d.unresolved_invites
-        )?;
-    }
-    if !d.plan.actions.is_empty() {
-        writeln!(out, "  {:<17} WHAT", "ACTION")?;
-    }
-    for a in &d.plan.actions {
-        writeln!(out, "  {:<17} {a}", a.kind())?;
-    }
-    for w in &d.plan.warnings {
-        writeln!(out, "  warning: {w}")?;
-    }
-    Ok(())
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::reconcile::Target;
+use crate::domain::Target;
 
 /// A hint: one object of one tenant to re-read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

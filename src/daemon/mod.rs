@@ -25,11 +25,11 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now_ms;
 use crate::config::Settings;
+use crate::domain::{PassKind, PassResult};
 use crate::metrics::Metrics;
 use crate::reconcile::Tenant;
-use crate::reconcile::clock::now_ms;
-use crate::store::{PassKind, PassResult};
 use hints::HintQueue;
 use readiness::Readiness;
 use schedule::PassRequests;
@@ -232,12 +232,21 @@ async fn pass_runner(
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
+    // The first full pass catches up by design; later ones should find nothing, so what they
+    // change is a repair of something a hint or an incremental pass missed.
+    let mut had_full_pass = false;
     while let Some(kind) = requests.next(&shutdown).await {
         let _busy = busy.lock().await;
         if shutdown.is_cancelled() {
             break;
         }
         let outcome = tenant.pass(kind, &shutdown).await;
+        if kind == PassKind::Full {
+            if had_full_pass {
+                count_repairs(&tenant, &outcome.summary);
+            }
+            had_full_pass |= outcome.error.is_none();
+        }
         match (&outcome.error, outcome.result) {
             (None, PassResult::Converged | PassResult::ActionsFailed) => {
                 readiness.pass_completed(tenant.id(), now_ms());
@@ -248,6 +257,16 @@ async fn pass_runner(
             _ => {}
         }
         notify::status(&outcome.summary.status_line());
+    }
+}
+
+/// Counts and reports the writes of a full pass that was not the first (the lost-hint signal).
+fn count_repairs(tenant: &Tenant, summary: &crate::reconcile::PassSummary) {
+    let repairs = u64::from(summary.applied.writes());
+    if repairs > 0 {
+        tenant.metrics().repairs(tenant.id(), repairs);
+        tracing::warn!(tenant = %tenant.id(), repairs,
+            "the full pass repaired changes that hints and incremental passes missed");
     }
 }
 

@@ -17,10 +17,10 @@ use super::hints::{HintKey, HintQueue, Pushed};
 use super::readiness::Readiness;
 use super::replay::ReplayCache;
 use super::{lever_webhook, willo_webhook};
+use crate::clock::now_ms;
 use crate::config::Secret;
+use crate::domain::Target;
 use crate::metrics::{CONTENT_TYPE, Metrics};
-use crate::reconcile::Target;
-use crate::reconcile::clock::now_ms;
 
 /// Largest webhook body accepted (Lever's are a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;

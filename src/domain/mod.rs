@@ -6,6 +6,7 @@
 pub mod attention;
 pub mod email;
 pub mod invite;
+pub mod pass;
 pub mod status_map;
 pub mod tags;
 
@@ -21,3 +22,5 @@ pub type PostingId = String;
 pub type StageId = String;
 /// Milliseconds since the Unix epoch, as Lever writes timestamps.
 pub type Millis = i64;
+
+pub use pass::{PassKind, PassResult, Target};

@@ -3,8 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Serialize;
-
 use super::input::{KnownInterview, KnownParticipant};
 use crate::domain::attention::AttentionReason;
 use crate::domain::{InterviewKey, OpportunityId, ParticipantKey, PostingId};
@@ -13,7 +11,7 @@ use crate::domain::{InterviewKey, OpportunityId, ParticipantKey, PostingId};
 ///
 /// `actions` are sorted (by kind in declaration order, then by ids) and `warnings` are sorted and
 /// deduplicated, so equal inputs give byte-equal plans whatever order the inputs came in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub actions: Vec<Action>,
     pub remember: Remember,
@@ -35,8 +33,7 @@ pub struct Plan {
 ///   [`Plan::opportunities_awaiting_invite`] lists the opportunities this applies to.
 /// - `AddTags` before `RemoveTags` on the same opportunity, so a status change never leaves the
 ///   opportunity without a status tag in between.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
     /// Create ONE participant for (email, interview) and record it for every listed opportunity
     /// (the same person can hold several opportunities: one participant, one invite email).
@@ -177,7 +174,7 @@ impl fmt::Display for Action {
 /// State the caller persists in the same transaction as the pass's results. Folding it into
 /// [`Memory`](super::Memory) (and the applied tag actions into the observed opportunities)
 /// and planning again yields no actions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Remember {
     /// Interviews that are new or changed (title, current tag, issued tags, open flag); upsert
     /// by key. `issued_tags` is the full set, never shrinking.
@@ -191,8 +188,7 @@ pub struct Remember {
 }
 
 /// Something an operator should know; the plan goes ahead regardless.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "warning", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Warning {
     /// A participant state the status map does not know: its opportunities' status tags are
     /// left as they are. `value` is the normalised text; the caller warns once per value.

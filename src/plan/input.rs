@@ -4,16 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
 use crate::domain::{InterviewKey, Millis, OpportunityId, ParticipantKey, PostingId, StageId};
 
 /// What an observation covers. Informational: the rules only look at which parts of
 /// [`Observed`] are present, so a caller cannot make the planner act on data it did not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Everything: interviews, postings, every trigger-stage and status-tagged opportunity.
     Full,
@@ -24,7 +21,7 @@ pub enum Scope {
 }
 
 /// One pass's observation of Lever and Willo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
     pub scope: Scope,
     /// Willo interviews listed now (listed = open). `None` = not observed this time: the
@@ -44,14 +41,14 @@ pub struct Observed {
 }
 
 /// A Willo interview as listed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Interview {
     pub key: InterviewKey,
     pub title: String,
 }
 
 /// A Lever opportunity as read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Opportunity {
     pub id: OpportunityId,
     pub name: String,
@@ -69,7 +66,7 @@ pub struct Opportunity {
 }
 
 /// A Willo participant as read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Participant {
     pub key: ParticipantKey,
     pub interview_key: InterviewKey,
@@ -80,7 +77,7 @@ pub struct Participant {
 }
 
 /// What the store remembers for the tenant.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Memory {
     /// The invite journal: at most one row per (opportunity, interview).
     pub invites: Vec<InviteRecord>,
@@ -95,7 +92,7 @@ pub struct Memory {
 }
 
 /// One row of the invite journal.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InviteRecord {
     pub opportunity_id: OpportunityId,
     pub interview_key: InterviewKey,
@@ -103,16 +100,11 @@ pub struct InviteRecord {
     pub email: String,
     /// Known once the invite is `done` (created or adopted).
     pub participant_key: Option<ParticipantKey>,
-    #[serde(serialize_with = "invite_state")]
     pub state: InviteState,
 }
 
-fn invite_state<S: serde::Serializer>(state: &InviteState, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(state.as_str())
-}
-
 /// An interview the daemon has seen, with every tag it ever issued for it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KnownInterview {
     pub key: InterviewKey,
     pub title: String,
@@ -126,7 +118,7 @@ pub struct KnownInterview {
 }
 
 /// A participant's last seen state and when the daemon first saw that state.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KnownParticipant {
     pub state: Option<String>,
     pub changed_at: Millis,

@@ -1,25 +1,34 @@
-//! The reconciler: observe → plan → apply for one tenant, through the clients and the store.
+//! The reconciler: one tenant's pass around the pure planner, as a pipeline of values.
 //!
-//! It owns the shells around the pure planner: reading (observe), settling unknown invite
-//! outcomes (resolve), applying actions with the invite journal (apply) and committing what a
-//! pass learned together with its cursor (pass). It knows no wire format and no SQL.
+//! `pass` runs resolve (settle unknown invite outcomes by lookup) → observe (what a full,
+//! incremental or targeted pass reads, through `reads`, `stages` and the pass's participant
+//! `directory`) → plan (the pure core, with `rules` resolved for the pass) → apply (bounded
+//! concurrency, the invite protocol in `invite`, one `outcome` value per action) → commit (what
+//! was learned and the cursor, in one transaction). It knows no wire format and no SQL.
 
 mod apply;
 mod backoff;
-pub mod clock;
+mod commit;
 mod convert;
+mod directory;
 mod error;
+mod invite;
 mod memory;
 mod observe;
+mod outcome;
 mod pass;
+mod reads;
 mod resolve;
+mod rules;
+mod stages;
 mod summary;
+mod targeted;
 mod tenant;
 mod tokens;
 
 pub use apply::Applied;
 pub use error::PassError;
-pub use pass::{DryRun, PassOutcome, Target};
+pub use pass::{DryRun, PassOutcome};
 pub use resolve::Resolved;
 pub use summary::{ApiCounts, PassSummary};
 pub use tenant::{PassOptions, Tenant, oauth_config};

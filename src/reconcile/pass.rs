@@ -1,30 +1,27 @@
-//! One pass, end to end: resolve → observe → plan → apply → commit, recorded in the pass log.
+//! One pass, end to end, as a pipeline of values:
+//! resolve → observe → plan → apply → commit, then the pass log, the metrics and the summary.
+//!
+//! A [`Pass`] owns what one pass holds while it runs (its directory of participant listings and
+//! what each stage produced); each stage is a method that returns its result. The summary is
+//! built once, at the end, from those results.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::apply::Applied;
-use super::clock::now_ms;
+use super::apply::{Applied, Applier};
+use super::directory::Directory;
 use super::error::PassError;
 use super::memory;
-use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
+use super::observe::{CURSOR_UPDATED_AT, Observation};
+use super::resolve::Resolved;
+use super::rules::rules;
 use super::summary::{ApiCounts, PassSummary};
 use super::tenant::Tenant;
+use crate::clock::now_ms;
+use crate::domain::{PassKind, PassResult, Target};
 use crate::exit::ExitStatus;
-use crate::http::Api;
-use crate::plan::{self, Plan, Rules, Warning};
-use crate::store::{PassKind, PassResult, PostingRow, SeenOpportunity, SeenParticipant};
-
-/// What a hint names: re-read this one object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    Opportunity(String),
-    Participant(String),
-}
+use crate::plan::{self, Action, Memory, Plan, Warning};
 
 /// How a pass ended.
 #[derive(Debug)]
@@ -44,8 +41,8 @@ impl PassOutcome {
     }
 }
 
-/// A dry run's plan, for printing.
-#[derive(Debug, Serialize)]
+/// What a dry run would do: the plan of a full pass, applied nowhere.
+#[derive(Debug)]
 pub struct DryRun {
     pub tenant: String,
     pub opportunities_examined: usize,
@@ -56,6 +53,26 @@ pub struct DryRun {
 
 /// Passes kept in the log per tenant.
 const PASSES_KEPT: u32 = 1000;
+
+/// One running pass of one tenant.
+pub(crate) struct Pass<'t> {
+    pub tenant: &'t Tenant,
+    pub kind: PassKind,
+    /// The pass's one reading of the clock: every record it writes carries this time.
+    pub now: i64,
+    /// Participant listings, shared by resolve, observe and apply.
+    pub directory: Directory,
+    progress: Progress,
+}
+
+/// What the stages produced so far, so a pass stopped part-way still reports it.
+#[derive(Debug, Default)]
+struct Progress {
+    resolved: Resolved,
+    examined: usize,
+    warnings: Vec<String>,
+    applied: Applied,
+}
 
 impl Tenant {
     /// Runs one full or incremental pass.
@@ -70,23 +87,19 @@ impl Tenant {
 
     /// Observes like a full pass and plans, writing nothing anywhere.
     pub async fn dry_run(&self) -> Result<DryRun, PassError> {
-        let now = now_ms();
-        let memory = self
-            .store
-            .read(|r| memory::load(r, &self.id, now))
-            .map_err(|e| PassError::store(&self.id, e))?;
-        let unresolved = memory
+        let mut pass = Pass::new(self, PassKind::Full, now_ms());
+        let memory = pass.memory()?;
+        let unresolved_invites = memory
             .invites
             .iter()
             .filter(|i| i.state.needs_resolution())
             .count();
-        let obs = self.observe_full(&memory).await?;
-        let rules = self.rules()?;
+        let obs = pass.observe_full(&memory).await?;
         Ok(DryRun {
             tenant: self.id.clone(),
             opportunities_examined: obs.observed.opportunities.len(),
-            unresolved_invites: unresolved,
-            plan: plan::plan(&rules, &obs.observed, &memory, now),
+            unresolved_invites,
+            plan: pass.plan(&obs, &memory),
         })
     }
 
@@ -96,306 +109,82 @@ impl Tenant {
         target: Option<&Target>,
         cancel: &CancellationToken,
     ) -> PassOutcome {
-        let started_at = now_ms();
-        let clock = Instant::now();
-        let calls_before = self.api_counts();
-        let mut summary = PassSummary::new(&self.id, kind);
-        let (pass_id, outcome) = match self
+        let (started, clock, calls) = (now_ms(), Instant::now(), self.api_counts());
+        let (pass_id, progress, ran) = match self
             .store
-            .write(|tx| tx.begin_pass(&self.id, kind, started_at))
+            .write(|tx| tx.begin_pass(&self.id, kind, started))
         {
-            Err(e) => (None, Err(PassError::store(&self.id, e))),
-            Ok(id) => (
-                Some(id),
-                self.run_inner(kind, target, cancel, started_at, &mut summary)
-                    .await,
-            ),
+            Err(e) => (None, Progress::default(), Err(self.store_err(e))),
+            Ok(id) => {
+                let mut pass = Pass::new(self, kind, started);
+                let ran = pass.run(target, cancel).await;
+                (Some(id), pass.progress, ran)
+            }
         };
-        let (result, error) = match outcome {
-            Ok(applied) if applied.failed + applied.skipped == 0 => (PassResult::Converged, None),
-            Ok(_) if cancel.is_cancelled() => (PassResult::Interrupted, None),
-            Ok(_) => (PassResult::ActionsFailed, None),
+        let (result, error) = match ran {
+            Ok(()) if progress.applied.failed + progress.applied.skipped == 0 => {
+                (PassResult::Converged, None)
+            }
+            Ok(()) if cancel.is_cancelled() => (PassResult::Interrupted, None),
+            Ok(()) => (PassResult::ActionsFailed, None),
             Err(e @ PassError::Disconnected { .. }) => (PassResult::Disconnected, Some(e)),
             Err(e @ PassError::Interrupted { .. }) => (PassResult::Interrupted, Some(e)),
             Err(e) => (PassResult::Failed, Some(e)),
         };
-        let finished_at = now_ms();
-        summary.result = result.as_str();
-        summary.duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-        summary.api = diff(&calls_before, &self.api_counts());
-        summary.error = error.as_ref().map(|e| e.to_string());
-        summary.needs_attention = self
-            .store
-            .read(|r| r.attention(&self.id))
-            .map(|a| a.len())
-            .unwrap_or(summary.needs_attention);
-        if let Some(id) = pass_id {
-            let counts = summary.counts_json();
-            let recorded = self.store.write(|tx| {
-                if let Some(PassError::Disconnected { source, .. }) = &error {
-                    tx.set_tenant_connected(
-                        &self.id,
-                        false,
-                        Some(&source.to_string()),
-                        finished_at,
-                    )?;
-                }
-                tx.finish_pass(id, result, &counts, summary.error.as_deref(), finished_at)?;
-                tx.prune_passes(&self.id, PASSES_KEPT)
-            });
-            if let Err(e) = recorded {
-                tracing::error!(tenant = %self.id, error = %e, "cannot record the pass");
-            }
-        }
-        self.report(kind, result, &summary, error.as_ref(), finished_at);
-        PassOutcome {
+        let summary = PassSummary {
+            tenant: self.id.clone(),
+            kind: kind.as_str(),
+            result: result.as_str(),
+            opportunities_examined: progress.examined,
+            resolved: progress.resolved,
+            applied: progress.applied,
+            needs_attention: self.attention_count(),
+            api: self.api_counts().since(&calls),
+            duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
+            warnings: progress.warnings,
+            error: error.as_ref().map(|e| e.to_string()),
+        };
+        let outcome = PassOutcome {
             summary,
             result,
             error,
+        };
+        let finished = now_ms();
+        if let Some(id) = pass_id {
+            self.record(id, &outcome, finished);
         }
+        self.report(kind, &outcome, finished);
+        outcome
     }
 
-    async fn run_inner(
-        &self,
-        kind: PassKind,
-        target: Option<&Target>,
-        cancel: &CancellationToken,
-        now: i64,
-        summary: &mut PassSummary,
-    ) -> Result<Applied, PassError> {
-        // Unknown outcomes first: nothing may be planned on top of an invite that may exist.
-        let mut listings = BTreeMap::new();
-        let only = match target {
-            Some(Target::Opportunity(id)) => Some(id.as_str()),
-            _ => None,
-        };
-        if !matches!(target, Some(Target::Participant(_))) {
-            summary.resolved = self.resolve_unresolved(only, &mut listings, now).await?;
-        }
-        let memory = self
-            .store
-            .read(|r| memory::load(r, &self.id, now))
-            .map_err(|e| PassError::store(&self.id, e))?;
-        let mut obs = match (kind, target) {
-            (PassKind::Full, _) => self.observe_full(&memory).await?,
-            (PassKind::Incremental, _) => self.observe_incremental(&memory, now).await?,
-            (PassKind::Targeted, Some(Target::Opportunity(id))) => {
-                self.observe_opportunity(id, &memory).await?
-            }
-            (PassKind::Targeted, Some(Target::Participant(key))) => {
-                self.observe_participant(key, &memory).await?
-            }
-            (PassKind::Targeted, None) => return Ok(Applied::default()),
-        };
-        for (k, v) in listings {
-            obs.listings.entry(k).or_insert(v);
-        }
-        if cancel.is_cancelled() {
-            return Err(PassError::Interrupted {
-                tenant: self.id.clone(),
-            });
-        }
-        summary.opportunities_examined = obs.observed.opportunities.len();
-        let rules = self.rules()?;
-        let plan = plan::plan(&rules, &obs.observed, &memory, now);
-        summary.warnings = self.warn(&plan.warnings);
-        let listings = std::mem::take(&mut obs.listings);
-        let run = self.apply_run(&obs.observed.opportunities, listings, cancel, now);
-        let (applied, stopped_by) = run.apply(&plan).await;
-        summary.applied = applied.clone();
-        if let Some(e) = stopped_by {
-            // Credentials rejected mid-apply: nothing further is written, not even the mirror.
-            return Err(e);
-        }
-        let tags_after =
-            std::mem::take(&mut *run.tags_after.lock().unwrap_or_else(|p| p.into_inner()));
-        let vanished = std::mem::take(&mut *run.vanished.lock().unwrap_or_else(|p| p.into_inner()));
-        drop(run);
-        // Deleted between reading and writing: mirror them as deleted, not as seen.
-        obs.observed
-            .opportunities
-            .retain(|o| !vanished.contains(&o.id));
-        obs.observed.deleted.extend(vanished);
-        self.commit(kind, &obs, &plan, &tags_after, now)?;
-        if kind == PassKind::Full {
-            // The first full pass after start-up catches up by design; later ones should find
-            // nothing, so what they change is a repair (a missed hint or incremental pass).
-            if self.had_full_pass.swap(true, Ordering::SeqCst) {
-                let repairs = u64::from(applied.writes());
-                if repairs > 0 {
-                    self.metrics.repairs(&self.id, repairs);
-                    tracing::warn!(tenant = %self.id, repairs, "the full pass repaired changes that hints and incremental passes missed");
-                }
-            }
-        }
-        Ok(applied)
-    }
-
-    /// Persists what the pass learned and moves the cursor, in one transaction.
-    fn commit(
-        &self,
-        kind: PassKind,
-        obs: &Observation,
-        plan: &Plan,
-        tags_after: &BTreeMap<String, std::collections::BTreeSet<String>>,
-        now: i64,
-    ) -> Result<(), PassError> {
-        let tenant = &self.id;
-        let observed_participants: BTreeMap<&str, &plan::Participant> = obs
-            .observed
-            .participants
-            .iter()
-            .map(|p| (p.key.as_str(), p))
-            .collect();
+    fn attention_count(&self) -> usize {
         self.store
-            .write(|tx| {
-                for o in &obs.observed.opportunities {
-                    let tags: Vec<String> = tags_after
-                        .get(&o.id)
-                        .unwrap_or(&o.tags)
-                        .iter()
-                        .cloned()
-                        .collect();
-                    let email = o
-                        .emails
-                        .iter()
-                        .find(|e| !e.trim().is_empty())
-                        .map(|e| e.trim());
-                    tx.save_opportunity(
-                        tenant,
-                        &SeenOpportunity {
-                            id: &o.id,
-                            stage_id: o.stage_id.as_deref(),
-                            tags: &tags,
-                            email,
-                            posting_id: o.posting_id.as_deref(),
-                            updated_at: o.updated_at,
-                        },
-                        now,
-                    )?;
-                }
-                for id in plan
-                    .remember
-                    .deleted
-                    .iter()
-                    .chain(obs.observed.deleted.iter())
-                {
-                    tx.mark_opportunity_deleted(tenant, id, now)?;
-                    tx.clear_attention_for(tenant, id)?;
-                }
-                for i in &plan.remember.interviews {
-                    tx.save_interview(tenant, &i.key, &i.title, &i.current_tag, i.open, now)?;
-                    for alias in &i.issued_tags {
-                        if *alias != i.current_tag {
-                            tx.issue_interview_tag(tenant, &i.key, alias, now)?;
-                        }
-                    }
-                }
-                for (key, known) in &plan.remember.participants {
-                    let Some(p) = observed_participants.get(key.as_str()) else {
-                        continue;
-                    };
-                    tx.save_participant(
-                        tenant,
-                        &SeenParticipant {
-                            key,
-                            interview_key: &p.interview_key,
-                            email: p.email.as_deref(),
-                            state: known.state.as_deref(),
-                        },
-                        known.changed_at,
-                        now,
-                    )?;
-                }
-                if let Some(postings) = &plan.remember.posting_tags {
-                    let rows: Vec<PostingRow> = postings
-                        .iter()
-                        .map(|(id, tags)| PostingRow {
-                            id: id.clone(),
-                            title: None,
-                            tags: tags.iter().cloned().collect(),
-                        })
-                        .collect();
-                    tx.replace_postings(tenant, &rows, now)?;
-                }
-                // The cursor moves here, with what it covers, and only forwards.
-                if matches!(kind, PassKind::Full | PassKind::Incremental)
-                    && let Some(max) = obs.max_updated_at
-                {
-                    let old = tx.cursor(tenant, CURSOR_UPDATED_AT)?.unwrap_or(i64::MIN);
-                    tx.set_cursor(tenant, CURSOR_UPDATED_AT, old.max(max), now)?;
-                }
-                if kind == PassKind::Full {
-                    let overlap = i64::try_from(self.options.overlap.as_millis()).unwrap_or(0);
-                    tx.set_cursor(tenant, CURSOR_DELETED_AT, (now - overlap).max(0), now)?;
-                }
-                tx.set_tenant_connected(tenant, true, None, now)
-            })
-            .map_err(|e| PassError::store(tenant, e))
+            .read(|r| r.attention(&self.id))
+            .map(|a| a.len())
+            .unwrap_or(0)
     }
 
-    pub(crate) fn rules(&self) -> Result<Rules, PassError> {
-        let stage_ids = self
-            .stage_ids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| PassError::Config {
-                tenant: self.id.clone(),
-                message: "trigger stages are not resolved yet".into(),
-            })?;
-        Ok(Rules {
-            account_name: self.settings.account_name.clone(),
-            tag_template: self.settings.interview_tag_template.clone(),
-            trigger_stage_ids: stage_ids,
-            match_posting_tags: self.settings.match_posting_tags,
-            status_map: self.settings.willo.status_map.clone(),
-            catalog_opportunity_id: self.settings.catalog_opportunity_id.clone(),
-        })
-    }
-
-    /// Logs each warning (unknown states once per value) and counts them; returns their text.
-    fn warn(&self, warnings: &[Warning]) -> Vec<String> {
-        let mut out = Vec::new();
-        for w in warnings {
-            self.metrics.warning(&self.id, w.kind());
-            if let Warning::UnknownState { value, .. } = w {
-                let first = self
-                    .warned_states
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(value.clone());
-                if !first {
-                    continue;
-                }
+    /// Finishes the pass row (and marks the tenant disconnected when that is how it ended).
+    fn record(&self, id: i64, outcome: &PassOutcome, finished: i64) {
+        let s = &outcome.summary;
+        let counts = s.counts_json();
+        let recorded = self.store.write(|tx| {
+            if let Some(PassError::Disconnected { source, .. }) = &outcome.error {
+                tx.set_tenant_connected(&self.id, false, Some(&source.to_string()), finished)?;
             }
-            tracing::warn!(tenant = %self.id, kind = w.kind(), "{w}");
-            out.push(w.to_string());
-        }
-        out
-    }
-
-    /// API calls and 429s of this tenant so far.
-    pub fn api_counts(&self) -> ApiCounts {
-        ApiCounts {
-            lever_calls: self.calls.calls(Api::Lever),
-            lever_rate_limited: self.calls.rate_limited(Api::Lever),
-            willo_calls: self.calls.calls(Api::Willo),
-            willo_rate_limited: self.calls.rate_limited(Api::Willo),
+            tx.finish_pass(id, outcome.result, &counts, s.error.as_deref(), finished)?;
+            tx.prune_passes(&self.id, PASSES_KEPT)
+        });
+        if let Err(e) = recorded {
+            tracing::error!(tenant = %self.id, error = %e, "cannot record the pass");
         }
     }
 
-    fn report(
-        &self,
-        kind: PassKind,
-        result: PassResult,
-        summary: &PassSummary,
-        error: Option<&PassError>,
-        finished_at: i64,
-    ) {
-        let m = &self.metrics;
-        m.pass(&self.id, kind, result, summary.duration_ms);
-        match error {
+    /// Metrics and the log line of a finished pass.
+    fn report(&self, kind: PassKind, outcome: &PassOutcome, finished: i64) {
+        let (m, s) = (&self.metrics, &outcome.summary);
+        m.pass(&self.id, kind, outcome.result, s.duration_ms);
+        match &outcome.error {
             Some(PassError::Disconnected { source, .. }) => {
                 m.set_connected(&self.id, false);
                 tracing::error!(tenant = %self.id, error = %source,
@@ -404,35 +193,138 @@ impl Tenant {
             Some(e) => tracing::error!(tenant = %self.id, kind = %kind, error = %e, "pass failed"),
             None => {
                 m.set_connected(&self.id, true);
-                m.pass_completed(&self.id, kind, finished_at);
+                m.pass_completed(&self.id, kind, finished);
             }
         }
-        m.set_needs_attention(&self.id, summary.needs_attention);
-        if kind != PassKind::Targeted || summary.applied.writes() > 0 || error.is_some() {
-            tracing::info!(tenant = %self.id, kind = %kind, result = %result,
-                examined = summary.opportunities_examined,
-                invites_sent = summary.applied.invites_sent,
-                invites_adopted = summary.applied.invites_adopted,
-                tags_added = summary.applied.tags_added,
-                tags_removed = summary.applied.tags_removed,
-                needs_attention = summary.needs_attention,
-                duration_ms = summary.duration_ms,
+        m.set_needs_attention(&self.id, s.needs_attention);
+        if kind != PassKind::Targeted || s.applied.writes() > 0 || outcome.error.is_some() {
+            tracing::info!(tenant = %self.id, kind = %kind, result = %outcome.result,
+                examined = s.opportunities_examined,
+                invites_sent = s.applied.invites_sent,
+                invites_adopted = s.applied.invites_adopted,
+                tags_added = s.applied.tags_added,
+                tags_removed = s.applied.tags_removed,
+                needs_attention = s.needs_attention,
+                duration_ms = s.duration_ms,
                 "pass finished");
         }
         // Only scheduled passes move the cursor; a hint's reconcile need not read it.
         if kind != PassKind::Targeted
             && let Ok(Some(cursor)) = self.store.read(|r| r.cursor(&self.id, CURSOR_UPDATED_AT))
         {
-            m.set_cursor_lag(&self.id, finished_at - cursor);
+            m.set_cursor_lag(&self.id, finished - cursor);
         }
     }
 }
 
-fn diff(before: &ApiCounts, after: &ApiCounts) -> ApiCounts {
-    ApiCounts {
-        lever_calls: after.lever_calls - before.lever_calls,
-        lever_rate_limited: after.lever_rate_limited - before.lever_rate_limited,
-        willo_calls: after.willo_calls - before.willo_calls,
-        willo_rate_limited: after.willo_rate_limited - before.willo_rate_limited,
+impl<'t> Pass<'t> {
+    fn new(tenant: &'t Tenant, kind: PassKind, now: i64) -> Pass<'t> {
+        Pass {
+            tenant,
+            kind,
+            now,
+            directory: Directory::default(),
+            progress: Progress::default(),
+        }
+    }
+
+    /// The pipeline. Each stage's result is kept in `progress` as soon as it exists.
+    async fn run(
+        &mut self,
+        target: Option<&Target>,
+        cancel: &CancellationToken,
+    ) -> Result<(), PassError> {
+        // Unknown outcomes first: nothing may be planned on top of an invite that may exist.
+        let only = match target {
+            Some(Target::Participant(_)) => None,
+            Some(Target::Opportunity(id)) => Some(Some(id.as_str())),
+            None => Some(None),
+        };
+        if let Some(only) = only {
+            self.progress.resolved = self.resolve(only).await?;
+        }
+        let memory = self.memory()?;
+        let obs = match (self.kind, target) {
+            (PassKind::Full, _) => self.observe_full(&memory).await?,
+            (PassKind::Incremental, _) => self.observe_incremental(&memory).await?,
+            (PassKind::Targeted, Some(Target::Opportunity(id))) => {
+                self.observe_opportunity(id, &memory).await?
+            }
+            (PassKind::Targeted, Some(Target::Participant(key))) => {
+                self.observe_participant(key, &memory).await?
+            }
+            (PassKind::Targeted, None) => return Ok(()),
+        };
+        if cancel.is_cancelled() {
+            return Err(PassError::Interrupted {
+                tenant: self.tenant.id.clone(),
+            });
+        }
+        self.progress.examined = obs.observed.opportunities.len();
+        let plan = self.plan(&obs, &memory);
+        self.progress.warnings = self.warn(&plan.warnings);
+        self.directory
+            .reserve(plan.actions.iter().filter_map(|a| match a {
+                Action::Invite { interview_key, .. } => Some(interview_key.clone()),
+                _ => None,
+            }));
+        let report = Applier::new(
+            self.tenant,
+            &self.directory,
+            &obs.observed.opportunities,
+            cancel,
+            self.now,
+        )
+        .apply(&plan)
+        .await;
+        self.progress.applied = report.applied.clone();
+        if let Some(e) = report.disconnect {
+            // Credentials rejected mid-apply: nothing further is written, not even the mirror.
+            return Err(self.tenant.api_err(e));
+        }
+        self.commit(&obs, &plan, &report)
+    }
+
+    /// What the store remembers, as the planner's memory.
+    fn memory(&self) -> Result<Memory, PassError> {
+        let t = self.tenant;
+        t.store
+            .read(|r| memory::load(r, &t.id, self.now))
+            .map_err(|e| t.store_err(e))
+    }
+
+    fn plan(&self, obs: &Observation, memory: &Memory) -> Plan {
+        let rules = rules(&self.tenant.settings, &obs.stages.ids);
+        plan::plan(&rules, &obs.observed, memory, self.now)
+    }
+
+    /// Logs each warning (an unknown state once per value) and counts them all; returns the
+    /// text of those logged, for the summary.
+    fn warn(&self, warnings: &[Warning]) -> Vec<String> {
+        let t = self.tenant;
+        let mut out = Vec::new();
+        for w in warnings {
+            t.metrics.warning(&t.id, w.kind());
+            if let Warning::UnknownState { value, .. } = w
+                && !t.notices.first("unknown_state", value)
+            {
+                continue;
+            }
+            tracing::warn!(tenant = %t.id, kind = w.kind(), "{w}");
+            out.push(w.to_string());
+        }
+        out
+    }
+}
+
+impl ApiCounts {
+    /// The calls made since `before`.
+    fn since(&self, before: &ApiCounts) -> ApiCounts {
+        ApiCounts {
+            lever_calls: self.lever_calls - before.lever_calls,
+            lever_rate_limited: self.lever_rate_limited - before.lever_rate_limited,
+            willo_calls: self.willo_calls - before.willo_calls,
+            willo_rate_limited: self.willo_rate_limited - before.willo_rate_limited,
+        }
     }
 }

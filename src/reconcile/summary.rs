@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::apply::Applied;
 use super::resolve::Resolved;
-use crate::store::{PassKind, PassResult};
+use crate::domain::{PassKind, PassResult};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApiCounts {

@@ -1,20 +1,25 @@
-//! One tenant's runtime: its settings, its two API clients, the shared store and metrics.
+//! One tenant's context for passes: its settings, its two API clients, the shared store and
+//! the output sinks (metrics, notices). Immutable once built: what a pass learns travels as
+//! return values through the pipeline (see `pass.rs`) and is remembered by the store, never here.
 
-use std::collections::BTreeSet;
 use std::num::NonZeroU32;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{
     self, LeverSettings, OAuthSettings, RateSettings, TenantSettings, Timeouts, WilloSettings,
 };
-use crate::http::{ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy};
+use crate::http::{
+    Api, ApiError, ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy,
+};
 use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
 use crate::metrics::{Metrics, MetricsObserver};
-use crate::store::Store;
+use crate::notices::Notices;
+use crate::store::{Store, StoreError};
 use crate::willo::{WilloClient, WilloClientConfig};
 
+use super::error::PassError;
+use super::summary::ApiCounts;
 use super::tokens::StoreTokens;
 
 /// How passes run; the same for every tenant of a daemon.
@@ -33,15 +38,11 @@ pub struct Tenant {
     pub(crate) willo: WilloClient,
     pub(crate) store: Arc<Store>,
     pub(crate) metrics: Metrics,
+    /// Conditions already logged (an unknown Willo state is warned once per value).
+    pub(crate) notices: Notices,
     /// API calls and 429s of this tenant, for pass summaries.
-    pub(crate) calls: Arc<CountingObserver>,
+    calls: Arc<CountingObserver>,
     pub(crate) options: PassOptions,
-    /// Trigger-stage ids resolved by the last pass that read `GET /stages`.
-    pub(crate) stage_ids: Mutex<Option<BTreeSet<String>>>,
-    /// Unknown Willo state values already warned about (warn once per value).
-    pub(crate) warned_states: Mutex<BTreeSet<String>>,
-    /// Set after the first full pass: later full passes count their writes as repairs.
-    pub(crate) had_full_pass: AtomicBool,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -77,11 +78,9 @@ impl Tenant {
             willo,
             store,
             metrics,
+            notices: Notices::new(),
             calls,
             options,
-            stage_ids: Mutex::new(None),
-            warned_states: Mutex::new(BTreeSet::new()),
-            had_full_pass: AtomicBool::new(false),
         })
     }
 
@@ -91,6 +90,29 @@ impl Tenant {
 
     pub fn settings(&self) -> &TenantSettings {
         &self.settings
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// API calls and 429s of this tenant so far.
+    pub fn api_counts(&self) -> ApiCounts {
+        ApiCounts {
+            lever_calls: self.calls.calls(Api::Lever),
+            lever_rate_limited: self.calls.rate_limited(Api::Lever),
+            willo_calls: self.calls.calls(Api::Willo),
+            willo_rate_limited: self.calls.rate_limited(Api::Willo),
+        }
+    }
+
+    /// An API error as this tenant's pass error (a rejected credential disconnects it).
+    pub(crate) fn api_err(&self, e: ApiError) -> PassError {
+        PassError::api(&self.id, e)
+    }
+
+    pub(crate) fn store_err(&self, e: StoreError) -> PassError {
+        PassError::store(&self.id, e)
     }
 }
 

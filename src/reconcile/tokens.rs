@@ -43,7 +43,7 @@ impl TokenStore for StoreTokens {
             refresh_token: tokens.refresh_token.expose_secret().to_owned(),
             expires_at: tokens.expires_at,
             scope: tokens.scope.clone(),
-            updated_at: crate::reconcile::clock::now_ms(),
+            updated_at: crate::clock::now_ms(),
         };
         self.store
             .write(|tx| tx.save_tokens(&self.tenant, &row))

@@ -126,6 +126,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         updated_at    INTEGER NOT NULL
     );
     "#,
+    // 2: the trigger stage ids a pass resolved from the configured names, with the configured
+    // list they came from, so incremental passes and hints need not read `GET /stages` and a
+    // changed configuration is never answered with stale ids.
+    r#"
+    CREATE TABLE trigger_stages (
+        tenant      TEXT PRIMARY KEY,
+        configured  TEXT NOT NULL,
+        stage_ids   TEXT NOT NULL,
+        resolved_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -16,6 +16,7 @@ mod opportunities;
 mod participants;
 mod passes;
 mod postings;
+mod stages;
 mod tenants;
 mod tokens;
 
@@ -36,6 +37,7 @@ pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
 pub use passes::{PassKind, PassResult, PassRow};
 pub use postings::PostingRow;
+pub use stages::TriggerStagesRow;
 pub use tenants::TenantRow;
 pub use tokens::TokenRow;
 

@@ -1,99 +1,9 @@
 //! The pass log: kind, start, end, result and counts of every reconciliation pass.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Ctx, Reader, StoreError, Tx};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PassKind {
-    Full,
-    Incremental,
-    Targeted,
-}
-
-impl PassKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PassKind::Full => "full",
-            PassKind::Incremental => "incremental",
-            PassKind::Targeted => "targeted",
-        }
-    }
-}
-
-impl fmt::Display for PassKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PassKind {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        match s {
-            "full" => Ok(PassKind::Full),
-            "incremental" => Ok(PassKind::Incremental),
-            "targeted" => Ok(PassKind::Targeted),
-            other => Err(StoreError::Corrupt(format!("unknown pass kind {other:?}"))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PassResult {
-    /// Everything planned was applied.
-    Converged,
-    /// The pass finished; some actions failed and will be retried.
-    ActionsFailed,
-    /// The pass stopped part-way (API unreachable, store error): its cursor did not move.
-    Failed,
-    /// Credentials were rejected; the tenant is disconnected.
-    Disconnected,
-    /// Shutdown arrived mid-pass.
-    Interrupted,
-}
-
-impl PassResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PassResult::Converged => "converged",
-            PassResult::ActionsFailed => "actions_failed",
-            PassResult::Failed => "failed",
-            PassResult::Disconnected => "disconnected",
-            PassResult::Interrupted => "interrupted",
-        }
-    }
-
-    /// True when the pass read everything it meant to (its cursor may move).
-    pub fn completed(self) -> bool {
-        matches!(self, PassResult::Converged | PassResult::ActionsFailed)
-    }
-}
-
-impl fmt::Display for PassResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PassResult {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        [
-            PassResult::Converged,
-            PassResult::ActionsFailed,
-            PassResult::Failed,
-            PassResult::Disconnected,
-            PassResult::Interrupted,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown pass result {s:?}")))
-    }
-}
+pub use crate::domain::pass::{PassKind, PassResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassRow {
@@ -139,10 +49,10 @@ fn finish(raw: RawPass) -> Result<PassRow, StoreError> {
     Ok(PassRow {
         id,
         tenant,
-        kind: kind.parse()?,
+        kind: kind.parse().map_err(corrupt)?,
         started_at,
         finished_at,
-        result: result.map(|r| r.parse()).transpose()?,
+        result: result.map(|r| r.parse()).transpose().map_err(corrupt)?,
         counts: serde_json::from_str(&counts)
             .map_err(|e| StoreError::Corrupt(format!("passes.counts: {e}")))?,
         error,
@@ -249,4 +159,8 @@ impl Tx<'_> {
             .ctx("prune passes")?;
         Ok(())
     }
+}
+
+fn corrupt(e: crate::domain::pass::UnknownWord) -> StoreError {
+    StoreError::Corrupt(e.to_string())
 }

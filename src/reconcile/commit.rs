@@ -1,0 +1,132 @@
+//! The last stage of a pass: what it learned, stored in one transaction together with the
+//! cursor that covers it. The cursor only moves here, and only forwards.
+
+use std::collections::BTreeMap;
+
+use super::apply::ApplyReport;
+use super::error::PassError;
+use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
+use super::pass::Pass;
+use crate::domain::PassKind;
+use crate::plan::{self, Plan};
+use crate::store::{PostingRow, SeenOpportunity, SeenParticipant, StoreError, Tx};
+
+impl Pass<'_> {
+    /// Persists what the pass learned and moves the cursor, in one transaction.
+    pub(crate) fn commit(
+        &self,
+        obs: &Observation,
+        plan: &Plan,
+        report: &ApplyReport,
+    ) -> Result<(), PassError> {
+        let t = self.tenant;
+        t.store
+            .write(|tx| {
+                self.save_opportunities(tx, obs, report)?;
+                self.save_learned(tx, obs, plan)?;
+                if let Some(row) = obs.stages.row(&t.settings.trigger_stages, self.now) {
+                    tx.save_trigger_stages(&t.id, &row)?;
+                }
+                self.move_cursors(tx, obs)?;
+                tx.set_tenant_connected(&t.id, true, None, self.now)
+            })
+            .map_err(|e| t.store_err(e))
+    }
+
+    /// The mirror of every opportunity read (with its tags as written), and the deleted ones:
+    /// reported deleted, found gone on a re-read, or answering 404 to a write.
+    fn save_opportunities(
+        &self,
+        tx: &Tx<'_>,
+        obs: &Observation,
+        report: &ApplyReport,
+    ) -> Result<(), StoreError> {
+        let (tenant, now) = (&self.tenant.id, self.now);
+        for o in &obs.observed.opportunities {
+            if report.vanished.contains(&o.id) {
+                continue;
+            }
+            let tags: Vec<String> = report
+                .tags_after
+                .get(&o.id)
+                .unwrap_or(&o.tags)
+                .iter()
+                .cloned()
+                .collect();
+            let email = o.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty());
+            let seen = SeenOpportunity {
+                id: &o.id,
+                stage_id: o.stage_id.as_deref(),
+                tags: &tags,
+                email,
+                posting_id: o.posting_id.as_deref(),
+                updated_at: o.updated_at,
+            };
+            tx.save_opportunity(tenant, &seen, now)?;
+        }
+        let deleted = obs.observed.deleted.iter().chain(&report.vanished);
+        for id in deleted {
+            tx.mark_opportunity_deleted(tenant, id, now)?;
+            tx.clear_attention_for(tenant, id)?;
+        }
+        Ok(())
+    }
+
+    /// Interviews and their issued tags, participants' states and posting tags.
+    fn save_learned(&self, tx: &Tx<'_>, obs: &Observation, plan: &Plan) -> Result<(), StoreError> {
+        let (tenant, now) = (&self.tenant.id, self.now);
+        for i in &plan.remember.interviews {
+            tx.save_interview(tenant, &i.key, &i.title, &i.current_tag, i.open, now)?;
+            for alias in i.issued_tags.iter().filter(|a| **a != i.current_tag) {
+                tx.issue_interview_tag(tenant, &i.key, alias, now)?;
+            }
+        }
+        let observed: BTreeMap<&str, &plan::Participant> = obs
+            .observed
+            .participants
+            .iter()
+            .map(|p| (p.key.as_str(), p))
+            .collect();
+        for (key, known) in &plan.remember.participants {
+            let Some(p) = observed.get(key.as_str()) else {
+                continue;
+            };
+            let seen = SeenParticipant {
+                key,
+                interview_key: &p.interview_key,
+                email: p.email.as_deref(),
+                state: known.state.as_deref(),
+            };
+            tx.save_participant(tenant, &seen, known.changed_at, now)?;
+        }
+        if let Some(postings) = &plan.remember.posting_tags {
+            let rows: Vec<PostingRow> = postings
+                .iter()
+                .map(|(id, tags)| PostingRow {
+                    id: id.clone(),
+                    title: None,
+                    tags: tags.iter().cloned().collect(),
+                })
+                .collect();
+            tx.replace_postings(tenant, &rows, now)?;
+        }
+        Ok(())
+    }
+
+    /// The incremental cursor moves to the largest `updatedAt` listed (never back); a full pass
+    /// also moves the deleted-opportunities cursor to now minus the overlap.
+    fn move_cursors(&self, tx: &Tx<'_>, obs: &Observation) -> Result<(), StoreError> {
+        let (tenant, now) = (&self.tenant.id, self.now);
+        if matches!(self.kind, PassKind::Full | PassKind::Incremental)
+            && let Some(max) = obs.max_updated_at
+        {
+            let old = tx.cursor(tenant, CURSOR_UPDATED_AT)?.unwrap_or(i64::MIN);
+            tx.set_cursor(tenant, CURSOR_UPDATED_AT, old.max(max), now)?;
+        }
+        if self.kind == PassKind::Full {
+            let overlap = i64::try_from(self.tenant.options.overlap.as_millis()).unwrap_or(0);
+            tx.set_cursor(tenant, CURSOR_DELETED_AT, (now - overlap).max(0), now)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,220 @@
+//! The invite protocol, as a small typed state machine over the journal rows of one invite:
+//!
+//! `planned` (intent) → lookup (a participant with this email may exist: adopt it) →
+//! `in_flight` (committed before anything leaves the process) → POST →
+//! `done` | `ambiguous` (may have taken effect: looked up next pass) | `failed` (refused) |
+//! back to `planned` (provably never took effect).
+//!
+//! Each state is a type that only the previous step can produce, so the POST cannot be reached
+//! without an `in_flight` row on disk.
+
+use super::apply::Applier;
+use super::convert;
+use super::outcome::{ActionError, Done};
+use crate::domain::attention::AttentionReason;
+use crate::domain::invite::InviteState;
+use crate::domain::{InterviewKey, OpportunityId};
+use crate::http::ApiError;
+use crate::plan::Participant;
+use crate::store::{StoreError, Tx};
+use crate::willo::NewParticipant;
+
+/// Journal rows this run moved to `planned` (rows already past it belong to another run).
+struct Planned {
+    ids: Vec<OpportunityId>,
+}
+
+/// Journal rows committed `in_flight`: the POST may now be sent.
+struct InFlight {
+    ids: Vec<OpportunityId>,
+}
+
+impl Applier<'_> {
+    /// Runs the protocol for one (email, interview) and the opportunities it is for.
+    pub(crate) async fn invite(
+        &self,
+        new: &NewParticipant,
+        ids: &[OpportunityId],
+    ) -> Result<Done, ActionError> {
+        let Some(planned) = self.intend(new, ids)? else {
+            return Ok(Done::NotOurs);
+        };
+        let t = self.tenant;
+        let existing = self
+            .directory
+            .find(t, &new.interview, &new.email)
+            .await
+            .map_err(ActionError::Api)?;
+        if let Some(p) = existing {
+            return self.adopt_found(planned, new, &p);
+        }
+        let in_flight = self.mark_in_flight(planned, &new.interview)?;
+        match t.willo.create_participant(new).await {
+            Ok(created) => {
+                let p = convert::participant(&created, &new.interview);
+                self.record_done(in_flight, &p)
+            }
+            Err(e) => self.not_created(in_flight, &new.interview, e),
+        }
+    }
+
+    /// Step 1, intent: `planned` rows for each opportunity. `None` when none is ours.
+    fn intend(
+        &self,
+        new: &NewParticipant,
+        ids: &[OpportunityId],
+    ) -> Result<Option<Planned>, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        let mine = self.journal(|tx| {
+            let mut mine = Vec::new();
+            for id in ids {
+                let state = tx.plan_invite(t, id, &new.interview, &new.email, now)?;
+                if state == InviteState::Planned {
+                    mine.push(id.clone());
+                }
+            }
+            Ok(mine)
+        })?;
+        Ok((!mine.is_empty()).then_some(Planned { ids: mine }))
+    }
+
+    /// The lookup found the person already in the interview: adopt, send nothing.
+    fn adopt_found(
+        &self,
+        planned: Planned,
+        new: &NewParticipant,
+        p: &Participant,
+    ) -> Result<Done, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        self.journal(|tx| {
+            for id in &planned.ids {
+                tx.record_adopted_invite(t, id, &new.interview, &new.email, &p.key, now)?;
+            }
+            super::resolve::save_participant(tx, t, p, now)
+        })?;
+        Ok(Done::Adopted {
+            ids: planned.ids,
+            interview: new.interview.clone(),
+            participant: p.key.clone(),
+            found: true,
+        })
+    }
+
+    /// Step 2: `in_flight`, durably, before anything leaves the process.
+    fn mark_in_flight(&self, planned: Planned, interview: &str) -> Result<InFlight, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        self.journal(|tx| {
+            for id in &planned.ids {
+                tx.mark_invite_in_flight(t, id, interview, now)?;
+            }
+            Ok(())
+        })?;
+        Ok(InFlight { ids: planned.ids })
+    }
+
+    /// Step 3a: Willo created the participant.
+    fn record_done(&self, in_flight: InFlight, p: &Participant) -> Result<Done, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        // If this fails, Willo has the participant and the rows stay `in_flight`: the next pass
+        // finds it by lookup and adopts it, so nothing is sent twice.
+        self.journal(|tx| {
+            for id in &in_flight.ids {
+                tx.mark_invite_done(t, id, &p.interview_key, &p.key, now)?;
+            }
+            super::resolve::save_participant(tx, t, p, now)
+        })?;
+        Ok(Done::Invited {
+            ids: in_flight.ids,
+            interview: p.interview_key.clone(),
+            participant: p.key.clone(),
+        })
+    }
+
+    /// Step 3b: the POST failed. What the journal says next depends on whether it may have
+    /// taken effect. The journal writes here are tolerated when they fail: the rows then stay
+    /// `in_flight`, which the next pass settles by the same lookup, reaching the same state
+    /// (found → done; absent → planned and invited again, which is right for a request that
+    /// was refused or never arrived).
+    fn not_created(
+        &self,
+        in_flight: InFlight,
+        interview: &InterviewKey,
+        e: ApiError,
+    ) -> Result<Done, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        let ids = &in_flight.ids;
+        match e {
+            ApiError::Ambiguous { .. } | ApiError::Decode { .. } => {
+                let text = e.to_string();
+                self.tolerate(self.tenant.store.write(|tx| {
+                    for id in ids {
+                        tx.mark_invite_ambiguous(t, id, interview, &text, now)?;
+                    }
+                    Ok(())
+                }));
+                Err(ActionError::Ambiguous(e))
+            }
+            ApiError::Rejected {
+                status, message, ..
+            } => {
+                let error = format!("Willo refused the invite (HTTP {status}): {message}");
+                self.tolerate(self.tenant.store.write(|tx| {
+                    ids.iter()
+                        .try_for_each(|id| refuse(tx, t, id, interview, &error, now))
+                }));
+                Ok(Done::Refused {
+                    ids: in_flight.ids,
+                    interview: interview.clone(),
+                    error,
+                })
+            }
+            e => {
+                // Throttled, refused credentials, connection never made, unknown route: the
+                // request provably took no effect, so the intent goes back to `planned`.
+                let text = e.to_string();
+                self.tolerate(self.tenant.store.write(|tx| {
+                    for id in ids {
+                        tx.reset_invite_to_planned(t, id, interview, Some(&text), now)?;
+                    }
+                    Ok(())
+                }));
+                Err(ActionError::NotSent(e))
+            }
+        }
+    }
+
+    /// A journal write the protocol depends on: its failure fails the action.
+    fn journal<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, ActionError> {
+        self.tenant.store.write(f).map_err(ActionError::Store)
+    }
+
+    /// A journal write whose failure is safe (see the caller's why): logged, not fatal.
+    fn tolerate(&self, written: Result<(), StoreError>) {
+        if let Err(e) = written {
+            tracing::warn!(tenant = %self.tenant.id, error = %e,
+                "cannot record the invite's failure in the journal; its row stays in_flight and the next pass settles it by lookup");
+        }
+    }
+}
+
+/// Journals a refused invite and raises the needs-attention item that says why.
+fn refuse(
+    tx: &Tx<'_>,
+    tenant: &str,
+    id: &str,
+    interview: &str,
+    error: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.mark_invite_failed(tenant, id, interview, error, now)?;
+    tx.record_attention(
+        tenant,
+        id,
+        AttentionReason::InviteRejected.as_str(),
+        Some(error),
+        now,
+    )
+}

@@ -1,0 +1,178 @@
+//! What one applied action did, as one value: recording it updates the pass's counts, the
+//! metrics and the log together, so the three never disagree.
+
+use std::collections::BTreeSet;
+
+use super::apply::Applied;
+use super::tenant::Tenant;
+use crate::domain::attention::AttentionReason;
+use crate::domain::{InterviewKey, OpportunityId, ParticipantKey};
+use crate::http::ApiError;
+use crate::store::StoreError;
+
+/// An action that completed (or ended in a way the journal already accounts for).
+#[derive(Debug)]
+pub(crate) enum Done {
+    /// A participant was created: one invite email went out.
+    Invited {
+        ids: Vec<OpportunityId>,
+        interview: InterviewKey,
+        participant: ParticipantKey,
+    },
+    /// An existing participant was recorded for these opportunities; no invite email.
+    /// `found` when the pre-invite lookup found it (rather than the planner).
+    Adopted {
+        ids: Vec<OpportunityId>,
+        interview: InterviewKey,
+        participant: ParticipantKey,
+        found: bool,
+    },
+    /// Every journal row was already past `planned`: another run owns this invite.
+    NotOurs,
+    /// Willo refused the invite: journalled `failed`, needs attention, no retry.
+    Refused {
+        ids: Vec<OpportunityId>,
+        interview: InterviewKey,
+        error: String,
+    },
+    TagsWritten {
+        id: OpportunityId,
+        tags: BTreeSet<String>,
+        add: bool,
+        /// The opportunity's tags as Lever returned them after the write, when it did.
+        after: Option<BTreeSet<String>>,
+    },
+    /// The opportunity answered 404 to a write: deleted since it was read.
+    Vanished { id: OpportunityId },
+    Attention {
+        id: OpportunityId,
+        reason: AttentionReason,
+        recorded: bool,
+    },
+}
+
+impl Done {
+    /// True when an invite did not leave a `done` journal row, so the status tags planned on
+    /// its opportunities would claim something untrue and must wait.
+    pub fn leaves_invite_incomplete(&self) -> bool {
+        matches!(self, Done::NotOurs | Done::Refused { .. })
+    }
+
+    /// Counts, measures and logs what happened.
+    pub fn record(&self, tenant: &Tenant, stats: &mut Applied) {
+        let (t, m) = (&tenant.id, &tenant.metrics);
+        match self {
+            Done::Invited {
+                ids,
+                interview,
+                participant,
+            } => {
+                stats.invites_sent += 1;
+                m.invite(t, "sent");
+                tracing::info!(tenant = %t, opportunities = ?ids, interview = %interview,
+                    participant = %participant, "invited");
+            }
+            Done::Adopted {
+                ids,
+                interview,
+                participant,
+                found,
+            } => {
+                stats.invites_adopted += count(ids.len());
+                m.invite(t, "adopted");
+                let how = if *found {
+                    "participant already in Willo; adopted (no second invite email)"
+                } else {
+                    "adopted an existing participant (no invite email sent)"
+                };
+                tracing::info!(tenant = %t, opportunities = ?ids, interview = %interview,
+                    participant = %participant, "{how}");
+            }
+            Done::NotOurs => {}
+            Done::Refused {
+                ids,
+                interview,
+                error,
+            } => {
+                stats.invites_failed += 1;
+                m.invite(t, "rejected");
+                tracing::warn!(tenant = %t, opportunities = ?ids, interview = %interview,
+                    error = %error, "invite refused; needs attention");
+            }
+            Done::TagsWritten { id, tags, add, .. } => {
+                let n = count(tags.len());
+                let (op, verb) = if *add {
+                    ("add", "added")
+                } else {
+                    ("remove", "removed")
+                };
+                if *add {
+                    stats.tags_added += n;
+                } else {
+                    stats.tags_removed += n;
+                }
+                m.tag_write(t, op, u64::from(n));
+                tracing::info!(tenant = %t, opportunity = %id, tags = ?tags, "{verb} tags");
+            }
+            Done::Vanished { id } => {
+                tracing::info!(tenant = %t, opportunity = %id,
+                    "opportunity vanished before its tags were written");
+            }
+            Done::Attention {
+                id,
+                reason,
+                recorded: true,
+            } => {
+                stats.attention_recorded += 1;
+                tracing::warn!(tenant = %t, opportunity = %id, reason = %reason, "needs attention");
+            }
+            Done::Attention {
+                recorded: false, ..
+            } => stats.attention_cleared += 1,
+        }
+    }
+}
+
+/// Why an action failed. The opportunity is retried after its backoff.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ActionError {
+    #[error(transparent)]
+    Api(ApiError),
+    /// The journal or another record could not be written: the pass stops taking actions,
+    /// because the journal is what makes invites happen once.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The invite POST may have reached Willo: journalled `ambiguous`, settled by a lookup at
+    /// the start of the next pass.
+    #[error(transparent)]
+    Ambiguous(ApiError),
+    /// The invite POST provably took no effect: the journal row went back to `planned`.
+    #[error(transparent)]
+    NotSent(ApiError),
+}
+
+impl ActionError {
+    /// Counts, measures and logs the failure.
+    pub fn record(&self, tenant: &Tenant, stats: &mut Applied) {
+        let t = &tenant.id;
+        stats.failed += 1;
+        match self {
+            ActionError::Ambiguous(e) => {
+                stats.invites_ambiguous += 1;
+                tenant.metrics.invite(t, "ambiguous");
+                tracing::warn!(tenant = %t, error = %e,
+                    "invite outcome unknown; the next pass looks it up before anything else");
+            }
+            ActionError::NotSent(_) => tenant.metrics.invite(t, "not_sent"),
+            ActionError::Store(e) => {
+                tracing::error!(tenant = %t, error = %e,
+                    "state store write failed; stopping this pass's actions");
+            }
+            ActionError::Api(_) => {}
+        }
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,173 @@
+//! Reading Lever and Willo: the calls a pass's observation is made of, each turned into planner
+//! input. Nothing here decides anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::TryStreamExt;
+
+use super::convert;
+use super::error::PassError;
+use super::tenant::Tenant;
+use crate::domain::tags::StatusTag;
+use crate::domain::{InterviewKey, OpportunityId, ParticipantKey, PostingId, StageId};
+use crate::http::ApiError;
+use crate::lever::{OpportunityQuery, PostingQuery};
+use crate::plan;
+
+/// Opportunities read in one pass, by id (a listing that repeats one keeps the last read), and
+/// those found deleted.
+#[derive(Debug, Default)]
+pub(crate) struct Opportunities {
+    read: BTreeMap<OpportunityId, plan::Opportunity>,
+    pub deleted: BTreeSet<OpportunityId>,
+}
+
+impl Opportunities {
+    pub fn contains(&self, id: &str) -> bool {
+        self.read.contains_key(id) || self.deleted.contains(id)
+    }
+
+    /// Streams a listing in; returns the largest `updatedAt` it held.
+    pub async fn list(
+        &mut self,
+        tenant: &Tenant,
+        query: OpportunityQuery,
+    ) -> Result<Option<i64>, PassError> {
+        let mut max = None;
+        let stream = tenant.lever.opportunities(&query);
+        futures::pin_mut!(stream);
+        while let Some(o) = stream.try_next().await.map_err(|e| tenant.api_err(e))? {
+            max = max.max(o.updated_at);
+            self.read.insert(o.id.clone(), convert::opportunity(&o));
+        }
+        Ok(max)
+    }
+
+    /// Reads opportunities one by one; a 404 means deleted.
+    pub async fn read_each(
+        &mut self,
+        tenant: &Tenant,
+        ids: impl IntoIterator<Item = OpportunityId>,
+    ) -> Result<(), PassError> {
+        for id in ids {
+            match tenant.lever.opportunity(&id).await {
+                Ok(o) => {
+                    self.read.insert(o.id.clone(), convert::opportunity(&o));
+                }
+                Err(ApiError::NotFound { .. }) => {
+                    self.deleted.insert(id);
+                }
+                Err(e) => return Err(tenant.api_err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds what `GET /opportunities/deleted` reports since `since`.
+    pub async fn deleted_since(&mut self, tenant: &Tenant, since: i64) -> Result<(), PassError> {
+        let deleted = tenant
+            .lever
+            .deleted_opportunities(since)
+            .await
+            .map_err(|e| tenant.api_err(e))?;
+        self.deleted.extend(deleted.into_iter().map(|d| d.id));
+        Ok(())
+    }
+
+    /// The opportunities read, without the catalog placeholder (the planner gets it on its
+    /// own), and the deleted ones.
+    pub fn into_parts(
+        mut self,
+        catalog_id: Option<&OpportunityId>,
+    ) -> (Vec<plan::Opportunity>, BTreeSet<OpportunityId>) {
+        if let Some(id) = catalog_id {
+            self.read.remove(id);
+        }
+        (self.read.into_values().collect(), self.deleted)
+    }
+}
+
+/// Trigger-stage opportunities that are not archived, updated since `since` when given.
+pub(crate) fn trigger_query(stage_ids: &BTreeSet<StageId>, since: Option<i64>) -> OpportunityQuery {
+    OpportunityQuery {
+        stage_ids: stage_ids.iter().cloned().collect(),
+        archived: Some(false),
+        expand_applications: true,
+        updated_at_start: since,
+        ..OpportunityQuery::default()
+    }
+}
+
+/// Every opportunity carrying a status tag, archived or not (drift repair).
+pub(crate) fn status_tag_query() -> OpportunityQuery {
+    OpportunityQuery {
+        tags: StatusTag::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+        expand_applications: true,
+        ..OpportunityQuery::default()
+    }
+}
+
+/// The interviews Willo lists now.
+pub(crate) async fn interviews(tenant: &Tenant) -> Result<Vec<plan::Interview>, PassError> {
+    let listed = tenant
+        .willo
+        .interviews()
+        .await
+        .map_err(|e| tenant.api_err(e))?;
+    Ok(listed.iter().map(convert::interview).collect())
+}
+
+/// Every posting's tags.
+pub(crate) async fn posting_tags(
+    tenant: &Tenant,
+) -> Result<BTreeMap<PostingId, BTreeSet<String>>, PassError> {
+    let postings = tenant
+        .lever
+        .postings(&PostingQuery::default())
+        .await
+        .map_err(|e| tenant.api_err(e))?;
+    Ok(postings
+        .into_iter()
+        .map(|p| (p.id, p.tags.into_iter().collect()))
+        .collect())
+}
+
+/// The catalog opportunity, when one is configured and exists.
+pub(crate) async fn catalog(tenant: &Tenant) -> Result<Option<plan::Opportunity>, PassError> {
+    let Some(id) = &tenant.settings.catalog_opportunity_id else {
+        return Ok(None);
+    };
+    match tenant.lever.opportunity(id).await {
+        Ok(o) => Ok(Some(convert::opportunity(&o))),
+        Err(ApiError::NotFound { .. }) => {
+            tracing::warn!(tenant = %tenant.id, catalog_opportunity_id = %id,
+                "the catalog opportunity does not exist in Lever; the tag catalog is not kept");
+            tenant.metrics.warning(&tenant.id, "catalog_missing");
+            Ok(None)
+        }
+        Err(e) => Err(tenant.api_err(e)),
+    }
+}
+
+/// Participants read one by one as (key, interview); one that answers 404 was deleted in Willo
+/// and is left out.
+pub(crate) async fn participants(
+    tenant: &Tenant,
+    keys: Vec<(ParticipantKey, InterviewKey)>,
+) -> Result<Vec<plan::Participant>, PassError> {
+    let mut out = Vec::new();
+    for (key, interview) in keys {
+        match tenant.willo.participant(&key).await {
+            Ok(p) => out.push(convert::participant(&p, &interview)),
+            Err(ApiError::NotFound { .. }) => {
+                tracing::warn!(tenant = %tenant.id, participant = %key,
+                    "a participant the daemon recorded no longer exists in Willo");
+            }
+            Err(e) => return Err(tenant.api_err(e)),
+        }
+    }
+    Ok(out)
+}

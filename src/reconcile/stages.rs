@@ -1,0 +1,114 @@
+//! The tenant's trigger stages as Lever stage ids. A full pass resolves the configured names or
+//! ids through `GET /stages`; other passes use what the store remembers from the last
+//! resolution of the same configured list, and resolve afresh when there is none.
+
+use std::collections::BTreeSet;
+
+use super::error::PassError;
+use super::tenant::Tenant;
+use crate::domain::StageId;
+use crate::lever::Stage;
+use crate::store::TriggerStagesRow;
+
+/// The trigger stage ids a pass works with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TriggerStages {
+    pub ids: BTreeSet<StageId>,
+    /// Resolved from Lever in this pass: the pass's commit remembers them.
+    pub fresh: bool,
+}
+
+impl TriggerStages {
+    /// The row the commit stores for a fresh resolution.
+    pub fn row(&self, configured: &[String], now: i64) -> Option<TriggerStagesRow> {
+        self.fresh.then(|| TriggerStagesRow {
+            configured: configured.to_vec(),
+            stage_ids: self.ids.iter().cloned().collect(),
+            resolved_at: now,
+        })
+    }
+}
+
+/// Resolves the trigger stages: from Lever when `refresh`, else from the store when it
+/// remembers a resolution of the same configured list.
+pub(crate) async fn trigger_stages(
+    tenant: &Tenant,
+    refresh: bool,
+) -> Result<TriggerStages, PassError> {
+    let configured = &tenant.settings.trigger_stages;
+    if !refresh {
+        let stored = tenant
+            .store
+            .read(|r| r.trigger_stages(&tenant.id))
+            .map_err(|e| tenant.store_err(e))?;
+        if let Some(row) = stored.filter(|r| &r.configured == configured) {
+            return Ok(TriggerStages {
+                ids: row.stage_ids.into_iter().collect(),
+                fresh: false,
+            });
+        }
+    }
+    let stages = tenant.lever.stages().await.map_err(|e| tenant.api_err(e))?;
+    let ids = match_stages(configured, &stages).map_err(|message| PassError::Config {
+        tenant: tenant.id.clone(),
+        message,
+    })?;
+    Ok(TriggerStages { ids, fresh: true })
+}
+
+/// The ids of the configured stages (each given by id or by name). An unknown one is a
+/// configuration error that lists the stages the account has.
+fn match_stages(configured: &[String], stages: &[Stage]) -> Result<BTreeSet<StageId>, String> {
+    let mut ids = BTreeSet::new();
+    let mut unknown = Vec::new();
+    for wanted in configured {
+        let wanted = wanted.trim();
+        match stages
+            .iter()
+            .find(|s| s.id == wanted || s.text.trim() == wanted)
+        {
+            Some(s) => {
+                ids.insert(s.id.clone());
+            }
+            None => unknown.push(format!("{wanted:?}")),
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(ids);
+    }
+    let names: Vec<String> = stages.iter().map(|s| format!("{:?}", s.text)).collect();
+    Err(format!(
+        "trigger_stages names {} that the Lever account does not have; its stages are: {}",
+        unknown.join(", "),
+        names.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(id: &str, text: &str) -> Stage {
+        Stage {
+            id: id.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn stages_match_by_id_or_trimmed_name() {
+        let stages = [
+            stage("s1", "Phone Screen"),
+            stage("s2", " Video Interview "),
+        ];
+        let ids = match_stages(&["Video Interview".into(), "s1".into()], &stages).unwrap();
+        assert_eq!(ids, BTreeSet::from(["s1".to_owned(), "s2".to_owned()]));
+    }
+
+    #[test]
+    fn an_unknown_stage_names_itself_and_lists_the_accounts_stages() {
+        let err = match_stages(&["Nope".into()], &[stage("s1", "Phone Screen")]).unwrap_err();
+        assert!(err.contains("\"Nope\""), "{err}");
+        assert!(err.contains("\"Phone Screen\""), "{err}");
+    }
+}
