@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CommandError, build_tenants};
 use crate::config::{Settings, TenantSettings};
+use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
 use crate::reconcile::{DryRun, PassSummary, Tenant};
@@ -50,7 +51,7 @@ pub(super) async fn once(
         status = status.worst(o.exit_status());
         summaries.push(&o.summary);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         serde_json::to_writer_pretty(
             &mut out,
@@ -63,6 +64,7 @@ pub(super) async fn once(
             write!(out, "{s}")?;
         }
     }
+    out.flush()?;
     Ok(status)
 }
 
@@ -120,11 +122,11 @@ async fn dry(
             Ok(p) => plans.push(p),
             Err(e) => {
                 status = status.worst(e.exit_status());
-                errors.push(e.to_string());
+                errors.push(chain(e).to_string());
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         let report = DryRunReport {
             dry_run: true,
@@ -145,6 +147,7 @@ async fn dry(
             "(dry run: nothing was written to Lever, Willo or the state file)"
         )?;
     }
+    out.flush()?;
     Ok(status)
 }
 

@@ -37,15 +37,13 @@ use server::{Shared, TenantHooks};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error("daemon.listen: cannot listen on {addr}: {source}")]
+    #[error("daemon.listen: cannot listen on {addr}")]
     Listen {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start the scheduler: {0}")]
-    Scheduler(String),
-    #[error("cannot wait for signals: {0}")]
+    #[error("cannot wait for signals")]
     Signals(#[source] std::io::Error),
 }
 
@@ -69,9 +67,8 @@ pub async fn run(
     on_listening: impl FnOnce(SocketAddr),
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
-    let interval = readiness::schedule_interval(&settings.daemon.schedule, chrono::Utc::now())
-        .unwrap_or(Duration::from_secs(300));
-    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), interval * 3));
+    let max_age = settings.daemon.schedule.interval() * 3;
+    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), max_age));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
     let slots: Arc<BTreeMap<String, Slot>> = Arc::new(
         tenants
@@ -162,13 +159,13 @@ pub async fn run(
         .iter()
         .map(|(id, s)| (id.clone(), Arc::clone(&s.requests)))
         .collect();
-    let mut scheduler = schedule::start(
+    schedule::start(
+        &mut work,
         &settings.daemon.schedule,
         &settings.daemon.full_schedule,
         &requests,
-    )
-    .await
-    .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+        &shutdown,
+    );
 
     main_loop(&shutdown).await?;
 
@@ -188,9 +185,6 @@ pub async fn run(
             "work still running after the grace period; exiting anyway (the journal resolves it on the next start)"
         );
         work.abort_all();
-    }
-    if let Err(e) = scheduler.shutdown().await {
-        tracing::warn!(error = %e, "scheduler did not shut down cleanly");
     }
     if tokio::time::timeout(Duration::from_secs(2), &mut http)
         .await

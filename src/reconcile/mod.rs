@@ -22,5 +22,5 @@ pub use error::PassError;
 pub use pass::{DryRun, PassOutcome, Target};
 pub use resolve::Resolved;
 pub use summary::{ApiCounts, PassSummary};
-pub use tenant::{PassOptions, Tenant, oauth_config};
+pub use tenant::{PassOptions, Tenant};
 pub use tokens::StoreTokens;

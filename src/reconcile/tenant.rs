@@ -1,19 +1,16 @@
 //! One tenant's runtime: its settings, its two API clients, the shared store and metrics.
 
 use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::config::{
-    self, LeverSettings, OAuthSettings, RateSettings, TenantSettings, Timeouts, WilloSettings,
-};
-use crate::http::{ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy};
-use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
+use crate::config::TenantSettings;
+use crate::http::{ApiObserver, BuildError, CountingObserver, FanOut};
+use crate::lever::LeverClient;
 use crate::metrics::{Metrics, MetricsObserver};
 use crate::store::Store;
-use crate::willo::{WilloClient, WilloClientConfig};
+use crate::willo::WilloClient;
 
 use super::tokens::StoreTokens;
 
@@ -65,11 +62,11 @@ impl Tenant {
             Arc::new(MetricsObserver::new(metrics.clone())),
         ]));
         let lever = LeverClient::new(
-            lever_config(&settings.lever),
+            settings.lever.client.clone(),
             observer.clone(),
             Some(Arc::new(StoreTokens::new(store.clone(), &settings.id))),
         )?;
-        let willo = WilloClient::new(willo_config(&settings.willo), observer)?;
+        let willo = WilloClient::new(settings.willo.client.clone(), observer)?;
         Ok(Tenant {
             id: settings.id.clone(),
             settings: settings.clone(),
@@ -92,47 +89,4 @@ impl Tenant {
     pub fn settings(&self) -> &TenantSettings {
         &self.settings
     }
-}
-
-fn http(rate: &RateSettings, timeouts: &Timeouts) -> HttpConfig {
-    HttpConfig {
-        requests_per_second: rate.per_second,
-        burst: NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN),
-        connect_timeout: timeouts.connect,
-        request_timeout: timeouts.request,
-        retry: RetryPolicy {
-            max_elapsed: timeouts.retry_max_elapsed,
-            ..RetryPolicy::default()
-        },
-    }
-}
-
-fn lever_config(l: &LeverSettings) -> LeverClientConfig {
-    let auth = match &l.auth {
-        config::LeverAuth::ApiKey(key) => LeverAuth::ApiKey(key.to_secret_string()),
-        config::LeverAuth::OAuth(o) => LeverAuth::OAuth(oauth_config(o)),
-    };
-    let mut c = LeverClientConfig::new(l.base_url.clone(), auth);
-    c.http = http(&l.rate, &l.timeouts);
-    c.perform_as = l.perform_as.clone();
-    c
-}
-
-/// The client's OAuth settings from the tenant's `[tenants.lever.oauth]` table.
-pub fn oauth_config(o: &OAuthSettings) -> OAuthConfig {
-    OAuthConfig {
-        client_id: o.client_id.clone(),
-        client_secret: o.client_secret.to_secret_string(),
-        token_url: o.token_url.clone(),
-        authorize_url: o.authorize_url.clone(),
-        redirect_uri: o.redirect_uri.clone(),
-        scopes: o.scopes.clone(),
-        audience: o.audience.clone(),
-    }
-}
-
-fn willo_config(w: &WilloSettings) -> WilloClientConfig {
-    let mut c = WilloClientConfig::new(w.base_url.clone(), w.api_key.to_secret_string());
-    c.http = http(&w.rate, &w.timeouts);
-    c
 }
