@@ -1,8 +1,10 @@
 //! Exit statuses (SPEC §5, sysexits). Defined once here; `main` maps errors onto them.
 
+use std::cmp::Ordering;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Ordered by [`ExitStatus::severity`], so `max` is the most severe outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Every tenant converged.
     Converged,
@@ -49,11 +51,19 @@ impl ExitStatus {
     }
 
     pub fn worst(self, other: ExitStatus) -> ExitStatus {
-        if other.severity() > self.severity() {
-            other
-        } else {
-            self
-        }
+        self.max(other)
+    }
+}
+
+impl Ord for ExitStatus {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.severity().cmp(&other.severity())
+    }
+}
+
+impl PartialOrd for ExitStatus {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -67,20 +77,19 @@ impl From<ExitStatus> for ExitCode {
 mod tests {
     use super::*;
 
+    const ALL: [ExitStatus; 7] = [
+        ExitStatus::Converged,
+        ExitStatus::ActionsFailed,
+        ExitStatus::Usage,
+        ExitStatus::Unavailable,
+        ExitStatus::StateStore,
+        ExitStatus::Credentials,
+        ExitStatus::Config,
+    ];
+
     #[test]
     fn codes_are_the_spec_sysexits() {
-        let codes: Vec<u8> = [
-            ExitStatus::Converged,
-            ExitStatus::ActionsFailed,
-            ExitStatus::Usage,
-            ExitStatus::Unavailable,
-            ExitStatus::StateStore,
-            ExitStatus::Credentials,
-            ExitStatus::Config,
-        ]
-        .iter()
-        .map(|s| s.code())
-        .collect();
+        let codes: Vec<u8> = ALL.iter().map(|s| s.code()).collect();
         assert_eq!(codes, [0, 1, 64, 69, 74, 77, 78]);
     }
 
@@ -98,5 +107,36 @@ mod tests {
             ExitStatus::Converged.worst(ExitStatus::Converged),
             ExitStatus::Converged
         );
+    }
+
+    #[test]
+    fn ordering_is_severity_order() {
+        let mut sorted = ALL;
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [
+                ExitStatus::Converged,
+                ExitStatus::ActionsFailed,
+                ExitStatus::Unavailable,
+                ExitStatus::Credentials,
+                ExitStatus::StateStore,
+                ExitStatus::Usage,
+                ExitStatus::Config,
+            ]
+        );
+        for a in ALL {
+            for b in ALL {
+                assert_eq!(a.cmp(&b), a.severity().cmp(&b.severity()), "{a:?} vs {b:?}");
+                assert_eq!(
+                    a.worst(b).severity(),
+                    a.severity().max(b.severity()),
+                    "{a:?} vs {b:?}"
+                );
+                assert_eq!(a.worst(b), b.worst(a), "{a:?} vs {b:?}");
+            }
+        }
+        // In declaration order (what a derived `Ord` uses) Usage comes before Unavailable.
+        assert!(ExitStatus::Usage > ExitStatus::Unavailable);
     }
 }

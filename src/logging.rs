@@ -19,18 +19,30 @@ pub struct LogGuard {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
-    #[error("log.dir: cannot write log files in {}: {message}", dir.display())]
-    Dir { dir: PathBuf, message: String },
-    #[error("log.level: {0}")]
-    Filter(String),
+    #[error("log.dir: cannot write log files in {}", dir.display())]
+    Dir {
+        dir: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("log.level: {level:?} is not a tracing filter directive")]
+    Filter {
+        level: String,
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
+    },
 }
 
 /// Files kept by the rolling appender (two weeks).
 const KEEP_FILES: usize = 14;
 
 pub fn init(settings: &LogSettings) -> Result<LogGuard, LogError> {
-    let filter =
-        |level: &str| EnvFilter::try_new(level).map_err(|e| LogError::Filter(e.to_string()));
+    let filter = |level: &str| {
+        EnvFilter::try_new(level).map_err(|source| LogError::Filter {
+            level: level.to_owned(),
+            source,
+        })
+    };
     // journald stamps every line itself; a second timestamp only adds noise.
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let ansi = std::io::stderr().is_terminal();
@@ -51,7 +63,7 @@ pub fn init(settings: &LogSettings) -> Result<LogGuard, LogError> {
     if let Some(dir) = &settings.dir {
         std::fs::create_dir_all(dir).map_err(|e| LogError::Dir {
             dir: dir.clone(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
         // The builder returns an error where `rolling::daily` would panic on a bad directory.
         let appender = RollingFileAppender::builder()
@@ -62,7 +74,7 @@ pub fn init(settings: &LogSettings) -> Result<LogGuard, LogError> {
             .build(dir)
             .map_err(|e| LogError::Dir {
                 dir: dir.clone(),
-                message: e.to_string(),
+                source: e.into(),
             })?;
         // Not lossy: a log line about an invite is worth a moment of back-pressure.
         let (writer, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()

@@ -1,11 +1,13 @@
 //! The binary edge: parse the command line, run, map the outcome to an exit status.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
 use willo_lever_sync::cli::Cli;
 use willo_lever_sync::commands;
+use willo_lever_sync::error_chain::chain;
 use willo_lever_sync::exit::ExitStatus;
 
 fn main() -> ExitCode {
@@ -26,9 +28,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(e) => {
-            let status = e.exit_status();
-            eprintln!("willo-lever-sync: {:#}", anyhow::Error::new(e));
-            status.into()
+            // Each cause once; `eprintln!` would panic if stderr were gone.
+            let _ = writeln!(std::io::stderr(), "willo-lever-sync: {}", chain(&e));
+            e.exit_status().into()
         }
     }
 }

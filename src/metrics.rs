@@ -15,7 +15,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::http::{ApiObserver, Attempt, StatusClass};
+use crate::http::{Api, ApiError, ApiObserver, Attempt, StatusClass};
 use crate::store::{PassKind, PassResult};
 
 /// The content type `/metrics` answers with.
@@ -44,6 +44,21 @@ pub struct ApiLabels {
     pub api: String,
     pub route: String,
     pub status: String,
+}
+
+/// Why a call to an API failed for good: `ApiError::metric_label()`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiErrorLabels {
+    pub api: String,
+    pub route: String,
+    pub reason: String,
+}
+
+/// Why a pass stopped part-way: `PassError::metric_label()`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    pub tenant: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -94,12 +109,14 @@ impl MetricConstructor<Histogram> for DurationHistogram {
 pub struct Metrics {
     registry: Arc<Registry>,
     pub passes: Family<PassLabels, Counter>,
+    pub pass_failures: Family<FailureLabels, Counter>,
     pub pass_duration: Family<KindLabels, Histogram, DurationHistogram>,
     pub last_success: Family<KindLabels, FloatGauge>,
     pub cursor_lag: Family<TenantLabel, FloatGauge>,
     pub api_requests: Family<ApiLabels, Counter>,
     pub api_latency: Family<ApiNameLabel, Histogram, DurationHistogram>,
     pub api_rate_limited: Family<ApiNameLabel, Counter>,
+    pub api_errors: Family<ApiErrorLabels, Counter>,
     pub invites: Family<OutcomeLabels, Counter>,
     pub tag_writes: Family<TagWriteLabels, Counter>,
     pub hints: Family<HintLabels, Counter>,
@@ -122,12 +139,14 @@ impl Metrics {
         let m = Metrics {
             registry: Arc::new(Registry::default()),
             passes: Family::default(),
+            pass_failures: Family::default(),
             pass_duration: Family::new_with_constructor(DurationHistogram),
             last_success: Family::default(),
             cursor_lag: Family::default(),
             api_requests: Family::default(),
             api_latency: Family::new_with_constructor(DurationHistogram),
             api_rate_limited: Family::default(),
+            api_errors: Family::default(),
             invites: Family::default(),
             tag_writes: Family::default(),
             hints: Family::default(),
@@ -141,6 +160,11 @@ impl Metrics {
             "passes",
             "Reconciliation passes by tenant, kind and result",
             m.passes.clone(),
+        );
+        r.register(
+            "pass_failures",
+            "Passes and targeted reconciles that stopped part-way, by tenant and reason (config, disconnected, store, interrupted, or the API error's kind)",
+            m.pass_failures.clone(),
         );
         r.register(
             "pass_duration_seconds",
@@ -171,6 +195,11 @@ impl Metrics {
             "api_rate_limited",
             "HTTP 429 answers from Lever and Willo",
             m.api_rate_limited.clone(),
+        );
+        r.register(
+            "api_errors",
+            "Calls to Lever and Willo that failed for good (after their retries), by route template and reason",
+            m.api_errors.clone(),
         );
         r.register("invites", "Invites by outcome", m.invites.clone());
         r.register(
@@ -242,6 +271,17 @@ impl Metrics {
                 kind: kind.as_str().to_owned(),
             })
             .observe(duration_ms.max(0) as f64 / 1000.0);
+    }
+
+    /// A pass or targeted reconcile of `tenant` stopped part-way; `reason` is the error's
+    /// `PassError::metric_label()` (a fixed word, so the series stay few).
+    pub fn pass_failed(&self, tenant: &str, reason: &'static str) {
+        self.pass_failures
+            .get_or_create(&FailureLabels {
+                tenant: tenant.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     pub fn pass_completed(&self, tenant: &str, kind: PassKind, at_ms: i64) {
@@ -348,6 +388,17 @@ impl ApiObserver for MetricsObserver {
                 .inc();
         }
     }
+
+    fn on_call_failed(&self, api: Api, route: &str, error: &ApiError) {
+        self.metrics
+            .api_errors
+            .get_or_create(&ApiErrorLabels {
+                api: api.as_str().to_owned(),
+                route: route.to_owned(),
+                reason: error.metric_label().to_owned(),
+            })
+            .inc();
+    }
 }
 
 #[cfg(test)]
@@ -383,5 +434,45 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_failed_pass_is_counted_by_tenant_and_reason() {
+        let m = Metrics::new();
+        m.pass_failed("acme", "disconnected");
+        m.pass_failed("acme", "disconnected");
+        m.pass_failed("acme", "transient");
+        let text = m.encode();
+        assert!(
+            text.contains(
+                r#"willo_lever_sync_pass_failures_total{tenant="acme",reason="disconnected"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"willo_lever_sync_pass_failures_total{tenant="acme",reason="transient"} 1"#
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_call_that_failed_for_good_is_counted_by_its_error_kind() {
+        let m = Metrics::new();
+        let observer = MetricsObserver::new(m.clone());
+        let error = ApiError::Ambiguous {
+            api: Api::Willo,
+            route: "/participants/",
+            reason: "connection reset".into(),
+        };
+        observer.on_call_failed(Api::Willo, "/participants/", &error);
+        let text = m.encode();
+        assert!(
+            text.contains(
+                r#"willo_lever_sync_api_errors_total{api="willo",route="/participants/",reason="ambiguous"} 1"#
+            ),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use secrecy::SecretString;
 use url::Url;
-use willo_lever_sync::http::{Api, ApiError, CountingObserver, HttpConfig, RetryPolicy};
+use willo_lever_sync::http::{
+    Api, ApiError, CountingObserver, HttpConfig, RequestsPerSecond, RetryPolicy,
+};
 use willo_lever_sync::lever::{LeverAuth, LeverClient, LeverClientConfig, OpportunityQuery};
 use willo_lever_sync::sim::faults::{Fault, FaultPlan, FaultRule};
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSeed, UserSeed};
@@ -25,7 +27,7 @@ fn nz(n: u32) -> NonZeroU32 {
 /// Fast retries and a generous rate: tests that are not about pacing must not wait for it.
 fn http(rps: u32, burst: u32) -> HttpConfig {
     HttpConfig {
-        requests_per_second: f64::from(rps),
+        requests_per_second: RequestsPerSecond::new(f64::from(rps)).unwrap(),
         burst: nz(burst),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
@@ -48,7 +50,7 @@ fn client_at(base: &str, http: HttpConfig) -> (LeverClient, Arc<CountingObserver
     let counter = Arc::new(CountingObserver::new());
     let mut config = LeverClientConfig::new(
         Url::parse(base).unwrap(),
-        LeverAuth::ApiKey(SecretString::from(KEY)),
+        LeverAuth::ApiKey(SecretString::from(KEY).into()),
     );
     config.http = http;
     (

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
-use willo_lever_sync::http::{ApiError, CountingObserver, HttpConfig, RetryPolicy};
+use willo_lever_sync::http::{
+    ApiError, CountingObserver, HttpConfig, RequestsPerSecond, RetryPolicy,
+};
 use willo_lever_sync::lever::{
     ConnectError, LeverAuth, LeverClient, LeverClientConfig, MemoryTokenStore, OAuthConfig,
     OAuthTokens, TokenStore, connect,
@@ -33,7 +35,7 @@ fn wall_ms() -> i64 {
 
 fn http() -> HttpConfig {
     HttpConfig {
-        requests_per_second: 1000.0,
+        requests_per_second: RequestsPerSecond::new(1000.0).unwrap(),
         burst: NonZeroU32::new(100).unwrap(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
@@ -60,7 +62,7 @@ async fn world() -> World {
     lever.add_oauth_client(CLIENT_ID, CLIENT_SECRET, &redirect);
     let oauth = OAuthConfig {
         client_id: CLIENT_ID.into(),
-        client_secret: SecretString::from(CLIENT_SECRET),
+        client_secret: SecretString::from(CLIENT_SECRET).into(),
         token_url: Url::parse(&lever.oauth_token_url()).unwrap(),
         authorize_url: Url::parse(&lever.oauth_authorize_url()).unwrap(),
         redirect_uri: Url::parse(&redirect).unwrap(),
@@ -69,6 +71,7 @@ async fn world() -> World {
             "opportunities:write:admin".into(),
         ],
         audience: lever.audience(),
+        listen,
     };
     World {
         lever,

@@ -10,7 +10,9 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use secrecy::SecretString;
 use url::Url;
-use willo_lever_sync::http::{Api, ApiError, CountingObserver, HttpConfig, RetryPolicy};
+use willo_lever_sync::http::{
+    Api, ApiError, CountingObserver, HttpConfig, RequestsPerSecond, RetryPolicy,
+};
 use willo_lever_sync::sim::faults::{Fault, FaultPlan, FaultRule};
 use willo_lever_sync::sim::hold::HoldRule;
 use willo_lever_sync::sim::willo::{
@@ -23,7 +25,7 @@ const PARTICIPANTS: &str = "/api/integrations/v2/participants/";
 
 fn http() -> HttpConfig {
     HttpConfig {
-        requests_per_second: 1000.0,
+        requests_per_second: RequestsPerSecond::new(1000.0).unwrap(),
         burst: NonZeroU32::new(100).unwrap(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),

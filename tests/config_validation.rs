@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use willo_lever_sync::commands::CommandError;
-use willo_lever_sync::config::{ConfigError, LeverAuth, load_from_str};
+use willo_lever_sync::config::{ConfigError, load_from_str};
 use willo_lever_sync::exit::ExitStatus;
+use willo_lever_sync::lever::LeverAuth;
 
 const BASE: &str = r#"
 [daemon]
@@ -53,9 +54,15 @@ fn second_tenant(id: &str) -> String {
 fn the_base_config_is_valid() {
     let s = load(BASE).expect("base config loads");
     assert_eq!(s.tenants[0].id, "acme");
-    assert!(matches!(s.tenants[0].lever.auth, LeverAuth::ApiKey(_)));
-    assert_eq!(s.tenants[0].lever.rate.per_second, 8.0);
-    assert_eq!(s.tenants[0].willo.rate.burst, 4);
+    assert!(matches!(
+        s.tenants[0].lever.client.auth,
+        LeverAuth::ApiKey(_)
+    ));
+    assert_eq!(
+        s.tenants[0].lever.client.http.requests_per_second.get(),
+        8.0
+    );
+    assert_eq!(s.tenants[0].willo.client.http.burst.get(), 4);
 }
 
 #[test]
@@ -332,7 +339,7 @@ fn secrets_come_from_files_next_to_the_config() {
     std::fs::write(dir.path().join("lever.key"), "from-file-lever\n").unwrap();
     let text = edit("api_key = \"lever-key\"", "api_key_file = \"lever.key\"");
     let s = load_from_str(&text, &dir.path().join("c.toml"), &HashMap::new()).unwrap();
-    let LeverAuth::ApiKey(k) = &s.tenants[0].lever.auth else {
+    let LeverAuth::ApiKey(k) = &s.tenants[0].lever.client.auth else {
         panic!("expected an API key")
     };
     assert_eq!(k.expose(), "from-file-lever");
@@ -351,7 +358,10 @@ fn relative_secret_files_are_looked_up_in_credentials_directory() {
     )]
     .into();
     let s = load_from_str(&text, &config_dir.path().join("c.toml"), &env).unwrap();
-    assert_eq!(s.tenants[0].willo.api_key.expose(), "from-credentials");
+    assert_eq!(
+        s.tenants[0].willo.client.api_key.expose(),
+        "from-credentials"
+    );
 }
 
 #[test]
@@ -369,7 +379,7 @@ fn absolute_secret_files_are_used_as_given() {
     )]
     .into();
     let s = load_from_str(&text, Path::new("c.toml"), &env).unwrap();
-    assert_eq!(s.tenants[0].willo.api_key.expose(), "absolute");
+    assert_eq!(s.tenants[0].willo.client.api_key.expose(), "absolute");
 }
 
 #[test]
@@ -423,7 +433,7 @@ fn oauth_tables_resolve_with_lever_defaults() {
         "[tenants.lever.oauth]\nclient_id = \"cid\"\nclient_secret = \"cs\"\nredirect_uri = \"http://127.0.0.1:8788/callback\"",
     );
     let s = load(&text).unwrap();
-    let LeverAuth::OAuth(o) = &s.tenants[0].lever.auth else {
+    let LeverAuth::OAuth(o) = &s.tenants[0].lever.client.auth else {
         panic!("expected OAuth")
     };
     assert_eq!(o.token_url.as_str(), "https://auth.lever.co/oauth/token");
@@ -455,4 +465,73 @@ fn shipped_example_configs_are_valid() {
     )]
     .into();
     load_from_str(&prod, &prod_path, &env).unwrap();
+}
+
+/// `check-config` prints keys an operator can paste back: rendering, loading the rendering
+/// and rendering again changes nothing. Found when `[tenants.lever.oauth]` was printed as
+/// `[tenants.lever.o_auth]`, a table the file refuses.
+#[test]
+fn the_rendered_configuration_loads_back_unchanged() {
+    let oauth = edit(
+        "api_key = \"lever-key\"",
+        "perform_as = \"user-1\"\nrequests_per_second = 0.5\nretry_max_elapsed_seconds = 60\n\
+         [tenants.lever.oauth]\nclient_id = \"cid\"\nclient_secret = \"cs\"\n\
+         redirect_uri = \"http://127.0.0.1:8788/callback\"",
+    )
+    .replace(
+        "api_key = \"willo-key\"",
+        "api_key = \"willo-key\"\nburst = 3\nconnect_timeout_seconds = 2.5\nwebhook_token = \"t\"",
+    );
+    for text in [BASE.to_owned(), oauth] {
+        let first = load(&text).unwrap().to_redacted_toml();
+        let again = load(&first)
+            .unwrap_or_else(|e| panic!("{e}\n{first}"))
+            .to_redacted_toml();
+        assert_eq!(first, again);
+    }
+    let rendered = load(&edit(
+        "api_key = \"lever-key\"",
+        "[tenants.lever.oauth]\nclient_id = \"cid\"\nclient_secret = \"cs\"\n\
+         redirect_uri = \"http://127.0.0.1:8788/callback\"",
+    ))
+    .unwrap()
+    .to_redacted_toml();
+    let table: toml::Table = rendered.parse().unwrap();
+    let oauth = &table["tenants"][0]["lever"]["oauth"];
+    assert_eq!(
+        oauth["token_url"].as_str(),
+        Some("https://auth.lever.co/oauth/token")
+    );
+    assert_eq!(oauth["client_secret"].as_str(), Some("<redacted, inline>"));
+}
+
+/// Numbers too large to be a duration or a rate are refused with their key, instead of
+/// panicking while the duration is built.
+#[test]
+fn out_of_range_timeouts_and_rates_name_their_key() {
+    for (line, key, words) in [
+        (
+            "connect_timeout_seconds = 1e30",
+            "tenants[0].lever.connect_timeout_seconds",
+            "positive number of seconds",
+        ),
+        (
+            "retry_max_elapsed_seconds = 1e300",
+            "tenants[0].lever.retry_max_elapsed_seconds",
+            "positive number of seconds",
+        ),
+        (
+            "requests_per_second = 1e12",
+            "tenants[0].lever.requests_per_second",
+            "no larger than",
+        ),
+    ] {
+        let text = edit(
+            "api_key = \"lever-key\"",
+            &format!("api_key = \"lever-key\"\n{line}"),
+        );
+        let err = load(&text).unwrap_err();
+        assert_eq!(err.key(), key, "{err}");
+        assert!(err.to_string().contains(words), "{err}");
+    }
 }

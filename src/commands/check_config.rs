@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::exit::ExitStatus;
 
 pub fn run(settings: &Settings) -> Result<ExitStatus, CommandError> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     writeln!(
         out,
         "# {}: valid ({} tenant{})",
@@ -16,5 +16,6 @@ pub fn run(settings: &Settings) -> Result<ExitStatus, CommandError> {
         if settings.tenants.len() == 1 { "" } else { "s" }
     )?;
     out.write_all(settings.to_redacted_toml().as_bytes())?;
+    out.flush()?;
     Ok(ExitStatus::Converged)
 }

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::CommandError;
-use crate::config::{LeverAuth, Settings};
+use crate::config::Settings;
 use crate::exit::ExitStatus;
-use crate::lever::connect;
-use crate::reconcile::{StoreTokens, oauth_config};
+use crate::lever::{LeverAuth, connect};
+use crate::reconcile::StoreTokens;
 use crate::store::{OpenMode, Store};
 
 pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError> {
@@ -22,30 +22,34 @@ pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError
                 .join(", ")
         ))
     })?;
-    let LeverAuth::OAuth(o) = &t.lever.auth else {
+    let LeverAuth::OAuth(cfg) = &t.lever.client.auth else {
         return Err(CommandError::Usage(format!(
             "tenant {tenant} uses a Lever API key; `connect` needs a [tenants.lever.oauth] table"
         )));
     };
     // The writer lock: the daemon caches tokens in memory, so connect while it is stopped.
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
-    let cfg = oauth_config(o);
     let tokens = StoreTokens::new(store, tenant);
     let rt = super::runtime()?;
+    let mut out = super::output::stdout();
     rt.block_on(connect(
-        &cfg,
-        o.listen,
+        cfg,
+        cfg.listen,
         |url| {
-            let mut out = std::io::stdout().lock();
+            // An unwritable terminal does not stop the flow: the browser may still come back.
             let _ = writeln!(
                 out,
                 "Open this URL as a Lever Super Admin and accept:\n\n  {url}\n\nWaiting for the redirect on {} …",
-                o.listen
-            );
-            let _ = out.flush();
+                cfg.listen
+            )
+            .and_then(|()| out.flush());
         },
         &tokens,
     ))?;
-    println!("Connected: tenant {tenant}'s Lever tokens are stored. Start the daemon.");
+    writeln!(
+        out,
+        "Connected: tenant {tenant}'s Lever tokens are stored. Start the daemon."
+    )?;
+    out.flush()?;
     Ok(ExitStatus::Converged)
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{CommandError, build_tenants};
 use crate::config::{Settings, TenantSettings};
+use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
 use crate::plan::{Action, Warning};
@@ -37,11 +38,11 @@ pub(super) async fn run(
             Ok(p) => plans.push(p),
             Err(e) => {
                 status = status.worst(e.exit_status());
-                errors.push(e.to_string());
+                errors.push(chain(e).to_string());
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         let report = DryRunReport {
             dry_run: true,
@@ -62,6 +63,7 @@ pub(super) async fn run(
             "(dry run: nothing was written to Lever, Willo or the state file)"
         )?;
     }
+    out.flush()?;
     Ok(status)
 }
 

@@ -6,6 +6,7 @@ mod connect;
 mod daemon;
 mod dry_run;
 mod once;
+mod output;
 mod sandbox;
 mod status;
 mod tags;
@@ -21,7 +22,9 @@ use crate::metrics::Metrics;
 use crate::reconcile::{PassOptions, Tenant};
 use crate::store::{OpenMode, Store, StoreError};
 
-/// Why a command failed; each kind has its exit status.
+/// Why a command failed; each kind has its exit status. Like every error of the crate, its
+/// message names what failed and leaves the cause to `source()`: show it with
+/// [`crate::error_chain::chain`].
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
@@ -32,9 +35,9 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Usage(String),
-    #[error("cannot write output: {0}")]
+    #[error("cannot write output")]
     Output(#[from] std::io::Error),
-    #[error("tenant {tenant}: cannot build its API clients: {source}")]
+    #[error("tenant {tenant}: cannot build its API clients")]
     Client {
         tenant: String,
         #[source]
@@ -44,8 +47,8 @@ pub enum CommandError {
     Daemon(#[from] crate::daemon::DaemonError),
     #[error(transparent)]
     Connect(#[from] crate::lever::ConnectError),
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(std::io::Error),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
 }

@@ -49,7 +49,7 @@ pub(super) async fn once(
         status = status.worst(o.exit_status());
         summaries.push(&o.summary);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         serde_json::to_writer_pretty(
             &mut out,
@@ -62,6 +62,7 @@ pub(super) async fn once(
             write!(out, "{s}")?;
         }
     }
+    out.flush()?;
     Ok(status)
 }
 

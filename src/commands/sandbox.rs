@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CommandError, build_tenants};
 use crate::config::{ConfigError, Settings, TenantSettings};
-use crate::daemon::{self, DaemonError, readiness};
+use crate::daemon::{self, DaemonError};
+use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::logging;
 use crate::metrics::Metrics;
@@ -89,7 +90,10 @@ pub fn run(once: bool) -> Result<ExitStatus, CommandError> {
         let shown = dir.path().display().to_string();
         match dir.close() {
             Ok(()) => out.line(format_args!("sandbox: removed {shown}")),
-            Err(e) => out.line(format_args!("sandbox: could not remove {shown}: {e}")),
+            Err(e) => out.line(format_args!(
+                "sandbox: could not remove {shown}: {}",
+                chain(&e)
+            )),
         }
         Ok(status)
     })
@@ -148,8 +152,7 @@ async fn serve(
         &tenant.id,
         out.clone(),
     );
-    let interval = readiness::schedule_interval(&settings.daemon.schedule, chrono::Utc::now())
-        .unwrap_or(Duration::from_secs(300));
+    let interval = settings.daemon.schedule.interval();
     let story = Story::new(
         &narrator,
         sandbox.lever.clone(),

@@ -79,13 +79,14 @@ pub fn run(
             },
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::other)?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &report, store.is_some())?;
     }
+    out.flush()?;
     Ok(ExitStatus::Converged)
 }
 

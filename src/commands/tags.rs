@@ -10,7 +10,7 @@ use crate::exit::ExitStatus;
 
 pub fn run(settings: &Settings, tenants: Vec<&TenantSettings>) -> Result<ExitStatus, CommandError> {
     let store = super::read_store(settings)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     for t in tenants {
         writeln!(out, "tenant {}:", t.id)?;
         writeln!(out, "  status tags:")?;
@@ -40,5 +40,6 @@ pub fn run(settings: &Settings, tenants: Vec<&TenantSettings>) -> Result<ExitSta
             }
         }
     }
+    out.flush()?;
     Ok(ExitStatus::Converged)
 }

@@ -1,30 +1,38 @@
 //! Configuration: one TOML file plus `WLS__…` environment overrides, validated into
 //! [`Settings`]. Every problem is reported with the key path it concerns (exit status 78).
+//!
+//! Each setting has one shape from the file to where it is used: a tenant's `[tenants.lever]`
+//! and `[tenants.willo]` tables become the API clients' own settings
+//! ([`LeverClientConfig`], [`WilloClientConfig`], [`HttpConfig`](crate::http::HttpConfig)), whose constructors hold the
+//! only defaults; cron expressions become [`Schedule`]s.
 
 mod load;
 mod raw;
+mod render;
+pub mod schedule;
 pub mod secret;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use url::Url;
 
 pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str};
+pub use schedule::{Schedule, ScheduleError};
 pub use secret::{Secret, SecretOrigin};
 
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::TagTemplate;
+use crate::lever::LeverClientConfig;
+use crate::willo::WilloClientConfig;
 
 /// A configuration problem. `key` is the dotted path of the offending key
 /// (`tenants[0].lever.base_url`), or empty for file-level problems.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read configuration file {}: {source}", path.display())]
+    #[error("cannot read configuration file {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -74,8 +82,8 @@ pub struct Settings {
 pub struct DaemonSettings {
     pub state_dir: PathBuf,
     pub listen: SocketAddr,
-    pub schedule: String,
-    pub full_schedule: String,
+    pub schedule: Schedule,
+    pub full_schedule: Schedule,
     pub concurrency: usize,
     #[serde(serialize_with = "secs", rename = "incremental_overlap_seconds")]
     pub incremental_overlap: Duration,
@@ -111,19 +119,14 @@ pub struct TenantSettings {
     pub willo: WilloSettings,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `[tenants.lever]`: the Lever client's settings and the tokens its webhooks are signed with.
+/// Rendered with the file's key names by `render.rs`.
+#[derive(Debug, Clone)]
 pub struct LeverSettings {
-    pub base_url: Url,
-    #[serde(flatten)]
-    pub auth: LeverAuth,
+    pub client: LeverClientConfig,
     pub webhook_signature_token: Option<Secret>,
     /// The token being rotated out, accepted alongside the current one.
     pub previous_webhook_signature_token: Option<Secret>,
-    pub perform_as: Option<String>,
-    #[serde(flatten)]
-    pub rate: RateSettings,
-    #[serde(flatten)]
-    pub timeouts: Timeouts,
 }
 
 impl LeverSettings {
@@ -135,55 +138,14 @@ impl LeverSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeverAuth {
-    ApiKey(Secret),
-    OAuth(Box<OAuthSettings>),
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OAuthSettings {
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub redirect_uri: Url,
-    pub scopes: Vec<String>,
-    pub authorize_url: Url,
-    pub token_url: Url,
-    pub audience: String,
-    pub listen: SocketAddr,
-}
-
-impl OAuthSettings {
-    /// The scopes an assessment-style integration needs (reference/lever-api.md §1), plus
-    /// postings and users, which the daemon reads.
-    pub const DEFAULT_SCOPES: &'static [&'static str] = &[
-        "offline_access",
-        "opportunities:write:admin",
-        "notes:write:admin",
-        "stages:read:admin",
-        "tags:read:admin",
-        "postings:read:admin",
-        "users:read:admin",
-        "webhooks:write:admin",
-    ];
-    pub const DEFAULT_AUTHORIZE_URL: &'static str = "https://auth.lever.co/authorize";
-    pub const DEFAULT_TOKEN_URL: &'static str = "https://auth.lever.co/oauth/token";
-    pub const DEFAULT_AUDIENCE: &'static str = "https://api.lever.co/v1/";
-}
-
-#[derive(Debug, Clone, Serialize)]
+/// `[tenants.willo]`: the Willo client's settings, the webhook URL tokens and the status map.
+/// Rendered with the file's key names by `render.rs`.
+#[derive(Debug, Clone)]
 pub struct WilloSettings {
-    pub base_url: Url,
-    pub api_key: Secret,
+    pub client: WilloClientConfig,
     pub webhook_token: Option<Secret>,
     /// The token being rotated out, accepted alongside the current one.
     pub previous_webhook_token: Option<Secret>,
-    #[serde(flatten)]
-    pub rate: RateSettings,
-    #[serde(flatten)]
-    pub timeouts: Timeouts,
-    #[serde(serialize_with = "status_map")]
     pub status_map: StatusMap,
 }
 
@@ -194,32 +156,6 @@ impl WilloSettings {
             .iter()
             .chain(self.previous_webhook_token.iter())
     }
-}
-
-/// A token bucket: `per_second` steady, `burst` at once.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RateSettings {
-    #[serde(rename = "requests_per_second")]
-    pub per_second: f64,
-    pub burst: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Timeouts {
-    #[serde(serialize_with = "secs", rename = "connect_timeout_seconds")]
-    pub connect: Duration,
-    #[serde(serialize_with = "secs", rename = "request_timeout_seconds")]
-    pub request: Duration,
-    #[serde(serialize_with = "secs", rename = "retry_max_elapsed_seconds")]
-    pub retry_max_elapsed: Duration,
-}
-
-impl Timeouts {
-    pub const DEFAULT: Timeouts = Timeouts {
-        connect: Duration::from_secs(10),
-        request: Duration::from_secs(30),
-        retry_max_elapsed: Duration::from_secs(120),
-    };
 }
 
 impl Settings {
@@ -264,9 +200,4 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 fn template<S: serde::Serializer>(t: &TagTemplate, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(t.as_str())
-}
-
-fn status_map<S: serde::Serializer>(m: &StatusMap, s: S) -> Result<S::Ok, S::Error> {
-    let map: BTreeMap<&str, &'static str> = m.entries().map(|(k, v)| (k, v.as_str())).collect();
-    serde::Serialize::serialize(&map, s)
 }

@@ -1,92 +1,15 @@
-//! Secrets from the configuration: inline or from a `*_file`.
-//!
-//! A `Secret` never shows its value through `Debug`, `Display`, `Serialize` or an error
-//! message; the only way to read it is [`Secret::expose`], called where a request is built.
+//! Secrets from the configuration: inline or from a `*_file`, resolved into [`Secret`]s.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
-
-#[derive(Clone)]
-pub struct Secret {
-    value: SecretString,
-    origin: SecretOrigin,
-}
-
-/// Where a secret came from, shown (instead of the value) by `check-config`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretOrigin {
-    Inline,
-    File(PathBuf),
-    /// Given by a program rather than a file (sandbox, tests).
-    Builtin,
-}
-
-impl Secret {
-    pub fn inline(value: impl Into<String>) -> Secret {
-        Secret {
-            value: SecretString::from(value.into()),
-            origin: SecretOrigin::Inline,
-        }
-    }
-
-    pub fn builtin(value: impl Into<String>) -> Secret {
-        Secret {
-            value: SecretString::from(value.into()),
-            origin: SecretOrigin::Builtin,
-        }
-    }
-
-    pub fn expose(&self) -> &str {
-        self.value.expose_secret()
-    }
-
-    pub fn origin(&self) -> &SecretOrigin {
-        &self.origin
-    }
-
-    /// The `secrecy` form, for clients that take one.
-    pub fn to_secret_string(&self) -> SecretString {
-        self.value.clone()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({})", self.describe())
-    }
-}
-
-impl Secret {
-    fn describe(&self) -> String {
-        match &self.origin {
-            SecretOrigin::Inline => "<redacted, inline>".to_owned(),
-            SecretOrigin::File(p) => format!("<redacted, from {}>", p.display()),
-            SecretOrigin::Builtin => "<redacted, built in>".to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.describe())
-    }
-}
+pub use crate::secret::{Secret, SecretOrigin};
 
 /// Why a secret could not be resolved. The value is never part of the message.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("set either {key} or {key}_file, not both")]
     Both { key: String },
-    #[error("cannot read secret file {}: {source}", path.display())]
+    #[error("cannot read secret file {}", path.display())]
     Unreadable {
         path: PathBuf,
         #[source]
@@ -162,10 +85,7 @@ pub fn resolve(
             if value.trim().is_empty() {
                 return Err(SecretError::EmptyFile { path });
             }
-            Ok(Some(Secret {
-                value: SecretString::from(value),
-                origin: SecretOrigin::File(path),
-            }))
+            Ok(Some(Secret::new(value, SecretOrigin::File(path))))
         }
         (None, None) => Ok(None),
     }
@@ -174,15 +94,6 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_display_and_serialize_never_show_the_value() {
-        let s = Secret::inline("hunter2-very-secret");
-        assert!(!format!("{s:?}").contains("hunter2"));
-        assert!(!format!("{s}").contains("hunter2"));
-        assert!(!serde_json::to_string(&s).unwrap().contains("hunter2"));
-        assert_eq!(s.expose(), "hunter2-very-secret");
-    }
 
     #[test]
     fn file_secrets_lose_their_trailing_newline() {

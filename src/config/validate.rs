@@ -2,32 +2,29 @@
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
-use croner::parser::{CronParser, Seconds};
 use url::Url;
 
 use super::load::invalid;
 use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant, RawWillo};
+use super::schedule::Schedule;
 use super::secret::{self, Secret, SecretDirs};
 use super::{
-    ConfigError, DaemonSettings, LeverAuth, LeverSettings, LogFormat, LogSettings, OAuthSettings,
-    RateSettings, Settings, TenantSettings, Timeouts, WilloSettings,
+    ConfigError, DaemonSettings, LeverSettings, LogFormat, LogSettings, Settings, TenantSettings,
+    WilloSettings,
 };
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::{StatusTag, TagTemplate};
-
-/// Lever allows 10/s with bursts of 20; staying under it avoids collecting 429s (SPEC §4).
-const LEVER_RATE: RateSettings = RateSettings {
-    per_second: 8.0,
-    burst: 16,
+use crate::error_chain::chain;
+use crate::http::{HttpConfig, RequestsPerSecond};
+use crate::lever::oauth::{
+    DEFAULT_SCOPES, LEVER_AUDIENCE, LEVER_AUTHORIZE_URL, LEVER_TOKEN_URL, OFFLINE_ACCESS,
 };
-/// Willo publishes no limit, so be gentle (SPEC §4).
-const WILLO_RATE: RateSettings = RateSettings {
-    per_second: 2.0,
-    burst: 4,
-};
+use crate::lever::{LeverAuth, LeverClientConfig, OAuthConfig};
+use crate::willo::WilloClientConfig;
 
 struct Ctx<'a> {
     path: &'a Path,
@@ -53,7 +50,7 @@ impl Ctx<'_> {
                 }
                 _ => format!("{prefix}.{name}"),
             };
-            self.err(&key, e.to_string())
+            self.err(&key, chain(&e).to_string())
         })
     }
 }
@@ -194,7 +191,7 @@ fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError>
             ));
         }
         (Some(k), None) => LeverAuth::ApiKey(k),
-        (None, Some(o)) => LeverAuth::OAuth(Box::new(oauth(cx, &format!("{key}.oauth"), o)?)),
+        (None, Some(o)) => LeverAuth::OAuth(oauth(cx, &format!("{key}.oauth"), o)?),
         (None, None) => {
             return Err(cx.err(
                 &format!("{key}.api_key"),
@@ -214,24 +211,29 @@ fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError>
         l.previous_webhook_signature_token.as_deref(),
         l.previous_webhook_signature_token_file.as_deref(),
     )?;
+    let mut client =
+        LeverClientConfig::new(base_url(cx, &format!("{key}.base_url"), &l.base_url)?, auth);
+    client.perform_as = l.perform_as.filter(|p| !p.trim().is_empty());
+    client.http = http(
+        cx,
+        key,
+        RawHttp {
+            requests_per_second: l.requests_per_second,
+            burst: l.burst,
+            connect_timeout_seconds: l.connect_timeout_seconds,
+            request_timeout_seconds: l.request_timeout_seconds,
+            retry_max_elapsed_seconds: l.retry_max_elapsed_seconds,
+        },
+        client.http,
+    )?;
     Ok(LeverSettings {
-        base_url: base_url(cx, &format!("{key}.base_url"), &l.base_url)?,
-        auth,
+        client,
         webhook_signature_token,
         previous_webhook_signature_token,
-        perform_as: l.perform_as.filter(|p| !p.trim().is_empty()),
-        rate: rate(cx, key, l.requests_per_second, l.burst, LEVER_RATE)?,
-        timeouts: timeouts(
-            cx,
-            key,
-            l.connect_timeout_seconds,
-            l.request_timeout_seconds,
-            l.retry_max_elapsed_seconds,
-        )?,
     })
 }
 
-fn oauth(cx: &Ctx, key: &str, o: RawOAuth) -> Result<OAuthSettings, ConfigError> {
+fn oauth(cx: &Ctx, key: &str, o: RawOAuth) -> Result<OAuthConfig, ConfigError> {
     if o.client_id.trim().is_empty() {
         return Err(cx.err(&format!("{key}.client_id"), "must not be empty"));
     }
@@ -275,30 +277,21 @@ fn oauth(cx: &Ctx, key: &str, o: RawOAuth) -> Result<OAuthSettings, ConfigError>
             v.as_deref().unwrap_or(default),
         )
     };
-    let scopes = o.scopes.unwrap_or_else(|| {
-        OAuthSettings::DEFAULT_SCOPES
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
-    if !scopes.iter().any(|s| s == "offline_access") {
+    let scopes = o
+        .scopes
+        .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect());
+    if !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
         return Err(cx.err(
             &format!("{key}.scopes"),
             "must include offline_access, or Lever issues no refresh token",
         ));
     }
-    Ok(OAuthSettings {
+    Ok(OAuthConfig {
         client_id: o.client_id,
         client_secret,
-        authorize_url: url_or(
-            "authorize_url",
-            &o.authorize_url,
-            OAuthSettings::DEFAULT_AUTHORIZE_URL,
-        )?,
-        token_url: url_or("token_url", &o.token_url, OAuthSettings::DEFAULT_TOKEN_URL)?,
-        audience: o
-            .audience
-            .unwrap_or_else(|| OAuthSettings::DEFAULT_AUDIENCE.to_owned()),
+        authorize_url: url_or("authorize_url", &o.authorize_url, LEVER_AUTHORIZE_URL)?,
+        token_url: url_or("token_url", &o.token_url, LEVER_TOKEN_URL)?,
+        audience: o.audience.unwrap_or_else(|| LEVER_AUDIENCE.to_owned()),
         redirect_uri,
         scopes,
         listen,
@@ -346,19 +339,26 @@ fn willo(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings, ConfigError>
         }
         overrides.push((state.as_str(), tag));
     }
-    Ok(WilloSettings {
-        base_url: base_url(cx, &format!("{key}.base_url"), &w.base_url)?,
+    let mut client = WilloClientConfig::new(
+        base_url(cx, &format!("{key}.base_url"), &w.base_url)?,
         api_key,
+    );
+    client.http = http(
+        cx,
+        key,
+        RawHttp {
+            requests_per_second: w.requests_per_second,
+            burst: w.burst,
+            connect_timeout_seconds: w.connect_timeout_seconds,
+            request_timeout_seconds: w.request_timeout_seconds,
+            retry_max_elapsed_seconds: w.retry_max_elapsed_seconds,
+        },
+        client.http,
+    )?;
+    Ok(WilloSettings {
+        client,
         webhook_token,
         previous_webhook_token,
-        rate: rate(cx, key, w.requests_per_second, w.burst, WILLO_RATE)?,
-        timeouts: timeouts(
-            cx,
-            key,
-            w.connect_timeout_seconds,
-            w.request_timeout_seconds,
-            w.retry_max_elapsed_seconds,
-        )?,
         status_map: StatusMap::with_overrides(overrides),
     })
 }
@@ -370,23 +370,8 @@ pub(crate) fn valid_tenant_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn cron(cx: &Ctx, key: &str, expr: &str) -> Result<String, ConfigError> {
-    // The same parser settings tokio-cron-scheduler uses, so what passes here schedules there;
-    // croner's own error says what is wrong, which the scheduler's does not.
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| {
-            cx.err(
-                key,
-                format!(
-                    "{expr:?} is not a cron expression with a seconds field (e.g. \"0 */5 * * * *\"): {e}"
-                ),
-            )
-        })?;
-    Ok(expr.to_owned())
+fn cron(cx: &Ctx, key: &str, expr: &str) -> Result<Schedule, ConfigError> {
+    Schedule::parse(expr).map_err(|e| cx.err(key, chain(&e).to_string()))
 }
 
 fn socket_addr(cx: &Ctx, key: &str, text: &str) -> Result<SocketAddr, ConfigError> {
@@ -417,64 +402,73 @@ fn non_negative(cx: &Ctx, key: &str, v: i64) -> Result<u64, ConfigError> {
     u64::try_from(v).map_err(|_| cx.err(key, format!("must not be negative, got {v}")))
 }
 
-fn rate(
-    cx: &Ctx,
-    key: &str,
-    per_second: Option<f64>,
+/// The pacing and timeout keys of `[tenants.lever]` and `[tenants.willo]`, as written.
+struct RawHttp {
+    requests_per_second: Option<f64>,
     burst: Option<i64>,
-    default: RateSettings,
-) -> Result<RateSettings, ConfigError> {
-    let per_second = per_second.unwrap_or(default.per_second);
-    if !(per_second.is_finite() && per_second > 0.0) {
-        return Err(cx.err(
-            &format!("{key}.requests_per_second"),
-            format!("must be a positive number, got {per_second}"),
-        ));
-    }
-    let burst = match burst {
-        None => default.burst,
-        Some(b) => u32::try_from(b).ok().filter(|b| *b > 0).ok_or_else(|| {
-            cx.err(
-                &format!("{key}.burst"),
-                format!("must be a positive integer, got {b}"),
-            )
-        })?,
-    };
-    Ok(RateSettings { per_second, burst })
+    connect_timeout_seconds: Option<f64>,
+    request_timeout_seconds: Option<f64>,
+    retry_max_elapsed_seconds: Option<f64>,
 }
 
-fn timeouts(
+/// `defaults` (the client's own) with the keys the file sets, each checked here and only here.
+fn http(
     cx: &Ctx,
     key: &str,
-    connect: Option<f64>,
-    request: Option<f64>,
-    retry: Option<f64>,
-) -> Result<Timeouts, ConfigError> {
+    raw: RawHttp,
+    defaults: HttpConfig,
+) -> Result<HttpConfig, ConfigError> {
+    let mut h = defaults;
+    if let Some(v) = raw.requests_per_second {
+        h.requests_per_second = RequestsPerSecond::new(v).ok_or_else(|| {
+            cx.err(
+                &format!("{key}.requests_per_second"),
+                format!(
+                    "must be a positive number no larger than {}, got {v}",
+                    RequestsPerSecond::MAX
+                ),
+            )
+        })?;
+    }
+    if let Some(b) = raw.burst {
+        h.burst = u32::try_from(b)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| {
+                cx.err(
+                    &format!("{key}.burst"),
+                    format!("must be a positive integer, got {b}"),
+                )
+            })?;
+    }
     let secs = |name: &str, v: Option<f64>, default: Duration| -> Result<Duration, ConfigError> {
         match v {
             None => Ok(default),
-            Some(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
-            Some(s) => Err(cx.err(
-                &format!("{key}.{name}"),
-                format!("must be a positive number of seconds, got {s}"),
-            )),
+            Some(s) => Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    cx.err(
+                        &format!("{key}.{name}"),
+                        format!("must be a positive number of seconds, got {s}"),
+                    )
+                }),
         }
     };
-    Ok(Timeouts {
-        connect: secs(
-            "connect_timeout_seconds",
-            connect,
-            Timeouts::DEFAULT.connect,
-        )?,
-        request: secs(
-            "request_timeout_seconds",
-            request,
-            Timeouts::DEFAULT.request,
-        )?,
-        retry_max_elapsed: secs(
-            "retry_max_elapsed_seconds",
-            retry,
-            Timeouts::DEFAULT.retry_max_elapsed,
-        )?,
-    })
+    h.connect_timeout = secs(
+        "connect_timeout_seconds",
+        raw.connect_timeout_seconds,
+        h.connect_timeout,
+    )?;
+    h.request_timeout = secs(
+        "request_timeout_seconds",
+        raw.request_timeout_seconds,
+        h.request_timeout,
+    )?;
+    h.retry.max_elapsed = secs(
+        "retry_max_elapsed_seconds",
+        raw.retry_max_elapsed_seconds,
+        h.retry.max_elapsed,
+    )?;
+    Ok(h)
 }

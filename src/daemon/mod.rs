@@ -14,6 +14,7 @@ pub mod replay;
 pub mod schedule;
 pub mod server;
 pub mod willo_webhook;
+mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,40 +22,31 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::now_ms;
 use crate::config::Settings;
-use crate::domain::{PassKind, PassResult};
+use crate::domain::PassKind;
 use crate::metrics::Metrics;
 use crate::reconcile::Tenant;
 use hints::HintQueue;
 use readiness::Readiness;
 use schedule::PassRequests;
 use server::{Shared, TenantHooks};
+use workers::{Slot, hint_worker, pass_runner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error("daemon.listen: cannot listen on {addr}: {source}")]
+    #[error("daemon.listen: cannot listen on {addr}")]
     Listen {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot start the scheduler: {0}")]
-    Scheduler(String),
-    #[error("cannot wait for signals: {0}")]
+    #[error("cannot start the scheduler")]
+    Scheduler(#[source] tokio_cron_scheduler::JobSchedulerError),
+    #[error("cannot wait for signals")]
     Signals(#[source] std::io::Error),
-}
-
-/// A tenant with what the daemon runs it with.
-struct Slot {
-    tenant: Arc<Tenant>,
-    requests: Arc<PassRequests>,
-    /// Held by a pass or a targeted reconcile of this tenant.
-    busy: Arc<Mutex<()>>,
 }
 
 /// Hint workers per daemon: each runs one targeted reconcile at a time.
@@ -69,95 +61,22 @@ pub async fn run(
     on_listening: impl FnOnce(SocketAddr),
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
-    let interval = readiness::schedule_interval(&settings.daemon.schedule, chrono::Utc::now())
-        .unwrap_or(Duration::from_secs(300));
-    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), interval * 3));
+    let max_age = settings.daemon.schedule.interval() * 3;
+    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), max_age));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
     let slots: Arc<BTreeMap<String, Slot>> = Arc::new(
         tenants
             .iter()
-            .map(|t| {
-                (
-                    t.id().to_owned(),
-                    Slot {
-                        tenant: Arc::clone(t),
-                        requests: PassRequests::new(),
-                        busy: Arc::new(Mutex::new(())),
-                    },
-                )
-            })
+            .map(|t| (t.id().to_owned(), Slot::new(t)))
             .collect(),
     );
-    let shared = Arc::new(Shared {
-        tenants: tenants
-            .iter()
-            .map(|t| {
-                let s = t.settings();
-                (
-                    t.id().to_owned(),
-                    TenantHooks::new(
-                        s.lever.webhook_signature_tokens().cloned().collect(),
-                        s.willo.webhook_tokens().cloned().collect(),
-                    ),
-                )
-            })
-            .collect(),
-        queue: Arc::clone(&queue),
-        metrics: metrics.clone(),
-        readiness: Arc::clone(&readiness),
-        accepting: AtomicBool::new(true),
-    });
-
-    let listener = tokio::net::TcpListener::bind(settings.daemon.listen)
-        .await
-        .map_err(|source| DaemonError::Listen {
-            addr: settings.daemon.listen,
-            source,
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| DaemonError::Listen {
-            addr: settings.daemon.listen,
-            source,
-        })?;
-    // Stop accepting connections as soon as shutdown starts; in-flight requests finish.
-    let stop_http = CancellationToken::new();
-    let mut http = tokio::spawn({
-        let app = server::router(Arc::clone(&shared));
-        let stop = stop_http.clone();
-        async move {
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-            {
-                tracing::error!(error = %e, "HTTP listener failed");
-            }
-        }
-    });
-    tracing::info!(listen = %addr, tenants = slots.len(), "listening for webhooks, /healthz, /readyz, /metrics");
-    on_listening(addr);
+    let shared = shared(&tenants, &queue, metrics, &readiness);
+    let http = Listener::start(settings, Arc::clone(&shared)).await?;
+    tracing::info!(listen = %http.addr, tenants = slots.len(), "listening for webhooks, /healthz, /readyz, /metrics");
+    on_listening(http.addr);
     notify::ready();
 
-    let mut work = JoinSet::new();
-    for slot in slots.values() {
-        // One full pass at start-up.
-        slot.requests.request(PassKind::Full);
-        work.spawn(pass_runner(
-            Arc::clone(&slot.tenant),
-            Arc::clone(&slot.requests),
-            Arc::clone(&slot.busy),
-            Arc::clone(&readiness),
-            shutdown.clone(),
-        ));
-    }
-    for _ in 0..HINT_WORKERS {
-        work.spawn(hint_worker(
-            Arc::clone(&slots),
-            Arc::clone(&queue),
-            Arc::clone(&readiness),
-            shutdown.clone(),
-        ));
-    }
+    let mut work = spawn_work(&slots, &queue, &readiness, &shutdown);
     let requests: Vec<(String, Arc<PassRequests>)> = slots
         .iter()
         .map(|(id, s)| (id.clone(), Arc::clone(&s.requests)))
@@ -168,7 +87,7 @@ pub async fn run(
         &requests,
     )
     .await
-    .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    .map_err(DaemonError::Scheduler)?;
 
     main_loop(&shutdown).await?;
 
@@ -178,8 +97,75 @@ pub async fn run(
     shared.accepting.store(false, Ordering::SeqCst);
     queue.close();
     shutdown.cancel();
-    stop_http.cancel();
-    let grace = settings.daemon.shutdown_grace;
+    drain(&mut work, settings.daemon.shutdown_grace).await;
+    if let Err(e) = scheduler.shutdown().await {
+        tracing::warn!(error = %crate::error_chain::chain(&e), "scheduler did not shut down cleanly");
+    }
+    http.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What the HTTP handlers share: each tenant's webhook secrets, the hint queue, metrics and
+/// readiness.
+fn shared(
+    tenants: &[Arc<Tenant>],
+    queue: &Arc<HintQueue>,
+    metrics: Metrics,
+    readiness: &Arc<Readiness>,
+) -> Arc<Shared> {
+    Arc::new(Shared {
+        tenants: tenants
+            .iter()
+            .map(|t| {
+                let s = t.settings();
+                let hooks = TenantHooks::new(
+                    s.lever.webhook_signature_tokens().cloned().collect(),
+                    s.willo.webhook_tokens().cloned().collect(),
+                );
+                (t.id().to_owned(), hooks)
+            })
+            .collect(),
+        queue: Arc::clone(queue),
+        metrics,
+        readiness: Arc::clone(readiness),
+        accepting: AtomicBool::new(true),
+    })
+}
+
+/// The pass runners (each starting with one full pass) and the hint workers.
+fn spawn_work(
+    slots: &Arc<BTreeMap<String, Slot>>,
+    queue: &Arc<HintQueue>,
+    readiness: &Arc<Readiness>,
+    shutdown: &CancellationToken,
+) -> JoinSet<()> {
+    let mut work = JoinSet::new();
+    for slot in slots.values() {
+        // One full pass at start-up.
+        slot.requests.request(PassKind::Full);
+        work.spawn(pass_runner(
+            Arc::clone(&slot.tenant),
+            Arc::clone(&slot.requests),
+            Arc::clone(&slot.busy),
+            Arc::clone(readiness),
+            shutdown.clone(),
+        ));
+    }
+    for _ in 0..HINT_WORKERS {
+        work.spawn(hint_worker(
+            Arc::clone(slots),
+            Arc::clone(queue),
+            Arc::clone(readiness),
+            shutdown.clone(),
+        ));
+    }
+    work
+}
+
+/// Waits up to `grace` for the work in flight, then abandons it: the journal settles whatever
+/// was cut short on the next start.
+async fn drain(work: &mut JoinSet<()>, grace: Duration) {
     let drained =
         tokio::time::timeout(grace, async { while work.join_next().await.is_some() {} }).await;
     if drained.is_err() {
@@ -189,17 +175,50 @@ pub async fn run(
         );
         work.abort_all();
     }
-    if let Err(e) = scheduler.shutdown().await {
-        tracing::warn!(error = %e, "scheduler did not shut down cleanly");
+}
+
+/// The HTTP listener: webhooks, health, readiness and metrics.
+struct Listener {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Listener {
+    async fn start(settings: &Settings, shared: Arc<Shared>) -> Result<Listener, DaemonError> {
+        let listen = settings.daemon.listen;
+        let failed = |source| DaemonError::Listen {
+            addr: listen,
+            source,
+        };
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(failed)?;
+        let addr = listener.local_addr().map_err(failed)?;
+        let stop = CancellationToken::new();
+        let app = server::router(shared);
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped.cancelled_owned())
+                .await
+            {
+                tracing::error!(error = %e, "HTTP listener failed");
+            }
+        });
+        Ok(Listener { addr, stop, task })
     }
-    if tokio::time::timeout(Duration::from_secs(2), &mut http)
-        .await
-        .is_err()
-    {
-        http.abort();
+
+    /// Stops accepting connections; requests in flight get two seconds to finish.
+    async fn stop(mut self) {
+        self.stop.cancel();
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
     }
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// Waits for SIGTERM, SIGINT or `shutdown`, pinging the watchdog from here (not from a
@@ -222,73 +241,5 @@ async fn main_loop(shutdown: &CancellationToken) -> Result<(), DaemonError> {
                 }
             }
         }
-    }
-}
-
-async fn pass_runner(
-    tenant: Arc<Tenant>,
-    requests: Arc<PassRequests>,
-    busy: Arc<Mutex<()>>,
-    readiness: Arc<Readiness>,
-    shutdown: CancellationToken,
-) {
-    // The first full pass catches up by design; later ones should find nothing, so what they
-    // change is a repair of something a hint or an incremental pass missed.
-    let mut had_full_pass = false;
-    while let Some(kind) = requests.next(&shutdown).await {
-        let _busy = busy.lock().await;
-        if shutdown.is_cancelled() {
-            break;
-        }
-        let outcome = tenant.pass(kind, &shutdown).await;
-        if kind == PassKind::Full {
-            if had_full_pass {
-                count_repairs(&tenant, &outcome.summary);
-            }
-            had_full_pass |= outcome.error.is_none();
-        }
-        match (&outcome.error, outcome.result) {
-            (None, PassResult::Converged | PassResult::ActionsFailed) => {
-                readiness.pass_completed(tenant.id(), now_ms());
-            }
-            (Some(crate::reconcile::PassError::Disconnected { source, .. }), _) => {
-                readiness.disconnected(tenant.id(), &source.to_string());
-            }
-            _ => {}
-        }
-        notify::status(&outcome.summary.status_line());
-    }
-}
-
-/// Counts and reports the writes of a full pass that was not the first (the lost-hint signal).
-fn count_repairs(tenant: &Tenant, summary: &crate::reconcile::PassSummary) {
-    let repairs = u64::from(summary.applied.writes());
-    if repairs > 0 {
-        tenant.metrics().repairs(tenant.id(), repairs);
-        tracing::warn!(tenant = %tenant.id(), repairs,
-            "the full pass repaired changes that hints and incremental passes missed");
-    }
-}
-
-async fn hint_worker(
-    slots: Arc<BTreeMap<String, Slot>>,
-    queue: Arc<HintQueue>,
-    readiness: Arc<Readiness>,
-    shutdown: CancellationToken,
-) {
-    while let Some(running) = queue.next().await {
-        let key = running.key().clone();
-        let Some(slot) = slots.get(&key.tenant) else {
-            continue;
-        };
-        let _busy = slot.busy.lock().await;
-        if shutdown.is_cancelled() {
-            break;
-        }
-        let outcome = slot.tenant.reconcile(&key.target, &shutdown).await;
-        if let Some(crate::reconcile::PassError::Disconnected { source, .. }) = &outcome.error {
-            readiness.disconnected(&key.tenant, &source.to_string());
-        }
-        drop(running);
     }
 }

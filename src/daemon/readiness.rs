@@ -17,7 +17,8 @@ struct TenantHealth {
 /// Shared between the pass runners (which report) and the HTTP handler (which asks).
 pub struct Readiness {
     tenants: Mutex<BTreeMap<String, TenantHealth>>,
-    /// A tenant must have finished a pass within this long (three incremental intervals).
+    /// A tenant must have finished a pass within this long (three intervals of the incremental
+    /// schedule, [`Schedule::interval`](crate::config::Schedule::interval)).
     max_age: Duration,
 }
 
@@ -101,20 +102,6 @@ impl Readiness {
     }
 }
 
-/// The gap between the next two runs of a cron schedule (seconds field first, UTC).
-pub fn schedule_interval(expr: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let cron = croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .ok()?;
-    let mut it = cron.iter_after(now);
-    let a = it.next()?;
-    let b = it.next()?;
-    (b - a).to_std().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,18 +120,5 @@ mod tests {
         let v = r.verdict(2_000);
         assert!(!v.ready);
         assert!(v.reasons[0].contains("401 from Lever"), "{v:?}");
-    }
-
-    #[test]
-    fn the_interval_of_a_five_minute_schedule_is_five_minutes() {
-        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        assert_eq!(
-            schedule_interval("0 */5 * * * *", now),
-            Some(Duration::from_secs(300))
-        );
-        assert_eq!(
-            schedule_interval("*/20 * * * * *", now),
-            Some(Duration::from_secs(20))
-        );
     }
 }

@@ -1,7 +1,9 @@
-//! Scheduled passes. The cron jobs only *request* a pass; one runner per tenant runs them one
-//! at a time, so passes of a tenant never overlap (tokio-cron-scheduler itself would start a
-//! job again while the previous run is still going). A request that arrives while a pass runs
-//! is coalesced into one follow-up; a full pass covers an incremental one.
+//! Scheduled passes. The cron jobs (tokio-cron-scheduler) only *request* a pass when their
+//! [`Schedule`] fires; one runner per tenant runs them one at a time, so passes of a tenant
+//! never overlap however long one takes (the scheduler itself would start a job again while
+//! the previous run still goes).
+//! A request that arrives while a pass runs is coalesced into one follow-up; a full pass covers
+//! an incremental one.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +11,8 @@ use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::PassKind;
+use crate::config::Schedule;
+use crate::domain::PassKind;
 
 /// The pending pass of one tenant, if any.
 #[derive(Default)]
@@ -74,19 +77,21 @@ impl PassRequests {
 /// Starts the cron jobs: for each tenant, `schedule` requests an incremental pass and
 /// `full_schedule` a full one. Schedules are evaluated in UTC.
 pub async fn start(
-    schedule: &str,
-    full_schedule: &str,
+    schedule: &Schedule,
+    full_schedule: &Schedule,
     tenants: &[(String, Arc<PassRequests>)],
 ) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     for (tenant, requests) in tenants {
-        for (expr, kind) in [
+        for (s, kind) in [
             (schedule, PassKind::Incremental),
             (full_schedule, PassKind::Full),
         ] {
             let requests = Arc::clone(requests);
             let tenant = tenant.clone();
-            let job = Job::new_async(expr, move |_id, _lock| {
+            // The expression was validated with the same parser settings the scheduler uses
+            // (`Schedule::parse`), so what the configuration accepted is what fires.
+            let job = Job::new_async(s.as_str(), move |_id, _lock| {
                 if requests.request(kind) == Requested::Coalesced {
                     tracing::debug!(tenant = %tenant, kind = %kind, "pass due while one is pending; coalesced");
                 }
@@ -115,5 +120,19 @@ mod tests {
         assert_eq!(r.next(&cancel).await, Some(PassKind::Incremental));
         cancel.cancel();
         assert_eq!(r.next(&cancel).await, None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_schedule_that_fires_requests_its_kind_of_pass() {
+        let every_second = Schedule::parse("* * * * * *").unwrap();
+        let yearly = Schedule::parse("0 0 0 1 1 *").unwrap();
+        let r = PassRequests::new();
+        let cancel = CancellationToken::new();
+        let mut scheduler = start(&every_second, &yearly, &[("acme".to_owned(), Arc::clone(&r))])
+            .await
+            .unwrap();
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), r.next(&cancel)).await;
+        assert_eq!(next.ok().flatten(), Some(PassKind::Incremental));
+        scheduler.shutdown().await.unwrap();
     }
 }

@@ -4,9 +4,10 @@
 //! know the server's budget, so 429 + `Retry-After` handling in the retry layer stays necessary.
 
 use std::num::NonZeroU32;
-use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use super::config::RequestsPerSecond;
 
 pub struct Limiter {
     bucket: DefaultDirectRateLimiter,
@@ -14,12 +15,11 @@ pub struct Limiter {
 
 impl Limiter {
     /// `requests_per_second` sustained (fractions allowed: 0.5 is one request every two
-    /// seconds), at most `burst` back to back. A rate that is not positive and finite (config
-    /// validation refuses those) falls back to one per second rather than no limit.
-    pub fn new(requests_per_second: f64, burst: NonZeroU32) -> Self {
-        let quota = (requests_per_second.is_finite() && requests_per_second > 0.0)
-            .then(|| Quota::with_period(Duration::from_secs_f64(1.0 / requests_per_second)))
-            .flatten()
+    /// seconds), at most `burst` back to back.
+    pub fn new(requests_per_second: RequestsPerSecond, burst: NonZeroU32) -> Self {
+        // `period()` is never zero, the only period `with_period` refuses, so the fallback
+        // is never taken; it exists because the type system cannot see that.
+        let quota = Quota::with_period(requests_per_second.period())
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
         Limiter {
             bucket: RateLimiter::direct(quota.allow_burst(burst)),

@@ -15,7 +15,7 @@ pub mod retry;
 pub mod retry_after;
 pub mod transport;
 
-pub use config::HttpConfig;
+pub use config::{HttpConfig, RequestsPerSecond};
 pub use error::{ApiError, BuildError};
 pub use observer::{
     Api, ApiObserver, Attempt, CountingObserver, FanOut, NoopObserver, StatusClass,

@@ -2,11 +2,15 @@
 //!
 //! The metrics module implements [`ApiObserver`] on its registry; [`CountingObserver`] is the
 //! small in-process tally the `--once` summary and the tests read; [`FanOut`] feeds several.
+//! Calls that fail for good are reported once more, with their [`ApiError`], so their kinds
+//! (`metric_label()`) can be counted.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use super::error::ApiError;
 
 /// Which remote API an attempt or error belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,6 +84,11 @@ pub struct Attempt<'a> {
 /// Receives one call per HTTP attempt. Implementations must be cheap and must not block.
 pub trait ApiObserver: Send + Sync {
     fn on_attempt(&self, attempt: &Attempt<'_>);
+
+    /// A call failed for good (after its retries) with `error`, on the route template
+    /// `route`. Errors a client finds later in a successful reply (an unreadable body, a
+    /// broken paging contract) are not reported here.
+    fn on_call_failed(&self, _api: Api, _route: &str, _error: &ApiError) {}
 }
 
 /// Ignores everything (for one-off clients such as `connect`).
@@ -146,6 +155,12 @@ impl ApiObserver for FanOut {
     fn on_attempt(&self, attempt: &Attempt<'_>) {
         for o in &self.0 {
             o.on_attempt(attempt);
+        }
+    }
+
+    fn on_call_failed(&self, api: Api, route: &str, error: &ApiError) {
+        for o in &self.0 {
+            o.on_call_failed(api, route, error);
         }
     }
 }

@@ -149,11 +149,15 @@ impl Transport {
         A: Fn() -> Fut,
         Fut: Future<Output = Result<Option<HeaderValue>, ApiError>>,
     {
-        retry::run(&self.retry, || async {
+        let result = retry::run(&self.retry, || async {
             let header = auth().await?;
             self.attempt(call, header).await
         })
-        .await
+        .await;
+        if let Err(e) = &result {
+            self.observer.on_call_failed(self.api, call.route, e);
+        }
+        result
     }
 
     /// Exactly one HTTP attempt: limiter, send, read the whole body, report, classify.
@@ -421,5 +425,37 @@ mod tests {
         let err = t.execute(&c, || async { Ok(None) }).await.unwrap_err();
         assert_eq!(err.metric_label(), "transient", "{err}");
         assert!(!err.to_string().contains("127.0.0.1"), "{err}");
+    }
+
+    /// Records the calls reported as failed.
+    #[derive(Default)]
+    struct Failures(std::sync::Mutex<Vec<(Api, String, &'static str)>>);
+
+    impl ApiObserver for Failures {
+        fn on_attempt(&self, _: &Attempt<'_>) {}
+        fn on_call_failed(&self, api: Api, route: &str, error: &ApiError) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((api, route.to_owned(), error.metric_label()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_that_fails_for_good_is_reported_once_with_its_kind() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut config = HttpConfig::lever();
+        config.retry.max_elapsed = std::time::Duration::ZERO;
+        let failures = Arc::new(Failures::default());
+        let t = Transport::new(Api::Lever, &config, failures.clone(), |_| None).unwrap();
+        let mut c = call(Idempotency::Idempotent);
+        c.url = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        t.execute(&c, || async { Ok(None) }).await.unwrap_err();
+        assert_eq!(
+            *failures.0.lock().unwrap(),
+            [(Api::Lever, "/x".to_owned(), "transient")]
+        );
     }
 }

@@ -23,6 +23,7 @@ use super::token_store::TokenStore;
 use crate::http::ApiError;
 use crate::http::observer::Api;
 use crate::http::transport::Transport;
+use crate::secret::Secret;
 
 /// Refresh this long before the access token expires (SPEC §4, issue 4: about five minutes).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -34,10 +35,10 @@ pub(crate) enum Authenticator {
 }
 
 impl Authenticator {
-    pub fn api_key(key: &SecretString) -> Result<Authenticator, ApiError> {
+    pub fn api_key(key: &Secret) -> Result<Authenticator, ApiError> {
         // Basic auth: the key is the user name, the password is empty.
         let encoded =
-            base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose_secret()));
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose()));
         let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
             ApiError::Unauthorized {
                 api: Api::Lever,

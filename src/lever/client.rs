@@ -3,7 +3,6 @@
 //! Cheap to clone (one `Arc`); one per tenant. It must not know about the planner, the store's
 //! schema or Willo.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use futures::Stream;
@@ -22,19 +21,20 @@ use crate::http::decode::decode;
 use crate::http::observer::{Api, ApiObserver};
 use crate::http::transport::{Call, Idempotency, Reply, Transport};
 use crate::http::{ApiError, BuildError, HttpConfig};
+use crate::secret::Secret;
 
-/// How the client authenticates.
+/// How the client authenticates: the `[tenants.lever]` table's `api_key` or `[oauth]`.
 // Built once per tenant from config, so the variants' size difference does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum LeverAuth {
     /// HTTP Basic with the key as user name and an empty password.
-    ApiKey(SecretString),
+    ApiKey(Secret),
     /// Bearer tokens from the OAuth grant saved by `connect` (needs a [`TokenStore`]).
     OAuth(OAuthConfig),
 }
 
-/// Everything one tenant's Lever client needs.
+/// Everything one tenant's Lever client needs; the configuration produces it directly.
 #[derive(Debug, Clone)]
 pub struct LeverClientConfig {
     /// e.g. `https://api.lever.co/v1` (per tenant: EU and sandbox hosts differ).
@@ -47,6 +47,7 @@ pub struct LeverClientConfig {
 }
 
 impl LeverClientConfig {
+    /// With the default pacing and timeouts (`HttpConfig::lever()`) and no `perform_as`.
     pub fn new(base_url: Url, auth: LeverAuth) -> Self {
         LeverClientConfig {
             base_url,
@@ -54,13 +55,6 @@ impl LeverClientConfig {
             http: HttpConfig::lever(),
             perform_as: None,
         }
-    }
-
-    /// Shorthand for tests and the sandbox: rate and burst in one call.
-    pub fn with_rate(mut self, requests_per_second: f64, burst: NonZeroU32) -> Self {
-        self.http.requests_per_second = requests_per_second;
-        self.http.burst = burst;
-        self
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 use url::Url;
@@ -23,50 +23,48 @@ use crate::http::decode::decode;
 use crate::http::observer::{Api, NoopObserver};
 use crate::http::transport::{Body, Call, Idempotency, Transport};
 use crate::http::{ApiError, HttpConfig};
+use crate::secret::Secret;
 
-/// Lever's production authorization endpoint.
+/// Lever's production authorization endpoint (the default of `oauth.authorize_url`).
 pub const LEVER_AUTHORIZE_URL: &str = "https://auth.lever.co/authorize";
-/// Lever's production token endpoint.
+/// Lever's production token endpoint (the default of `oauth.token_url`).
 pub const LEVER_TOKEN_URL: &str = "https://auth.lever.co/oauth/token";
-/// Lever's API audience (the trailing slash matters).
+/// Lever's API audience (the trailing slash matters; the default of `oauth.audience`).
 pub const LEVER_AUDIENCE: &str = "https://api.lever.co/v1/";
 /// Without it Lever issues no refresh token.
 pub const OFFLINE_ACCESS: &str = "offline_access";
+/// The scopes an assessment-style integration needs, plus postings and users, which the
+/// daemon reads (the default of `oauth.scopes`).
+pub const DEFAULT_SCOPES: &[&str] = &[
+    OFFLINE_ACCESS,
+    "opportunities:write:admin",
+    "notes:write:admin",
+    "stages:read:admin",
+    "tags:read:admin",
+    "postings:read:admin",
+    "users:read:admin",
+    "webhooks:write:admin",
+];
 
 const TOKEN_ROUTE: &str = "/oauth/token";
 
-/// A registered Lever OAuth app, as configured in `[tenants.lever.oauth]`.
+/// A registered Lever OAuth app, as configured in `[tenants.lever.oauth]` (the configuration
+/// fills in the `LEVER_*` and `DEFAULT_SCOPES` defaults).
 #[derive(Debug, Clone)]
 pub struct OAuthConfig {
     pub client_id: String,
-    pub client_secret: SecretString,
+    pub client_secret: Secret,
     pub token_url: Url,
     pub authorize_url: Url,
     /// Must match the registered callback exactly; `connect` listens for it.
     pub redirect_uri: Url,
     pub scopes: Vec<String>,
     pub audience: String,
+    /// Where `connect` serves the redirect (by default the redirect URI's host and port).
+    pub listen: SocketAddr,
 }
 
 impl OAuthConfig {
-    /// A configuration using Lever's production endpoints and audience.
-    pub fn lever_production(
-        client_id: String,
-        client_secret: SecretString,
-        redirect_uri: Url,
-        scopes: Vec<String>,
-    ) -> Result<Self, url::ParseError> {
-        Ok(OAuthConfig {
-            client_id,
-            client_secret,
-            token_url: Url::parse(LEVER_TOKEN_URL)?,
-            authorize_url: Url::parse(LEVER_AUTHORIZE_URL)?,
-            redirect_uri,
-            scopes,
-            audience: LEVER_AUDIENCE.to_owned(),
-        })
-    }
-
     /// The scopes to request, with `offline_access` added if missing.
     fn scope_param(&self) -> String {
         let mut scopes = self.scopes.clone();
@@ -144,10 +142,7 @@ pub(crate) async fn token_request(
 ) -> Result<OAuthTokens, ApiError> {
     let mut form = grant;
     form.push(("client_id", cfg.client_id.clone()));
-    form.push((
-        "client_secret",
-        cfg.client_secret.expose_secret().to_owned(),
-    ));
+    form.push(("client_secret", cfg.client_secret.expose().to_owned()));
     let call = Call {
         method: reqwest::Method::POST,
         url: cfg.token_url.clone(),
@@ -207,12 +202,12 @@ pub(crate) async fn token_request(
 /// Why `connect` did not produce tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot listen for the redirect on {addr}: {source}")]
+    #[error("cannot listen for the redirect on {addr}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("HTTP client: {0}")]
+    #[error("cannot build the HTTP client")]
     Client(#[from] crate::http::BuildError),
     #[error("the Lever user denied access: {0}")]
     Denied(String),
@@ -222,9 +217,9 @@ pub enum ConnectError {
     StateMismatch,
     #[error("the redirect carried neither a code nor an error")]
     MissingCode,
-    #[error("exchanging the code failed: {0}")]
+    #[error("exchanging the code failed")]
     Exchange(#[from] ApiError),
-    #[error("storing the tokens failed: {0}")]
+    #[error("storing the tokens failed")]
     Store(#[from] TokenStoreError),
     #[error("the redirect listener stopped before the browser came back")]
     ListenerClosed,
@@ -353,16 +348,19 @@ mod tests {
     use super::*;
 
     fn cfg() -> OAuthConfig {
-        OAuthConfig::lever_production(
-            "cid".into(),
-            SecretString::from("very-secret"),
-            Url::parse("http://127.0.0.1:8788/callback").unwrap(),
-            vec![
+        OAuthConfig {
+            client_id: "cid".into(),
+            client_secret: Secret::builtin("very-secret"),
+            token_url: Url::parse(LEVER_TOKEN_URL).unwrap(),
+            authorize_url: Url::parse(LEVER_AUTHORIZE_URL).unwrap(),
+            redirect_uri: Url::parse("http://127.0.0.1:8788/callback").unwrap(),
+            scopes: vec![
                 "opportunities:write:admin".into(),
                 "stages:read:admin".into(),
             ],
-        )
-        .unwrap()
+            audience: LEVER_AUDIENCE.to_owned(),
+            listen: "127.0.0.1:8788".parse().unwrap(),
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::directory::Directory;
 use super::outcome::{ActionError, Done};
 use super::tenant::Tenant;
 use crate::domain::OpportunityId;
+use crate::error_chain::chain;
 use crate::domain::attention::AttentionReason;
 use crate::http::ApiError;
 use crate::plan::{Action, Opportunity, Plan};
@@ -162,7 +163,7 @@ impl<'p> Applier<'p> {
                     if is_invite {
                         incomplete.extend(&ids);
                     }
-                    failures.extend(ids.iter().map(|id| (*id, e.to_string())));
+                    failures.extend(ids.iter().map(|id| (*id, chain(&e).to_string())));
                     self.raise(e, &mut report);
                 }
             }
@@ -239,7 +240,7 @@ impl<'p> Applier<'p> {
             Ok(())
         });
         if let Err(e) = result {
-            tracing::error!(tenant = %tenant, error = %e, "cannot record action outcomes");
+            tracing::error!(tenant = %tenant, error = %chain(&e), "cannot record action outcomes");
         }
     }
 

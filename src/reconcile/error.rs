@@ -10,20 +10,20 @@ pub enum PassError {
     #[error("tenant {tenant}: {message}")]
     Config { tenant: String, message: String },
     /// Credentials were rejected (401/403): the tenant is disconnected until an operator acts.
-    #[error("tenant {tenant} is disconnected: {source}")]
+    #[error("tenant {tenant} is disconnected")]
     Disconnected {
         tenant: String,
         #[source]
         source: ApiError,
     },
     /// An API could not be read (unreachable, throttled past the retry budget, unreadable).
-    #[error("tenant {tenant}: {source}")]
+    #[error("tenant {tenant}")]
     Api {
         tenant: String,
         #[source]
         source: ApiError,
     },
-    #[error("tenant {tenant}: {source}")]
+    #[error("tenant {tenant}")]
     Store {
         tenant: String,
         #[source]

@@ -14,6 +14,7 @@ use super::outcome::{ActionError, Done};
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
 use crate::domain::{InterviewKey, OpportunityId};
+use crate::error_chain::chain;
 use crate::http::ApiError;
 use crate::plan::Participant;
 use crate::store::{StoreError, Tx};
@@ -145,7 +146,7 @@ impl Applier<'_> {
         let ids = &in_flight.ids;
         match e {
             ApiError::Ambiguous { .. } | ApiError::Decode { .. } => {
-                let text = e.to_string();
+                let text = chain(&e).to_string();
                 self.tolerate(self.tenant.store.write(|tx| {
                     for id in ids {
                         tx.mark_invite_ambiguous(t, id, interview, &text, now)?;
@@ -171,7 +172,7 @@ impl Applier<'_> {
             e => {
                 // Throttled, refused credentials, connection never made, unknown route: the
                 // request provably took no effect, so the intent goes back to `planned`.
-                let text = e.to_string();
+                let text = chain(&e).to_string();
                 self.tolerate(self.tenant.store.write(|tx| {
                     for id in ids {
                         tx.reset_invite_to_planned(t, id, interview, Some(&text), now)?;
@@ -194,7 +195,7 @@ impl Applier<'_> {
     /// A journal write whose failure is safe (see the caller's why): logged, not fatal.
     fn tolerate(&self, written: Result<(), StoreError>) {
         if let Err(e) = written {
-            tracing::warn!(tenant = %self.tenant.id, error = %e,
+            tracing::warn!(tenant = %self.tenant.id, error = %chain(&e),
                 "cannot record the invite's failure in the journal; its row stays in_flight and the next pass settles it by lookup");
         }
     }

@@ -31,5 +31,5 @@ pub use error::PassError;
 pub use pass::{DryRun, PassOutcome};
 pub use resolve::Resolved;
 pub use summary::{ApiCounts, PassSummary};
-pub use tenant::{PassOptions, Tenant, oauth_config};
+pub use tenant::{PassOptions, Tenant};
 pub use tokens::StoreTokens;

@@ -7,6 +7,7 @@ use super::apply::Applied;
 use super::tenant::Tenant;
 use crate::domain::attention::AttentionReason;
 use crate::domain::{InterviewKey, OpportunityId, ParticipantKey};
+use crate::error_chain::chain;
 use crate::http::ApiError;
 use crate::store::StoreError;
 
@@ -160,12 +161,12 @@ impl ActionError {
             ActionError::Ambiguous(e) => {
                 stats.invites_ambiguous += 1;
                 tenant.metrics.invite(t, "ambiguous");
-                tracing::warn!(tenant = %t, error = %e,
+                tracing::warn!(tenant = %t, error = %chain(e),
                     "invite outcome unknown; the next pass looks it up before anything else");
             }
             ActionError::NotSent(_) => tenant.metrics.invite(t, "not_sent"),
             ActionError::Store(e) => {
-                tracing::error!(tenant = %t, error = %e,
+                tracing::error!(tenant = %t, error = %chain(e),
                     "state store write failed; stopping this pass's actions");
             }
             ActionError::Api(_) => {}

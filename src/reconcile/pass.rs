@@ -20,6 +20,7 @@ use super::summary::{ApiCounts, PassSummary};
 use super::tenant::Tenant;
 use crate::clock::now_ms;
 use crate::domain::{PassKind, PassResult, Target};
+use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::plan::{self, Action, Memory, Plan, Warning};
 
@@ -142,7 +143,7 @@ impl Tenant {
             api: self.api_counts().since(&calls),
             duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
             warnings: progress.warnings,
-            error: error.as_ref().map(|e| e.to_string()),
+            error: error.as_ref().map(|e| chain(e).to_string()),
         };
         let outcome = PassOutcome {
             summary,
@@ -170,13 +171,13 @@ impl Tenant {
         let counts = s.counts_json();
         let recorded = self.store.write(|tx| {
             if let Some(PassError::Disconnected { source, .. }) = &outcome.error {
-                tx.set_tenant_connected(&self.id, false, Some(&source.to_string()), finished)?;
+                tx.set_tenant_connected(&self.id, false, Some(&chain(source).to_string()), finished)?;
             }
             tx.finish_pass(id, outcome.result, &counts, s.error.as_deref(), finished)?;
             tx.prune_passes(&self.id, PASSES_KEPT)
         });
         if let Err(e) = recorded {
-            tracing::error!(tenant = %self.id, error = %e, "cannot record the pass");
+            tracing::error!(tenant = %self.id, error = %chain(&e), "cannot record the pass");
         }
     }
 
@@ -184,13 +185,16 @@ impl Tenant {
     fn report(&self, kind: PassKind, outcome: &PassOutcome, finished: i64) {
         let (m, s) = (&self.metrics, &outcome.summary);
         m.pass(&self.id, kind, outcome.result, s.duration_ms);
+        if let Some(e) = &outcome.error {
+            m.pass_failed(&self.id, e.metric_label());
+        }
         match &outcome.error {
             Some(PassError::Disconnected { source, .. }) => {
                 m.set_connected(&self.id, false);
-                tracing::error!(tenant = %self.id, error = %source,
+                tracing::error!(tenant = %self.id, error = %chain(source),
                     "credentials rejected: the tenant is disconnected; its passes stop writing until access is restored");
             }
-            Some(e) => tracing::error!(tenant = %self.id, kind = %kind, error = %e, "pass failed"),
+            Some(e) => tracing::error!(tenant = %self.id, kind = %kind, error = %chain(e), "pass failed"),
             None => {
                 m.set_connected(&self.id, true);
                 m.pass_completed(&self.id, kind, finished);

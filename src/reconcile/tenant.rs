@@ -2,21 +2,16 @@
 //! the output sinks (metrics, notices). Immutable once built: what a pass learns travels as
 //! return values through the pipeline (see `pass.rs`) and is remembered by the store, never here.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{
-    self, LeverSettings, OAuthSettings, RateSettings, TenantSettings, Timeouts, WilloSettings,
-};
-use crate::http::{
-    Api, ApiError, ApiObserver, BuildError, CountingObserver, FanOut, HttpConfig, RetryPolicy,
-};
-use crate::lever::{LeverAuth, LeverClient, LeverClientConfig, OAuthConfig};
+use crate::config::TenantSettings;
+use crate::http::{Api, ApiError, ApiObserver, BuildError, CountingObserver, FanOut};
+use crate::lever::LeverClient;
 use crate::metrics::{Metrics, MetricsObserver};
 use crate::notices::Notices;
 use crate::store::{Store, StoreError};
-use crate::willo::{WilloClient, WilloClientConfig};
+use crate::willo::WilloClient;
 
 use super::error::PassError;
 use super::summary::ApiCounts;
@@ -66,11 +61,11 @@ impl Tenant {
             Arc::new(MetricsObserver::new(metrics.clone())),
         ]));
         let lever = LeverClient::new(
-            lever_config(&settings.lever),
+            settings.lever.client.clone(),
             observer.clone(),
             Some(Arc::new(StoreTokens::new(store.clone(), &settings.id))),
         )?;
-        let willo = WilloClient::new(willo_config(&settings.willo), observer)?;
+        let willo = WilloClient::new(settings.willo.client.clone(), observer)?;
         Ok(Tenant {
             id: settings.id.clone(),
             settings: settings.clone(),
@@ -114,47 +109,4 @@ impl Tenant {
     pub(crate) fn store_err(&self, e: StoreError) -> PassError {
         PassError::store(&self.id, e)
     }
-}
-
-fn http(rate: &RateSettings, timeouts: &Timeouts) -> HttpConfig {
-    HttpConfig {
-        requests_per_second: rate.per_second,
-        burst: NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN),
-        connect_timeout: timeouts.connect,
-        request_timeout: timeouts.request,
-        retry: RetryPolicy {
-            max_elapsed: timeouts.retry_max_elapsed,
-            ..RetryPolicy::default()
-        },
-    }
-}
-
-fn lever_config(l: &LeverSettings) -> LeverClientConfig {
-    let auth = match &l.auth {
-        config::LeverAuth::ApiKey(key) => LeverAuth::ApiKey(key.to_secret_string()),
-        config::LeverAuth::OAuth(o) => LeverAuth::OAuth(oauth_config(o)),
-    };
-    let mut c = LeverClientConfig::new(l.base_url.clone(), auth);
-    c.http = http(&l.rate, &l.timeouts);
-    c.perform_as = l.perform_as.clone();
-    c
-}
-
-/// The client's OAuth settings from the tenant's `[tenants.lever.oauth]` table.
-pub fn oauth_config(o: &OAuthSettings) -> OAuthConfig {
-    OAuthConfig {
-        client_id: o.client_id.clone(),
-        client_secret: o.client_secret.to_secret_string(),
-        token_url: o.token_url.clone(),
-        authorize_url: o.authorize_url.clone(),
-        redirect_uri: o.redirect_uri.clone(),
-        scopes: o.scopes.clone(),
-        audience: o.audience.clone(),
-    }
-}
-
-fn willo_config(w: &WilloSettings) -> WilloClientConfig {
-    let mut c = WilloClientConfig::new(w.base_url.clone(), w.api_key.to_secret_string());
-    c.http = http(&w.rate, &w.timeouts);
-    c
 }

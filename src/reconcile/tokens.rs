@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::error_chain::chain;
 use crate::lever::{OAuthTokens, TokenStore, TokenStoreError};
 use crate::store::{Store, TokenRow};
 
@@ -28,7 +29,7 @@ impl TokenStore for StoreTokens {
         let row = self
             .store
             .read(|r| r.tokens(&self.tenant))
-            .map_err(|e| TokenStoreError(e.to_string()))?;
+            .map_err(|e| TokenStoreError(chain(&e).to_string()))?;
         Ok(row.map(|t| OAuthTokens {
             access_token: SecretString::from(t.access_token),
             refresh_token: SecretString::from(t.refresh_token),
@@ -47,6 +48,6 @@ impl TokenStore for StoreTokens {
         };
         self.store
             .write(|tx| tx.save_tokens(&self.tenant, &row))
-            .map_err(|e| TokenStoreError(e.to_string()))
+            .map_err(|e| TokenStoreError(chain(&e).to_string()))
     }
 }

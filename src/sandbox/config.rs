@@ -118,8 +118,8 @@ pub fn env_overrides() -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::LeverAuth;
     use crate::domain::tags::TagTemplate;
+    use crate::lever::LeverAuth;
     use crate::sandbox::demo;
 
     fn endpoints() -> Endpoints {
@@ -136,13 +136,13 @@ mod tests {
         let s = settings(&endpoints(), &HashMap::new()).unwrap();
         assert_eq!(s.daemon.state_dir, PathBuf::from("/tmp/sandbox-state"));
         let t = &s.tenants[0];
-        assert_eq!(t.lever.base_url.as_str(), "http://127.0.0.1:4001/v1");
+        assert_eq!(t.lever.client.base_url.as_str(), "http://127.0.0.1:4001/v1");
         assert_eq!(
-            t.willo.base_url.as_str(),
+            t.willo.client.base_url.as_str(),
             "http://127.0.0.1:4002/api/integrations/v2"
         );
         assert_eq!(t.catalog_opportunity_id.as_deref(), Some("opp-catalog"));
-        assert!(matches!(t.lever.auth, LeverAuth::ApiKey(_)));
+        assert!(matches!(t.lever.client.auth, LeverAuth::ApiKey(_)));
         assert!(t.lever.webhook_signature_token.is_some());
         assert!(t.willo.webhook_token.is_some());
     }

@@ -18,7 +18,8 @@ pub mod story;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::config::{LeverAuth, TenantSettings};
+use crate::config::TenantSettings;
+use crate::lever::LeverAuth;
 use crate::sim::lever::{LeverSim, LeverSimConfig};
 use crate::sim::willo::{WilloEvent, WilloSim, WilloSimConfig};
 use crate::sim::{ClockConfig, SimError};
@@ -32,9 +33,9 @@ pub const DEFAULT_PACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error("sandbox simulator: {0}")]
+    #[error("sandbox simulator")]
     Sim(#[from] SimError),
-    #[error("cannot create the sandbox's temporary state directory: {0}")]
+    #[error("cannot create the sandbox's temporary state directory")]
     TempDir(#[source] std::io::Error),
     #[error("{PACE_ENV}: expected a number of milliseconds, found {0:?}")]
     Pace(String),
@@ -97,10 +98,10 @@ impl Sandbox {
 
     /// Accepts the credentials the tenant's configuration uses.
     pub fn accept_credentials(&self, tenant: &TenantSettings) {
-        if let LeverAuth::ApiKey(key) = &tenant.lever.auth {
+        if let LeverAuth::ApiKey(key) = &tenant.lever.client.auth {
             self.lever.add_api_key(key.expose());
         }
-        self.willo.add_api_key(tenant.willo.api_key.expose());
+        self.willo.add_api_key(tenant.willo.client.api_key.expose());
     }
 
     /// Points both simulators' webhooks at the daemon listening on `addr`, as an operator

@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// Binding 127.0.0.1:0 failed.
-    #[error("cannot bind the simulator's listener: {0}")]
+    #[error("cannot bind the simulator's listener")]
     Bind(#[source] std::io::Error),
     /// The id names nothing in the simulated world (or something deleted/removed).
     #[error("unknown {kind} {id:?}")]

@@ -48,7 +48,7 @@ pub const LOCK_FILE: &str = "willo-lever-sync.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("state store {}: {action}: {source}", path.display())]
+    #[error("state store {}: {action}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
@@ -81,7 +81,7 @@ pub enum StoreError {
     },
     #[error("no state database at {} yet: no pass has run with this state_dir", path.display())]
     Missing { path: PathBuf },
-    #[error("state store: {context}: {source}")]
+    #[error("state store: {context}")]
     Sqlite {
         context: &'static str,
         #[source]

@@ -1,13 +1,11 @@
 //! The Willo client. Cheap to clone; one per tenant. Knows nothing of Lever or the planner.
 
 use std::collections::HashSet;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::header::HeaderValue;
-use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::model::{Interview, NewParticipant, Participant};
@@ -16,38 +14,33 @@ use crate::http::decode::decode;
 use crate::http::observer::{Api, ApiObserver};
 use crate::http::transport::{Call, Idempotency, Transport};
 use crate::http::{ApiError, BuildError, HttpConfig};
+use crate::secret::Secret;
 
 /// Willo's documented maximum page size.
 pub const MAX_PAGE_SIZE: u8 = 30;
 
-/// Everything one tenant's Willo client needs.
+/// Everything one tenant's Willo client needs; the configuration produces it directly.
 #[derive(Debug, Clone)]
 pub struct WilloClientConfig {
     /// e.g. `https://api.willotalent.com/api/integrations/v2`.
     pub base_url: Url,
     /// Sent bare in `Authorization` (no scheme).
-    pub api_key: SecretString,
+    pub api_key: Secret,
     /// Rate, burst, timeouts and retry budget (`HttpConfig::willo()` = SPEC defaults).
     pub http: HttpConfig,
-    /// `page_size` of the first list request (1–30).
+    /// `page_size` of the first list request (1–30). Not configurable: the maximum.
     pub page_size: u8,
 }
 
 impl WilloClientConfig {
-    pub fn new(base_url: Url, api_key: SecretString) -> Self {
+    /// With the default pacing and timeouts (`HttpConfig::willo()`) and the largest pages.
+    pub fn new(base_url: Url, api_key: impl Into<Secret>) -> Self {
         WilloClientConfig {
             base_url,
-            api_key,
+            api_key: api_key.into(),
             http: HttpConfig::willo(),
             page_size: MAX_PAGE_SIZE,
         }
-    }
-
-    /// Shorthand for tests and the sandbox: rate and burst in one call.
-    pub fn with_rate(mut self, requests_per_second: f64, burst: NonZeroU32) -> Self {
-        self.http.requests_per_second = requests_per_second;
-        self.http.burst = burst;
-        self
     }
 }
 
@@ -103,7 +96,7 @@ impl WilloClient {
         if config.base_url.cannot_be_a_base() {
             return Err(BuildError::BaseUrl(config.base_url.to_string()));
         }
-        let mut auth = HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| {
+        let mut auth = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
             BuildError::Http(
                 "the Willo API key contains characters that cannot go in a header".into(),
             )

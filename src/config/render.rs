@@ -1,0 +1,87 @@
+//! How `check-config` shows the API clients' settings: with the file's key names (so the
+//! output can be pasted back into a file) and secrets redacted. The clients' settings types
+//! know nothing of the file; this is the one place that maps them back to its keys.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::{LeverSettings, WilloSettings};
+use crate::http::HttpConfig;
+use crate::lever::{LeverAuth, OAuthConfig};
+
+impl Serialize for LeverSettings {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = &self.client;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("base_url", c.base_url.as_str())?;
+        match &c.auth {
+            LeverAuth::ApiKey(key) => m.serialize_entry("api_key", key)?,
+            LeverAuth::OAuth(o) => m.serialize_entry("oauth", &OAuth(o))?,
+        }
+        m.serialize_entry("webhook_signature_token", &self.webhook_signature_token)?;
+        m.serialize_entry(
+            "previous_webhook_signature_token",
+            &self.previous_webhook_signature_token,
+        )?;
+        m.serialize_entry("perform_as", &c.perform_as)?;
+        http(&mut m, &c.http)?;
+        m.end()
+    }
+}
+
+impl Serialize for WilloSettings {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = &self.client;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("base_url", c.base_url.as_str())?;
+        m.serialize_entry("api_key", &c.api_key)?;
+        m.serialize_entry("webhook_token", &self.webhook_token)?;
+        m.serialize_entry("previous_webhook_token", &self.previous_webhook_token)?;
+        http(&mut m, &c.http)?;
+        let status_map: BTreeMap<&str, &'static str> = self
+            .status_map
+            .entries()
+            .map(|(k, v)| (k, v.as_str()))
+            .collect();
+        m.serialize_entry("status_map", &status_map)?;
+        m.end()
+    }
+}
+
+/// `[tenants.lever.oauth]`.
+struct OAuth<'a>(&'a OAuthConfig);
+
+impl Serialize for OAuth<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("client_id", &o.client_id)?;
+        m.serialize_entry("client_secret", &o.client_secret)?;
+        m.serialize_entry("redirect_uri", o.redirect_uri.as_str())?;
+        m.serialize_entry("scopes", &o.scopes)?;
+        m.serialize_entry("authorize_url", o.authorize_url.as_str())?;
+        m.serialize_entry("token_url", o.token_url.as_str())?;
+        m.serialize_entry("audience", &o.audience)?;
+        m.serialize_entry("listen", &o.listen.to_string())?;
+        m.end()
+    }
+}
+
+/// The pacing and timeout keys both API tables share.
+fn http<M: SerializeMap>(m: &mut M, h: &HttpConfig) -> Result<(), M::Error> {
+    m.serialize_entry("requests_per_second", &h.requests_per_second.get())?;
+    m.serialize_entry("burst", &h.burst.get())?;
+    m.serialize_entry("connect_timeout_seconds", &Secs(h.connect_timeout))?;
+    m.serialize_entry("request_timeout_seconds", &Secs(h.request_timeout))?;
+    m.serialize_entry("retry_max_elapsed_seconds", &Secs(h.retry.max_elapsed))
+}
+
+struct Secs(Duration);
+
+impl Serialize for Secs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::secs(&self.0, s)
+    }
+}
