@@ -243,3 +243,52 @@ fn http_round_trip_by_stage(bencher: Bencher) {
         })
     });
 }
+
+/// Willo: one interview with 100,000 participants; the server-side cost of one page.
+mod willo_page_100k {
+    use std::sync::LazyLock;
+
+    use willo_lever_sync::sim::willo::{ParticipantSeed, WilloSim, WilloSimConfig};
+
+    struct Big {
+        _rt: tokio::runtime::Runtime,
+        willo: WilloSim,
+        interview: String,
+    }
+
+    static BIG: LazyLock<Big> = LazyLock::new(|| {
+        let rt = super::runtime();
+        let willo = rt
+            .block_on(WilloSim::start(WilloSimConfig::for_tests()))
+            .expect("start");
+        let interview = willo.add_interview("Big");
+        willo
+            .add_participants((0..super::N).map(|i| {
+                ParticipantSeed::new(&interview, &format!("P {i}"), &format!("p{i}@example.com"))
+            }))
+            .expect("seed");
+        Big {
+            _rt: rt,
+            willo,
+            interview,
+        }
+    });
+
+    #[divan::bench(sample_count = 20)]
+    fn first_page_30() -> usize {
+        let b = &*BIG;
+        b.willo
+            .render_participants_page(&format!("interview={}&page_size=30", b.interview))
+            .expect("page")
+            .len()
+    }
+
+    #[divan::bench(sample_count = 20)]
+    fn last_page_30() -> usize {
+        let b = &*BIG;
+        b.willo
+            .render_participants_page(&format!("interview={}&page_size=30&page=last", b.interview))
+            .expect("page")
+            .len()
+    }
+}

@@ -259,6 +259,15 @@ impl WilloSim {
         self.world().add_participant(seed)
     }
 
+    /// Adds many participants under one lock (bulk seeding).
+    pub fn add_participants(
+        &self,
+        seeds: impl IntoIterator<Item = ParticipantSeed>,
+    ) -> Result<Vec<String>, SimError> {
+        let mut w = self.world();
+        seeds.into_iter().map(|s| w.add_participant(s)).collect()
+    }
+
     /// Sets a participant's state text ("completed", "accepted", "rejected", ...);
     /// `updated_at` moves. Sends no webhook: call [`WilloSim::emit`] for that.
     pub fn set_participant_state(&self, key: &str, state: &str) -> Result<(), SimError> {
@@ -369,5 +378,30 @@ impl WilloSim {
     /// Waits until no delivery is in flight or waiting for a retry. Wrap in a timeout.
     pub async fn webhooks_settled(&self) {
         self.inner.shared.webhooks.settled().await;
+    }
+
+    /// Renders `GET /participants/?{query}` as the handler would, without HTTP (used by the
+    /// benchmarks). `Err` carries the 404 text.
+    pub fn render_participants_page(&self, query: &str) -> Result<Vec<u8>, String> {
+        let q = super::query::QueryParams::parse(Some(query));
+        let w = self.world();
+        let filter = q
+            .first("interview")
+            .filter(|_| !w.settings.ignore_interview_filter);
+        let items = w
+            .participants_of(filter)
+            .into_iter()
+            .map(|p| routes::render(&w, p))
+            .collect();
+        let path = format!("{}{}/participants/", self.origin(), routes::BASE);
+        routes::paginate_value(
+            items,
+            &q,
+            &path,
+            w.settings.default_page_size,
+            w.settings.max_page_size,
+        )
+        .map(|v| serde_json::to_vec(&v).unwrap_or_default())
+        .map_err(str::to_owned)
     }
 }

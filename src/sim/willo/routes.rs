@@ -114,6 +114,19 @@ fn paginate(
     default_size: usize,
     max_size: usize,
 ) -> Response {
+    match paginate_value(items, q, absolute_path, default_size, max_size) {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(m) => detail(StatusCode::NOT_FOUND, m),
+    }
+}
+
+pub(crate) fn paginate_value(
+    items: Vec<Value>,
+    q: &QueryParams,
+    absolute_path: &str,
+    default_size: usize,
+    max_size: usize,
+) -> Result<Value, &'static str> {
     let size = q
         .first("page_size")
         .and_then(|v| v.trim().parse::<usize>().ok())
@@ -127,7 +140,7 @@ fn paginate(
         Some("last") => pages,
         Some(v) => match v.trim().parse::<usize>() {
             Ok(n) if (1..=pages).contains(&n) => n,
-            _ => return detail(StatusCode::NOT_FOUND, "Invalid page."),
+            _ => return Err("Invalid page."),
         },
     };
     let url = |query: String| {
@@ -150,11 +163,7 @@ fn paginate(
         .skip((page - 1) * size)
         .take(size)
         .collect();
-    (
-        StatusCode::OK,
-        axum::Json(json!({"count": count, "next": next, "previous": previous, "results": results})),
-    )
-        .into_response()
+    Ok(json!({"count": count, "next": next, "previous": previous, "results": results}))
 }
 
 fn absolute(s: &WilloShared, headers: &HeaderMap, path: &str) -> String {
@@ -194,7 +203,7 @@ async fn get_interview(State(s): Shared, Path(key): Path<String>) -> Response {
     }
 }
 
-fn render(w: &WilloWorld, p: &super::model::Participant) -> Value {
+pub(crate) fn render(w: &WilloWorld, p: &super::model::Participant) -> Value {
     participant_json(
         p,
         w.interview(&p.interview),
