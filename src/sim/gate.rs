@@ -242,7 +242,8 @@ async fn shape(flavor: Flavor, after: After, resp: Response) -> (String, Respons
             };
             let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(serde_json::Value::Object(mut page))
-                    if parts.status.is_success() && page.contains_key(items) =>
+                    if parts.status.is_success()
+                        && page.get(items).is_some_and(serde_json::Value::is_array) =>
                 {
                     let broken = match defect {
                         PageDefect::MissingItems => {
