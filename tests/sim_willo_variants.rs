@@ -500,7 +500,7 @@ async fn a_non_admin_key_sees_only_its_own_interviews_or_gets_403_on_listings() 
     willo.add_api_key_for("sam-key", &sam);
 
     let listed = all_keys(&willo, "sam-key", "/interviews/").await;
-    assert_eq!(listed, [own.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&own));
     assert_eq!(
         all_keys(&willo, "sam-key", "/participants/").await,
         own_people

@@ -146,15 +146,53 @@ fn sim_error(e: SimError) -> Response {
     }
 }
 
-fn forbidden(message: &str) -> Response {
-    error_response(Flavor::Lever, StatusCode::FORBIDDEN, message, None)
+/// A refusal before the handler's work: Lever's error body with this status.
+struct Refused {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refused {
+    fn forbidden(message: String) -> Self {
+        Refused {
+            status: StatusCode::FORBIDDEN,
+            message,
+        }
+    }
+
+    fn no_permission(access: &Access) -> Self {
+        Refused::forbidden(format!(
+            "This {} does not have permission to access this endpoint",
+            access.kind
+        ))
+    }
+
+    fn no_confidential_access(access: &Access) -> Self {
+        Refused::forbidden(format!(
+            "This {} does not have access to confidential data",
+            access.kind
+        ))
+    }
+
+    fn unknown_opportunity(id: &str) -> Self {
+        Refused {
+            status: StatusCode::NOT_FOUND,
+            message: format!("opportunities {id} was not found"),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error_response(Flavor::Lever, self.status, &self.message, None)
+    }
 }
 
 fn listed(w: &LeverWorld, result: Result<Vec<u8>, ListError>) -> Response {
     match result {
         Ok(bytes) => json(StatusCode::OK, bytes),
         Err(ListError::BadRequest(m)) => bad_request(&m),
-        Err(ListError::Forbidden(m)) => forbidden(&m),
+        Err(ListError::Forbidden(message)) => Refused::forbidden(message).into_response(),
         Err(ListError::BadOffset(m)) => {
             let status = StatusCode::from_u16(w.variants.offset_error_status)
                 .unwrap_or(StatusCode::BAD_REQUEST);
@@ -187,31 +225,21 @@ fn access_of(w: &LeverWorld, caller: &Caller) -> Access {
 }
 
 /// The caller's access if it may use `endpoint`, else Lever's 403.
-fn permit(w: &LeverWorld, caller: &Caller, endpoint: Endpoint) -> Result<Access, Response> {
+fn permit(w: &LeverWorld, caller: &Caller, endpoint: Endpoint) -> Result<Access, Refused> {
     let access = access_of(w, caller);
     if access.allows(endpoint) {
         Ok(access)
     } else {
-        Err(forbidden(&format!(
-            "This {} does not have permission to access this endpoint",
-            access.kind
-        )))
+        Err(Refused::no_permission(&access))
     }
 }
 
-fn confidential_refused(access: &Access) -> Response {
-    forbidden(&format!(
-        "This {} does not have access to confidential data",
-        access.kind
-    ))
-}
-
 /// An opportunity the caller may see: 404 when unknown, 403 when confidential without access.
-fn visible_opportunity(w: &LeverWorld, access: &Access, id: &str) -> Result<(), Response> {
+fn visible_opportunity(w: &LeverWorld, access: &Access, id: &str) -> Result<(), Refused> {
     match w.opps.get(id) {
-        None => Err(sim_error(SimError::unknown("opportunity", id))),
+        None => Err(Refused::unknown_opportunity(id)),
         Some(o) if o.confidentiality == Confidentiality::Confidential && !access.confidential => {
-            Err(confidential_refused(access))
+            Err(Refused::no_confidential_access(access))
         }
         Some(_) => Ok(()),
     }
@@ -223,38 +251,22 @@ fn guard_write(
     caller: &Caller,
     id: &str,
     endpoint: Endpoint,
-) -> Result<(), Response> {
+) -> Result<(), Refused> {
     let access = access_of(w, caller);
-    let refused = || {
-        forbidden(&format!(
-            "This {} does not have permission to access this endpoint",
-            access.kind
-        ))
-    };
-    match w.variants.write_check {
-        CheckOrder::PermissionFirst => {
-            if !access.allows(endpoint) {
-                return Err(refused());
-            }
-            visible_opportunity(w, &access, id)
-        }
-        CheckOrder::LookupFirst => {
-            if !w.opps.contains_key(id) {
-                return Err(sim_error(SimError::unknown("opportunity", id)));
-            }
-            if !access.allows(endpoint) {
-                return Err(refused());
-            }
-            visible_opportunity(w, &access, id)
-        }
+    if w.variants.write_check == CheckOrder::LookupFirst && !w.opps.contains_key(id) {
+        return Err(Refused::unknown_opportunity(id));
     }
+    if !access.allows(endpoint) {
+        return Err(Refused::no_permission(&access));
+    }
+    visible_opportunity(w, &access, id)
 }
 
 macro_rules! try_resp {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into_response(),
         }
     };
 }
@@ -349,7 +361,7 @@ async fn get_posting(State(s): Shared, Extension(c): Who, Path(id): Path<String>
     let access = try_resp!(permit(&w, &c, Endpoint::Postings));
     match w.postings.iter().find(|x| x.id == id) {
         Some(p) if p.confidentiality == Confidentiality::Confidential && !access.confidential => {
-            confidential_refused(&access)
+            Refused::no_confidential_access(&access).into_response()
         }
         Some(p) => one(StatusCode::OK, PostingView::new(p, &w.origin)),
         None => sim_error(SimError::unknown("posting", &id)),

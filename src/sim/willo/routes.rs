@@ -139,14 +139,23 @@ fn links_base(s: &WilloShared, w: &WilloWorld, headers: &HeaderMap, path: &str) 
     absolute(&w.settings.links, host, &s.origin, path)
 }
 
-/// The caller's scope, or 403 when a standard user's listings are refused (the variant).
-fn list_scope(w: &WilloWorld, caller: &Caller) -> Result<Scope, Response> {
-    let scope = w.scope_of(&caller.credential);
-    if scope != Scope::All && w.settings.non_admin == NonAdminListing::Forbidden {
-        return Err(detail(
+/// DRF's 403 for a standard user's listings (the variant).
+struct Forbidden;
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        detail(
             StatusCode::FORBIDDEN,
             "You do not have permission to perform this action.",
-        ));
+        )
+    }
+}
+
+/// The caller's scope, or 403 when a standard user's listings are refused (the variant).
+fn list_scope(w: &WilloWorld, caller: &Caller) -> Result<Scope, Forbidden> {
+    let scope = w.scope_of(&caller.credential);
+    if scope != Scope::All && w.settings.non_admin == NonAdminListing::Forbidden {
+        return Err(Forbidden);
     }
     Ok(scope)
 }
@@ -188,7 +197,7 @@ async fn list_interviews(
     let w = s.lock();
     let scope = match list_scope(&w, &c) {
         Ok(scope) => scope,
-        Err(resp) => return resp,
+        Err(refused) => return refused.into_response(),
     };
     let rows: Vec<&super::model::Interview> = w
         .interviews
@@ -240,7 +249,7 @@ async fn list_participants(
     let w = s.lock();
     let scope = match list_scope(&w, &c) {
         Ok(scope) => scope,
-        Err(resp) => return resp,
+        Err(refused) => return refused.into_response(),
     };
     let base = links_base(&s, &w, &headers, uri.path());
     participants_page(&w, &q, &scope, &base)
