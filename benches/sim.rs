@@ -1,6 +1,7 @@
-//! Simulator costs: start time, seeding 100,000 opportunities, and the server-side time of
-//! list pages over 100,000 opportunities (filtered by stage, tag, updated_at window).
-//! Figures are recorded in docs/simulators.md. Run: `cargo bench --bench sim`.
+//! Simulator costs: start time, seeding 100,000 opportunities, the server-side time of
+//! list pages over 100,000 opportunities (filtered by stage, tag, updated_at window), and of
+//! a Willo participant page in an interview of 100,000. Figures are recorded in
+//! docs/simulators.md. Run: `cargo bench --bench sim`.
 
 use std::sync::LazyLock;
 
@@ -9,8 +10,9 @@ use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSee
 use willo_lever_sync::sim::willo::{WilloSim, WilloSimConfig};
 
 fn main() {
-    // Build the 100k world before timing anything, so no page sample includes the seeding.
+    // Build the 100k worlds before timing anything, so no page sample includes the seeding.
     LazyLock::force(&WORLD);
+    LazyLock::force(&willo_page_100k::BIG);
     divan::main();
 }
 
@@ -242,4 +244,61 @@ fn http_round_trip_by_stage(bencher: Bencher) {
                 .len()
         })
     });
+}
+
+/// Willo: one interview with 100,000 participants; the server-side cost of one page of 30
+/// (parse, index slice, JSON), measured through `WilloSim::render_participants_page`.
+mod willo_page_100k {
+    use std::sync::LazyLock;
+
+    use willo_lever_sync::sim::willo::{ParticipantSeed, WilloSim, WilloSimConfig};
+
+    pub(super) struct Big {
+        _rt: tokio::runtime::Runtime,
+        willo: WilloSim,
+        interview: String,
+    }
+
+    pub(super) static BIG: LazyLock<Big> = LazyLock::new(|| {
+        let rt = super::runtime();
+        let willo = rt
+            .block_on(WilloSim::start(WilloSimConfig::for_tests()))
+            .expect("start");
+        let interview = willo.add_interview("Big");
+        willo
+            .add_participants((0..super::N).map(|i| {
+                ParticipantSeed::new(&interview, &format!("P {i}"), &format!("p{i}@example.com"))
+            }))
+            .expect("seed");
+        Big {
+            _rt: rt,
+            willo,
+            interview,
+        }
+    });
+
+    fn page(extra: &str) -> usize {
+        let b = &*BIG;
+        b.willo
+            .render_participants_page(&format!("interview={}&page_size=30{extra}", b.interview))
+            .expect("page")
+            .len()
+    }
+
+    #[divan::bench]
+    fn first_page_30() -> usize {
+        page("")
+    }
+
+    /// Page 1,667 of 3,334: the middle of the interview.
+    #[divan::bench]
+    fn middle_page_30() -> usize {
+        page("&page=1667")
+    }
+
+    /// The last page (10 rows).
+    #[divan::bench]
+    fn last_page() -> usize {
+        page("&page=last")
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sim_support::{client, within};
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed};
 use willo_lever_sync::sim::willo::{WilloSim, WilloSimConfig};
-use willo_lever_sync::sim::{Fault, FaultPlan, FaultRule, HoldRule};
+use willo_lever_sync::sim::{Fault, FaultPlan, FaultRule, HoldRule, PageDefect};
 
 const KEY: &str = "lever-key";
 const ADD_TAGS: &str = "/v1/opportunities/{id}/addTags";
@@ -363,4 +363,100 @@ async fn willo_faults_follow_django_conventions() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+async fn body_of(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn malformed_page_faults_break_the_lever_item_array_and_spare_other_answers() {
+    let (lever, opp) = lever_with_opp().await;
+    let list = || {
+        client()
+            .get(format!("{}/opportunities?limit=1", lever.base_url()))
+            .basic_auth(KEY, Some(""))
+    };
+    let cases = [
+        (PageDefect::MissingItems, None),
+        (PageDefect::ItemsObject, Some(json!({}))),
+        (PageDefect::ItemsNull, Some(Value::Null)),
+    ];
+    for (defect, data) in cases {
+        lever.faults().set(
+            FaultPlan::seeded(1)
+                .with(FaultRule::new(Fault::MalformedPage(defect)).on("GET", "/v1/opportunities")),
+        );
+        let (status, body) = body_of(list()).await;
+        assert_eq!(status, 200, "{defect:?}");
+        assert_eq!(body.get("data").cloned(), data, "{defect:?}: {body}");
+        assert_eq!(body["hasNext"], false, "the rest of the envelope stays");
+    }
+    lever.faults().set(FaultPlan::seeded(1).with(
+        FaultRule::new(Fault::MalformedPage(PageDefect::BareArray)).route("/v1/opportunities"),
+    ));
+    let (_, body) = body_of(list()).await;
+    assert_eq!(body[0]["id"], opp.as_str(), "the bare item array: {body}");
+    let recs = lever.requests();
+    assert_eq!(
+        recs.last().unwrap().fault.as_deref(),
+        Some("malformed page")
+    );
+
+    lever.faults().set(
+        FaultPlan::seeded(1).with(FaultRule::new(Fault::MalformedPage(PageDefect::BareArray))),
+    );
+    let (status, one) = body_of(get_opp(&lever, &opp)).await;
+    assert_eq!(
+        (status, one["data"]["id"].as_str()),
+        (200, Some(opp.as_str())),
+        "not a list"
+    );
+    let (status, err) = body_of(
+        client()
+            .get(format!("{}/opportunities?limit=0", lever.base_url()))
+            .basic_auth(KEY, Some("")),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("BadRequestError")),
+        "errors pass"
+    );
+}
+
+#[tokio::test]
+async fn malformed_page_faults_break_the_willo_results() {
+    let willo = WilloSim::start(WilloSimConfig::for_tests()).await.unwrap();
+    willo.add_api_key("wk");
+    let interview = willo.add_interview("PM");
+    let list = || {
+        client()
+            .get(format!("{}/interviews/", willo.base_url()))
+            .header("Authorization", "wk")
+    };
+    let cases = [
+        (PageDefect::MissingItems, None),
+        (PageDefect::ItemsObject, Some(json!({}))),
+        (PageDefect::ItemsNull, Some(Value::Null)),
+    ];
+    for (defect, results) in cases {
+        willo
+            .faults()
+            .set(FaultPlan::seeded(1).with(FaultRule::new(Fault::MalformedPage(defect)).first(1)));
+        let (status, body) = body_of(list()).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.get("results").cloned(), results, "{defect:?}: {body}");
+        assert_eq!(body["count"], 1);
+    }
+    willo.faults().set(
+        FaultPlan::seeded(1)
+            .with(FaultRule::new(Fault::MalformedPage(PageDefect::BareArray)).first(1)),
+    );
+    let (_, body) = body_of(list()).await;
+    assert_eq!(body[0]["key"], interview.as_str());
+    let (_, body) = body_of(list()).await;
+    assert!(body["results"].is_array(), "only the first request was hit");
 }

@@ -52,6 +52,23 @@ pub enum Fault {
         /// Share of the body kept.
         keep: f64,
     },
+    /// Apply the request and answer 200 with a list page whose item array is broken in the
+    /// chosen way (Lever's `data`, Willo's `results`). Responses that are not a list page
+    /// (errors, single objects) pass unchanged.
+    MalformedPage(PageDefect),
+}
+
+/// How [`Fault::MalformedPage`] breaks a list page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageDefect {
+    /// The item array is missing from the envelope (`{"hasNext": false}`).
+    MissingItems,
+    /// The item array is an object (`{"data": {}, ...}`).
+    ItemsObject,
+    /// The item array is null (`{"data": null, ...}`).
+    ItemsNull,
+    /// The whole body is the bare item array (`[{...}, ...]`), no envelope.
+    BareArray,
 }
 
 /// One fault-injection rule.
@@ -174,6 +191,7 @@ pub(crate) enum After {
     Status(u16),
     Drop(usize),
     Truncate(f64),
+    Malformed(PageDefect),
 }
 
 /// The combined decision for one request.
@@ -281,6 +299,9 @@ impl Faults {
                 }
                 Fault::TruncateBody { keep } => {
                     d.after.get_or_insert(After::Truncate(keep));
+                }
+                Fault::MalformedPage(defect) => {
+                    d.after.get_or_insert(After::Malformed(defect));
                 }
             }
         }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
 
 use super::accounting::{Accounting, RequestRecord};
-use super::faults::{After, Before, Faults};
+use super::faults::{After, Before, Faults, PageDefect};
 use super::hold::Holds;
 use super::ratelimit::Throttle;
 
@@ -36,6 +36,16 @@ pub(crate) enum AuthDecision {
         credential: Option<String>,
         message: &'static str,
     },
+}
+
+/// Who made an authenticated request; the gate puts it in the request's extensions so
+/// handlers can check per-credential permissions (Lever endpoint sets, Willo user roles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The credential presented (API key, bearer token, Willo key).
+    pub(crate) credential: String,
+    /// The authority's name for it (`key:<key>`, `grant:<n>`, the Willo key).
+    pub(crate) bucket: String,
 }
 
 /// Checks credentials against a simulator's world.
@@ -71,6 +81,7 @@ pub(crate) fn error_response(
                 401 => "UnauthorizedError",
                 403 => "ForbiddenError",
                 404 => "ResourceNotFound",
+                422 => "UnprocessableEntityError",
                 429 => "TooManyRequests",
                 500 => "InternalServerError",
                 503 => "ServiceUnavailable",
@@ -178,6 +189,13 @@ pub(crate) async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next
         let retry_after = *gate.retry_after.lock().unwrap_or_else(|e| e.into_inner());
         throttled(gate.flavor, retry_after)
     } else {
+        let mut req = req;
+        if let (Some(credential), Some(bucket)) = (&credential, &bucket) {
+            req.extensions_mut().insert(Caller {
+                credential: credential.clone(),
+                bucket: bucket.clone(),
+            });
+        }
         let resp = next.run(req).await;
         held = gate.holds.check(&method, &route);
         match decision.after {
@@ -216,6 +234,44 @@ pub(crate) async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next
 /// Applies an after-the-handler fault to the handler's response.
 async fn shape(flavor: Flavor, after: After, resp: Response) -> (String, Response) {
     match after {
+        After::Malformed(defect) => {
+            let (parts, bytes) = collect(resp).await;
+            let items = match flavor {
+                Flavor::Lever => "data",
+                Flavor::Willo => "results",
+            };
+            let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(serde_json::Value::Object(mut page))
+                    if parts.status.is_success()
+                        && page.get(items).is_some_and(serde_json::Value::is_array) =>
+                {
+                    let broken = match defect {
+                        PageDefect::MissingItems => {
+                            page.remove(items);
+                            serde_json::Value::Object(page)
+                        }
+                        PageDefect::ItemsObject => {
+                            page.insert(items.to_owned(), serde_json::json!({}));
+                            serde_json::Value::Object(page)
+                        }
+                        PageDefect::ItemsNull => {
+                            page.insert(items.to_owned(), serde_json::Value::Null);
+                            serde_json::Value::Object(page)
+                        }
+                        PageDefect::BareArray => page
+                            .remove(items)
+                            .unwrap_or(serde_json::Value::Array(Vec::new())),
+                    };
+                    Bytes::from(serde_json::to_vec(&broken).unwrap_or_default())
+                }
+                // Not a list page: nothing to break.
+                _ => bytes,
+            };
+            (
+                "malformed page".to_owned(),
+                Response::from_parts(parts, Body::from(body)),
+            )
+        }
         After::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (

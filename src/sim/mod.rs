@@ -33,7 +33,7 @@ pub mod willo;
 pub use accounting::{Accounting, RequestRecord};
 pub use clock::ClockConfig;
 pub use error::SimError;
-pub use faults::{Fault, FaultPlan, FaultRule, Faults, Trigger};
+pub use faults::{Fault, FaultPlan, FaultRule, Faults, PageDefect, Trigger};
 pub use hold::{HoldHandle, HoldRule};
 pub use lever::{LeverSim, LeverSimConfig};
 pub use ratelimit::RateLimit;

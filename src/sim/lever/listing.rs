@@ -13,10 +13,40 @@ use std::ops::Bound;
 
 use serde::Serialize;
 
+use super::access::Access;
 use super::model::{Confidentiality, Expand, NoteView, Opportunity, OpportunityView, PostingView};
 use super::pager::{Envelope, Position, TokenCodec, binding, parse_limit, take_page};
+use super::variants::ConfidentialDenial;
 use super::world::LeverWorld;
 use crate::sim::query::QueryParams;
+
+/// Why a list request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ListError {
+    /// 400: a bad parameter.
+    BadRequest(String),
+    /// "Invalid offset token: ..." (400 unless a variant picks another status).
+    BadOffset(String),
+    /// 403: the credential may not see what was asked for.
+    Forbidden(String),
+}
+
+impl From<String> for ListError {
+    fn from(m: String) -> Self {
+        ListError::BadRequest(m)
+    }
+}
+
+impl ListError {
+    /// The message, whatever the kind.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            ListError::BadRequest(m) | ListError::BadOffset(m) | ListError::Forbidden(m) => m,
+        }
+    }
+}
+
+type Listed = Result<Vec<u8>, ListError>;
 
 /// One secondary index: value → ids carrying it.
 type IdIndex = HashMap<String, BTreeSet<String>>;
@@ -66,6 +96,46 @@ enum ConfFilter {
     NonConfidential,
     Confidential,
     All,
+    /// Asked for confidential rows only without the right to see them (omit variant).
+    Nothing,
+}
+
+impl ConfFilter {
+    fn parse(q: &QueryParams) -> Result<ConfFilter, String> {
+        match q.first("confidentiality") {
+            None | Some("non-confidential") => Ok(ConfFilter::NonConfidential),
+            Some("confidential") => Ok(ConfFilter::Confidential),
+            Some("all") => Ok(ConfFilter::All),
+            Some(v) => Err(format!(
+                "Invalid confidentiality {v:?}: expected confidential, non-confidential or all"
+            )),
+        }
+    }
+
+    /// What a credential actually gets: a credential without confidential access that asks
+    /// for confidential data is refused (403) or served without it, per the variant.
+    fn confine(self, access: &Access, denial: ConfidentialDenial) -> Result<Self, ListError> {
+        if access.confidential || self == ConfFilter::NonConfidential {
+            return Ok(self);
+        }
+        match denial {
+            ConfidentialDenial::Forbidden => Err(ListError::Forbidden(format!(
+                "This {} does not have access to confidential data",
+                access.kind
+            ))),
+            ConfidentialDenial::Omit if self == ConfFilter::All => Ok(ConfFilter::NonConfidential),
+            ConfidentialDenial::Omit => Ok(ConfFilter::Nothing),
+        }
+    }
+
+    fn admits(self, c: Confidentiality) -> bool {
+        match self {
+            ConfFilter::All => true,
+            ConfFilter::NonConfidential => c == Confidentiality::NonConfidential,
+            ConfFilter::Confidential => c == Confidentiality::Confidential,
+            ConfFilter::Nothing => false,
+        }
+    }
 }
 
 /// The filters of `GET /opportunities`.
@@ -126,16 +196,7 @@ impl OppQuery {
                 return Err("Email address is not valid".to_owned());
             }
         }
-        let confidentiality = match q.first("confidentiality") {
-            None | Some("non-confidential") => ConfFilter::NonConfidential,
-            Some("confidential") => ConfFilter::Confidential,
-            Some("all") => ConfFilter::All,
-            Some(v) => {
-                return Err(format!(
-                    "Invalid confidentiality {v:?}: expected confidential, non-confidential or all"
-                ));
-            }
-        };
+        let confidentiality = ConfFilter::parse(q)?;
         Ok(OppQuery {
             stage_ids: owned(q, "stage_id"),
             tags: owned(q, "tag"),
@@ -173,13 +234,7 @@ impl OppQuery {
                     .any(|e| self.emails.contains(&e.to_lowercase())))
             && (self.contact_ids.is_empty() || self.contact_ids.contains(&o.contact))
             && self.archived.is_none_or(|a| a == o.archived.is_some())
-            && match self.confidentiality {
-                ConfFilter::All => true,
-                ConfFilter::NonConfidential => {
-                    o.confidentiality == Confidentiality::NonConfidential
-                }
-                ConfFilter::Confidential => o.confidentiality == Confidentiality::Confidential,
-            }
+            && self.confidentiality.admits(o.confidentiality)
             && self.updated.contains(o.updated_at)
             && self.created.contains(Some(o.created_at))
     }
@@ -202,8 +257,10 @@ impl OppQuery {
         if self.archived == Some(true) {
             candidates.push(vec![&w.idx.archived]);
         }
-        if self.confidentiality == ConfFilter::Confidential {
-            candidates.push(vec![&w.idx.confidential]);
+        match self.confidentiality {
+            ConfFilter::Confidential => candidates.push(vec![&w.idx.confidential]),
+            ConfFilter::Nothing => candidates.push(Vec::new()),
+            ConfFilter::All | ConfFilter::NonConfidential => {}
         }
         candidates
             .into_iter()
@@ -291,10 +348,11 @@ fn decode_after(
     q: &QueryParams,
     codec: &TokenCodec,
     bound: &str,
-) -> Result<Option<Position>, String> {
+) -> Result<Option<Position>, ListError> {
     q.first("offset")
         .map(|t| codec.decode(bound, t))
         .transpose()
+        .map_err(ListError::BadOffset)
 }
 
 /// `GET /v1/opportunities`.
@@ -303,8 +361,12 @@ pub(crate) fn opportunities(
     q: &QueryParams,
     codec: &TokenCodec,
     route: &str,
-) -> Result<Vec<u8>, String> {
-    let query = OppQuery::parse(q)?;
+    access: &Access,
+) -> Listed {
+    let mut query = OppQuery::parse(q)?;
+    query.confidentiality = query
+        .confidentiality
+        .confine(access, w.variants.confidential_denial)?;
     let limit = parse_limit(q)?;
     let bound = binding(route, q);
     let after = decode_after(q, codec, &bound)?;
@@ -354,7 +416,7 @@ pub(crate) fn opportunities(
     };
     let data: Vec<OpportunityView<'_>> = items
         .into_iter()
-        .map(|o| OpportunityView::new(o, query.expand, w, &w.origin))
+        .map(|o| OpportunityView::new(o, query.expand, w.variants.archived_form, w, &w.origin))
         .collect();
     Ok(to_json(&Envelope {
         data,
@@ -369,7 +431,7 @@ fn simple<T: Serialize>(
     q: &QueryParams,
     codec: &TokenCodec,
     route: &str,
-) -> Result<Vec<u8>, String> {
+) -> Listed {
     let limit = parse_limit(q)?;
     let bound = binding(route, q);
     let after = decode_after(q, codec, &bound)?;
@@ -391,12 +453,7 @@ fn pos(t: i64, id: &str) -> Position {
 }
 
 /// `GET /v1/stages` in pipeline order.
-pub(crate) fn stages(
-    w: &LeverWorld,
-    q: &QueryParams,
-    c: &TokenCodec,
-    route: &str,
-) -> Result<Vec<u8>, String> {
+pub(crate) fn stages(w: &LeverWorld, q: &QueryParams, c: &TokenCodec, route: &str) -> Listed {
     let items = w
         .stages
         .iter()
@@ -406,12 +463,7 @@ pub(crate) fn stages(
 }
 
 /// `GET /v1/users`: active users unless `includeDeactivated=true`; `email`, `accessRole`.
-pub(crate) fn users(
-    w: &LeverWorld,
-    q: &QueryParams,
-    c: &TokenCodec,
-    route: &str,
-) -> Result<Vec<u8>, String> {
+pub(crate) fn users(w: &LeverWorld, q: &QueryParams, c: &TokenCodec, route: &str) -> Listed {
     let include_deactivated = parse_bool(q, "includeDeactivated")?.unwrap_or(false);
     let emails: Vec<String> = q.all("email").map(str::to_lowercase).collect();
     let roles = owned(q, "accessRole");
@@ -427,14 +479,16 @@ pub(crate) fn users(
 }
 
 /// `GET /v1/postings`: `state`, `tag`, `team`, `location`, `commitment` (each repeatable,
-/// union), `confidentiality` (non-confidential by default), `updated_at_*` (which Lever allows
-/// only together with `confidentiality`).
+/// union), `confidentiality` (non-confidential by default), `distributionChannel` (published
+/// postings on the public job site unless the channels are named), `updated_at_*` (which
+/// Lever allows only together with `confidentiality`).
 pub(crate) fn postings(
     w: &LeverWorld,
     q: &QueryParams,
     c: &TokenCodec,
     route: &str,
-) -> Result<Vec<u8>, String> {
+    access: &Access,
+) -> Listed {
     let states = owned(q, "state");
     let tags = owned(q, "tag");
     let teams = owned(q, "team");
@@ -453,16 +507,24 @@ pub(crate) fn postings(
         "distributionChannel",
     ];
     if updated.given() && others.iter().any(|k| q.first(k).is_some()) {
-        return Err(
+        return Err(ListError::BadRequest(
             "updated_at_start and updated_at_end can only be combined with confidentiality".into(),
-        );
+        ));
     }
-    let conf = match q.first("confidentiality") {
-        None | Some("non-confidential") => ConfFilter::NonConfidential,
-        Some("confidential") => ConfFilter::Confidential,
-        Some("all") => ConfFilter::All,
-        Some(v) => return Err(format!("Invalid confidentiality {v:?}")),
-    };
+    let conf = ConfFilter::parse(q)?.confine(access, w.variants.confidential_denial)?;
+    let mut channels: Vec<String> = owned(q, "distributionChannel");
+    if let Some(bad) = channels
+        .iter()
+        .find(|c| !matches!(c.as_str(), "public" | "internal"))
+    {
+        return Err(ListError::BadRequest(format!(
+            "Invalid distributionChannel {bad:?}: expected public or internal"
+        )));
+    }
+    if channels.is_empty() {
+        // Published postings default to those on the public job site.
+        channels.push("public".to_owned());
+    }
     parse_expand(q, &["user", "owner", "hiringManager", "followers"])?;
     let origin = w.origin.as_str();
     let items = w
@@ -481,10 +543,14 @@ pub(crate) fn postings(
                     .as_ref()
                     .is_some_and(|x| commitments.contains(x))
         })
-        .filter(|(_, p)| match conf {
-            ConfFilter::All => true,
-            ConfFilter::NonConfidential => p.confidentiality == Confidentiality::NonConfidential,
-            ConfFilter::Confidential => p.confidentiality == Confidentiality::Confidential,
+        .filter(|(_, p)| conf.admits(p.confidentiality))
+        .filter(|(_, p)| {
+            // Only published postings have job sites; the others are not filtered by them.
+            p.state != "published"
+                || p.distribution
+                    .channels()
+                    .iter()
+                    .any(|c| channels.iter().any(|x| x == c))
         })
         .filter(|(_, p)| updated.contains(Some(p.updated_at)))
         .map(|(i, p)| (pos(i as i64, &p.id), PostingView::new(p, origin)));
@@ -498,12 +564,7 @@ struct TagRow<'a> {
 }
 
 /// `GET /v1/tags`: every tag carried by a live opportunity, with how many carry it.
-pub(crate) fn tags(
-    w: &LeverWorld,
-    q: &QueryParams,
-    c: &TokenCodec,
-    route: &str,
-) -> Result<Vec<u8>, String> {
+pub(crate) fn tags(w: &LeverWorld, q: &QueryParams, c: &TokenCodec, route: &str) -> Listed {
     let mut rows: Vec<(&String, usize)> = w.idx.by_tag.iter().map(|(t, s)| (t, s.len())).collect();
     rows.sort();
     let items = rows
@@ -513,12 +574,7 @@ pub(crate) fn tags(
 }
 
 /// `GET /v1/opportunities/deleted` with `deleted_at_start`/`deleted_at_end` (inclusive).
-pub(crate) fn deleted(
-    w: &LeverWorld,
-    q: &QueryParams,
-    c: &TokenCodec,
-    route: &str,
-) -> Result<Vec<u8>, String> {
+pub(crate) fn deleted(w: &LeverWorld, q: &QueryParams, c: &TokenCodec, route: &str) -> Listed {
     let window = Window::parse(q, "deleted_at")?;
     let items = w
         .deleted
@@ -535,7 +591,7 @@ pub(crate) fn notes(
     q: &QueryParams,
     c: &TokenCodec,
     route: &str,
-) -> Result<Vec<u8>, String> {
+) -> Listed {
     let items = w
         .notes
         .get(id)

@@ -13,20 +13,25 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 mod listing;
 pub mod model;
 mod oauth;
 mod pager;
 mod routes;
+pub mod variants;
 mod world;
 
 use std::sync::Arc;
 
+pub use access::{CONFIDENTIAL_SCOPE, Endpoint};
 pub use model::{
-    Application, Archived, Confidentiality, DataProtection, DeletedOpportunity, Note, OppSeed,
-    Opportunity, Permission, Phone, Posting, PostingSeed, Stage, StageChange, User, UserSeed,
+    Application, Archived, Confidentiality, DataProtection, DeletedOpportunity, Distribution, Note,
+    OppSeed, Opportunity, Permission, Phone, Posting, PostingSeed, Stage, StageChange, User,
+    UserSeed,
 };
 pub use oauth::OAuthTokens;
+pub use variants::{ArchivedForm, CheckOrder, ConfidentialDenial, NoteStamp};
 pub use world::sign as sign_webhook;
 
 use self::oauth::{OAuthClient, OAuthState};
@@ -168,9 +173,36 @@ impl LeverSim {
 
     // --- credentials -----------------------------------------------------------------
 
-    /// Makes `key` a valid API key (HTTP Basic user name, empty password).
+    /// Makes `key` a valid API key (HTTP Basic user name, empty password) with every
+    /// endpoint and access to confidential data.
     pub fn add_api_key(&self, key: &str) {
-        self.world().api_keys.insert(key.to_owned());
+        self.world()
+            .api_keys
+            .insert(key.to_owned(), access::KeyAccess::default());
+    }
+
+    /// Limits `key` (added if unknown) to these endpoints, as a key created with only them
+    /// ticked: any other endpoint answers 403 `{"code": "ForbiddenError", ...}`. An empty
+    /// slice leaves the key valid (401 never) but useless.
+    pub fn restrict_api_key(&self, key: &str, allowed: &[Endpoint]) {
+        let mut w = self.world();
+        let k = w.api_keys.entry(key.to_owned()).or_default();
+        k.endpoints = Some(allowed.iter().copied().collect());
+    }
+
+    /// Whether `key` (added if unknown) was created with "Allow access to confidential data"
+    /// (`add_api_key` grants it). Without it, confidential rows are refused or omitted
+    /// ([`LeverSim::set_confidential_denial`]) and confidential records by id are 403.
+    pub fn set_confidential_access(&self, key: &str, allowed: bool) {
+        let mut w = self.world();
+        w.api_keys.entry(key.to_owned()).or_default().confidential = allowed;
+    }
+
+    /// `true`: OAuth access tokens may only call the endpoints their scopes grant (403
+    /// otherwise). Default `false`: scopes only decide confidential access
+    /// ([`CONFIDENTIAL_SCOPE`]).
+    pub fn enforce_oauth_scopes(&self, enforce: bool) {
+        self.world().variants.enforce_oauth_scopes = enforce;
     }
 
     /// Removes an API key (a rotated key): its calls get 401 from now on.
@@ -285,6 +317,15 @@ impl LeverSim {
     pub fn untag_posting(&self, posting: &str, tags: &[&str]) -> Result<(), SimError> {
         let remove: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
         self.world().edit_posting_tags(posting, &[], &remove)
+    }
+
+    /// Sets the job sites a posting appears on while published.
+    pub fn set_posting_distribution(
+        &self,
+        posting: &str,
+        distribution: Distribution,
+    ) -> Result<(), SimError> {
+        self.world().set_posting_distribution(posting, distribution)
     }
 
     /// Sets a posting's state (`published`, `closed`, ...).
@@ -452,13 +493,49 @@ impl LeverSim {
         self.inner.shared.webhooks.settled().await;
     }
 
+    // --- variants -----------------------------------------------------------------------
+
+    /// How opportunities render their archive state (default: as documented).
+    pub fn set_archived_form(&self, form: ArchivedForm) {
+        self.world().variants.archived_form = form;
+    }
+
+    /// What a credential without confidential access gets for `confidentiality=all` or
+    /// `confidential` (default 403).
+    pub fn set_confidential_denial(&self, denial: ConfidentialDenial) {
+        self.world().variants.confidential_denial = denial;
+    }
+
+    /// Whether writes (addTags, removeTags, notes) check the endpoint permission before
+    /// looking the opportunity up (default) or after.
+    pub fn set_write_check_order(&self, order: CheckOrder) {
+        self.world().variants.write_check = order;
+    }
+
+    /// The status of "Invalid offset token" errors (default 400; e.g. 422 or 404).
+    pub fn set_offset_error_status(&self, status: u16) {
+        self.world().variants.offset_error_status = status;
+    }
+
+    /// Whether a new note moves the opportunity's `updatedAt` (default: it does).
+    pub fn set_note_stamp(&self, stamp: NoteStamp) {
+        self.world().variants.note_stamp = stamp;
+    }
+
     // --- benchmarks ---------------------------------------------------------------------
 
     /// Renders `GET /v1/opportunities?{query}` as the handler would, without HTTP: the
-    /// server-side cost of a list page (used by the benchmarks). `Err` carries the 400 text.
+    /// server-side cost of a list page (used by the benchmarks). `Err` carries the error text.
     pub fn render_opportunities_page(&self, query: &str) -> Result<Vec<u8>, String> {
         let q = QueryParams::parse(Some(query));
         let w = self.world();
-        listing::opportunities(&w, &q, &self.inner.shared.codec, "/v1/opportunities")
+        listing::opportunities(
+            &w,
+            &q,
+            &self.inner.shared.codec,
+            "/v1/opportunities",
+            &access::Access::full(),
+        )
+        .map_err(|e| e.message().to_owned())
     }
 }

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::variants::ArchivedForm;
+
 /// A pipeline stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stage {
@@ -65,6 +67,29 @@ impl Confidentiality {
     }
 }
 
+/// Which job sites a published posting appears on (`distributionChannels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Distribution {
+    /// The public job site only.
+    Public,
+    /// The internal job site only ("internal only" postings).
+    Internal,
+    /// Both sites.
+    #[default]
+    Both,
+}
+
+impl Distribution {
+    /// The wire values, in `distributionChannels` order.
+    pub fn channels(self) -> &'static [&'static str] {
+        match self {
+            Distribution::Public => &["public"],
+            Distribution::Internal => &["internal"],
+            Distribution::Both => &["public", "internal"],
+        }
+    }
+}
+
 /// A job posting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posting {
@@ -84,6 +109,8 @@ pub struct Posting {
     pub commitment: Option<String>,
     /// Confidentiality.
     pub confidentiality: Confidentiality,
+    /// The job sites it appears on while published.
+    pub distribution: Distribution,
     /// Owner user id.
     pub owner: Option<String>,
     /// Hiring manager user id.
@@ -109,8 +136,10 @@ pub struct PostingSeed {
     pub location: Option<String>,
     /// `categories.commitment`.
     pub commitment: Option<String>,
-    /// Confidential posting.
+    /// Confidential posting (opportunities created on it are confidential too).
     pub confidential: bool,
+    /// Job sites while published (default both).
+    pub distribution: Distribution,
     /// Owner user id.
     pub owner: Option<String>,
 }
@@ -133,6 +162,18 @@ impl PostingSeed {
     /// Sets the state (`published`, `closed`, ...).
     pub fn state(mut self, state: &str) -> Self {
         self.state = Some(state.to_owned());
+        self
+    }
+
+    /// Confidential.
+    pub fn confidential(mut self) -> Self {
+        self.confidential = true;
+        self
+    }
+
+    /// On these job sites while published.
+    pub fn distribution(mut self, d: Distribution) -> Self {
+        self.distribution = d;
         self
     }
 }
@@ -386,6 +427,8 @@ pub struct Note {
     pub user: Option<String>,
     /// ms.
     pub created_at: i64,
+    /// `notifyFollowers` as sent.
+    pub notify_followers: bool,
     /// Threaded comments added with `note_id`.
     pub comments: Vec<String>,
 }
@@ -446,6 +489,40 @@ struct Urls {
     show: String,
 }
 
+/// The `archived` field in the chosen [`ArchivedForm`].
+pub(crate) enum ArchivedField<'a> {
+    Object(&'a Archived),
+    Null,
+    NullObject,
+    Omitted,
+}
+
+impl ArchivedField<'_> {
+    fn is_omitted(&self) -> bool {
+        matches!(self, ArchivedField::Omitted)
+    }
+}
+
+impl Serialize for ArchivedField<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Empty {
+            archived_at: Option<i64>,
+            reason: Option<&'static str>,
+        }
+        match self {
+            ArchivedField::Object(a) => a.serialize(s),
+            ArchivedField::Null | ArchivedField::Omitted => s.serialize_none(),
+            ArchivedField::NullObject => Empty {
+                archived_at: None,
+                reason: None,
+            }
+            .serialize(s),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct OpportunityView<'a> {
@@ -478,7 +555,8 @@ pub(crate) struct OpportunityView<'a> {
     urls: Urls,
     data_protection: Option<&'a DataProtection>,
     is_anonymized: bool,
-    archived: Option<&'a Archived>,
+    #[serde(skip_serializing_if = "ArchivedField::is_omitted")]
+    archived: ArchivedField<'a>,
 }
 
 /// Lookups the views need (stages and users by id, postings for application objects).
@@ -492,6 +570,7 @@ impl<'a> OpportunityView<'a> {
     pub(crate) fn new(
         o: &'a Opportunity,
         expand: Expand,
+        archived_form: ArchivedForm,
         look: &'a impl Lookup,
         origin: &str,
     ) -> Self {
@@ -566,7 +645,12 @@ impl<'a> OpportunityView<'a> {
             },
             data_protection: o.data_protection.as_ref(),
             is_anonymized: o.is_anonymized,
-            archived: o.archived.as_ref(),
+            archived: match (archived_form, o.archived.as_ref()) {
+                (ArchivedForm::LegacyOnly, _) => ArchivedField::Omitted,
+                (_, Some(a)) => ArchivedField::Object(a),
+                (ArchivedForm::NullObjectWhenActive, None) => ArchivedField::NullObject,
+                (ArchivedForm::Documented, None) => ArchivedField::Null,
+            },
         }
     }
 }
@@ -616,7 +700,7 @@ impl<'a> PostingView<'a> {
             text: &p.text,
             state: &p.state,
             distribution_channels: if p.state == "published" {
-                vec!["public", "internal"]
+                p.distribution.channels().to_vec()
             } else {
                 Vec::new()
             },

@@ -123,6 +123,11 @@ impl OAuthState {
         }
     }
 
+    /// The scope a grant was consented with.
+    pub(crate) fn grant_scope(&self, grant: usize) -> Option<&str> {
+        self.grants.get(grant).map(|g| g.scope.as_str())
+    }
+
     /// Every grant is revoked (the Super Admin clicked "Revoke Access"); new consents work.
     pub(crate) fn revoke_grants(&mut self) {
         for g in &mut self.grants {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,13 +13,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
-use super::listing;
-use super::model::{OpportunityView, PostingView};
+use super::access::{Access, Endpoint};
+use super::listing::{self, ListError};
+use super::model::{Confidentiality, OpportunityView, PostingView};
 use super::oauth::Authorize;
 use super::pager::TokenCodec;
+use super::variants::CheckOrder;
 use super::world::{LeverWorld, NoteInput};
 use crate::sim::error::SimError;
-use crate::sim::gate::{AuthDecision, Authority, Flavor, error_response};
+use crate::sim::gate::{AuthDecision, Authority, Caller, Flavor, error_response};
 use crate::sim::query::QueryParams;
 use crate::sim::webhook::WebhookSender;
 
@@ -71,7 +73,7 @@ impl Authority for LeverShared {
                         credential: Some(key),
                         message: "Access to this account has been revoked",
                     },
-                    Some(key) if world.api_keys.contains(&key) => AuthDecision::Allowed {
+                    Some(key) if world.api_keys.contains_key(&key) => AuthDecision::Allowed {
                         bucket: format!("key:{key}"),
                         credential: key,
                     },
@@ -144,11 +146,129 @@ fn sim_error(e: SimError) -> Response {
     }
 }
 
-fn listed(result: Result<Vec<u8>, String>) -> Response {
+/// A refusal before the handler's work: Lever's error body with this status.
+struct Refused {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refused {
+    fn forbidden(message: String) -> Self {
+        Refused {
+            status: StatusCode::FORBIDDEN,
+            message,
+        }
+    }
+
+    fn no_permission(access: &Access) -> Self {
+        Refused::forbidden(format!(
+            "This {} does not have permission to access this endpoint",
+            access.kind
+        ))
+    }
+
+    fn no_confidential_access(access: &Access) -> Self {
+        Refused::forbidden(format!(
+            "This {} does not have access to confidential data",
+            access.kind
+        ))
+    }
+
+    fn unknown_opportunity(id: &str) -> Self {
+        Refused {
+            status: StatusCode::NOT_FOUND,
+            message: format!("opportunities {id} was not found"),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error_response(Flavor::Lever, self.status, &self.message, None)
+    }
+}
+
+fn listed(w: &LeverWorld, result: Result<Vec<u8>, ListError>) -> Response {
     match result {
         Ok(bytes) => json(StatusCode::OK, bytes),
-        Err(message) => bad_request(&message),
+        Err(ListError::BadRequest(m)) => bad_request(&m),
+        Err(ListError::Forbidden(message)) => Refused::forbidden(message).into_response(),
+        Err(ListError::BadOffset(m)) => {
+            let status = StatusCode::from_u16(w.variants.offset_error_status)
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            error_response(Flavor::Lever, status, &m, None)
+        }
     }
+}
+
+/// What the request's credential may do.
+fn access_of(w: &LeverWorld, caller: &Caller) -> Access {
+    if let Some(key) = caller.bucket.strip_prefix("key:") {
+        if let Some(k) = w.api_keys.get(key) {
+            return Access::for_key(k);
+        }
+    } else if let Some(grant) = caller.bucket.strip_prefix("grant:")
+        && let Some(scope) = grant
+            .parse::<usize>()
+            .ok()
+            .and_then(|g| w.oauth.grant_scope(g))
+    {
+        return Access::for_scope(scope, w.variants.enforce_oauth_scopes);
+    }
+    // The gate only lets authenticated callers through, so this is unreachable in practice;
+    // an unknown caller may do nothing.
+    Access {
+        endpoints: Some(Default::default()),
+        confidential: false,
+        kind: "credential",
+    }
+}
+
+/// The caller's access if it may use `endpoint`, else Lever's 403.
+fn permit(w: &LeverWorld, caller: &Caller, endpoint: Endpoint) -> Result<Access, Refused> {
+    let access = access_of(w, caller);
+    if access.allows(endpoint) {
+        Ok(access)
+    } else {
+        Err(Refused::no_permission(&access))
+    }
+}
+
+/// An opportunity the caller may see: 404 when unknown, 403 when confidential without access.
+fn visible_opportunity(w: &LeverWorld, access: &Access, id: &str) -> Result<(), Refused> {
+    match w.opps.get(id) {
+        None => Err(Refused::unknown_opportunity(id)),
+        Some(o) if o.confidentiality == Confidentiality::Confidential && !access.confidential => {
+            Err(Refused::no_confidential_access(access))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The checks before a write to an opportunity, in the order the variant picks.
+fn guard_write(
+    w: &LeverWorld,
+    caller: &Caller,
+    id: &str,
+    endpoint: Endpoint,
+) -> Result<(), Refused> {
+    let access = access_of(w, caller);
+    if w.variants.write_check == CheckOrder::LookupFirst && !w.opps.contains_key(id) {
+        return Err(Refused::unknown_opportunity(id));
+    }
+    if !access.allows(endpoint) {
+        return Err(Refused::no_permission(&access));
+    }
+    visible_opportunity(w, &access, id)
+}
+
+macro_rules! try_resp {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(refused) => return refused.into_response(),
+        }
+    };
 }
 
 #[derive(Serialize)]
@@ -192,68 +312,91 @@ async fn unknown_route() -> Response {
     not_found_msg("Resource not found")
 }
 
-async fn list_stages(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+type Who = Extension<Caller>;
+
+async fn list_stages(State(s): Shared, Extension(c): Who, RawQuery(q): RawQuery) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::stages(&s.lock(), &q, &s.codec, "/v1/stages"))
+    let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::Stages));
+    listed(&w, listing::stages(&w, &q, &s.codec, "/v1/stages"))
 }
 
-async fn get_stage(State(s): Shared, Path(id): Path<String>) -> Response {
+async fn get_stage(State(s): Shared, Extension(c): Who, Path(id): Path<String>) -> Response {
     let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::Stages));
     match w.stages.iter().find(|x| x.id == id) {
         Some(stage) => one(StatusCode::OK, stage),
         None => sim_error(SimError::unknown("stage", &id)),
     }
 }
 
-async fn list_users(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+async fn list_users(State(s): Shared, Extension(c): Who, RawQuery(q): RawQuery) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::users(&s.lock(), &q, &s.codec, "/v1/users"))
+    let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::Users));
+    listed(&w, listing::users(&w, &q, &s.codec, "/v1/users"))
 }
 
-async fn get_user(State(s): Shared, Path(id): Path<String>) -> Response {
+async fn get_user(State(s): Shared, Extension(c): Who, Path(id): Path<String>) -> Response {
     let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::Users));
     match w.users.iter().find(|x| x.id == id) {
         Some(user) => one(StatusCode::OK, user),
         None => sim_error(SimError::unknown("user", &id)),
     }
 }
 
-async fn list_postings(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+async fn list_postings(State(s): Shared, Extension(c): Who, RawQuery(q): RawQuery) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::postings(&s.lock(), &q, &s.codec, "/v1/postings"))
+    let w = s.lock();
+    let access = try_resp!(permit(&w, &c, Endpoint::Postings));
+    listed(
+        &w,
+        listing::postings(&w, &q, &s.codec, "/v1/postings", &access),
+    )
 }
 
-async fn get_posting(State(s): Shared, Path(id): Path<String>) -> Response {
+async fn get_posting(State(s): Shared, Extension(c): Who, Path(id): Path<String>) -> Response {
     let w = s.lock();
+    let access = try_resp!(permit(&w, &c, Endpoint::Postings));
     match w.postings.iter().find(|x| x.id == id) {
+        Some(p) if p.confidentiality == Confidentiality::Confidential && !access.confidential => {
+            Refused::no_confidential_access(&access).into_response()
+        }
         Some(p) => one(StatusCode::OK, PostingView::new(p, &w.origin)),
         None => sim_error(SimError::unknown("posting", &id)),
     }
 }
 
-async fn list_tags(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+async fn list_tags(State(s): Shared, Extension(c): Who, RawQuery(q): RawQuery) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::tags(&s.lock(), &q, &s.codec, "/v1/tags"))
+    let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::Tags));
+    listed(&w, listing::tags(&w, &q, &s.codec, "/v1/tags"))
 }
 
-async fn list_opportunities(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+async fn list_opportunities(
+    State(s): Shared,
+    Extension(c): Who,
+    RawQuery(q): RawQuery,
+) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::opportunities(
-        &s.lock(),
-        &q,
-        &s.codec,
-        "/v1/opportunities",
-    ))
+    let w = s.lock();
+    let access = try_resp!(permit(&w, &c, Endpoint::OpportunitiesList));
+    listed(
+        &w,
+        listing::opportunities(&w, &q, &s.codec, "/v1/opportunities", &access),
+    )
 }
 
-async fn list_deleted(State(s): Shared, RawQuery(q): RawQuery) -> Response {
+async fn list_deleted(State(s): Shared, Extension(c): Who, RawQuery(q): RawQuery) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    listed(listing::deleted(
-        &s.lock(),
-        &q,
-        &s.codec,
-        "/v1/opportunities/deleted",
-    ))
+    let w = s.lock();
+    try_resp!(permit(&w, &c, Endpoint::DeletedOpportunities));
+    listed(
+        &w,
+        listing::deleted(&w, &q, &s.codec, "/v1/opportunities/deleted"),
+    )
 }
 
 fn render_opportunity(w: &LeverWorld, id: &str, q: &QueryParams) -> Response {
@@ -274,7 +417,7 @@ fn render_opportunity(w: &LeverWorld, id: &str, q: &QueryParams) -> Response {
     match w.opps.get(id) {
         Some(o) => one(
             StatusCode::OK,
-            OpportunityView::new(o, expand, w, &w.origin),
+            OpportunityView::new(o, expand, w.variants.archived_form, w, &w.origin),
         ),
         None => sim_error(SimError::unknown("opportunity", id)),
     }
@@ -282,11 +425,15 @@ fn render_opportunity(w: &LeverWorld, id: &str, q: &QueryParams) -> Response {
 
 async fn get_opportunity(
     State(s): Shared,
+    Extension(c): Who,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
     let q = QueryParams::parse(q.as_deref());
-    render_opportunity(&s.lock(), &id, &q)
+    let w = s.lock();
+    let access = try_resp!(permit(&w, &c, Endpoint::OpportunityRead));
+    try_resp!(visible_opportunity(&w, &access, &id));
+    render_opportunity(&w, &id, &q)
 }
 
 /// `perform_as` is optional, but when given it must name an active user.
@@ -323,12 +470,17 @@ fn parse_tags(body: &[u8]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-fn edit_tags(s: &LeverShared, id: &str, q: Option<String>, body: &[u8], add: bool) -> Response {
+fn edit_tags(
+    s: &LeverShared,
+    caller: &Caller,
+    id: &str,
+    q: Option<String>,
+    body: &[u8],
+    add: bool,
+) -> Response {
     let q = QueryParams::parse(q.as_deref());
     let mut w = s.lock();
-    if !w.opps.contains_key(id) {
-        return sim_error(SimError::unknown("opportunity", id));
-    }
+    try_resp!(guard_write(&w, caller, id, Endpoint::TagWrites));
     if let Err(m) = check_perform_as(&w, &q) {
         return bad_request(&m);
     }
@@ -350,20 +502,22 @@ fn edit_tags(s: &LeverShared, id: &str, q: Option<String>, body: &[u8], add: boo
 
 async fn add_tags(
     State(s): Shared,
+    Extension(c): Who,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    edit_tags(&s, &id, q, &body, true)
+    edit_tags(&s, &c, &id, q, &body, true)
 }
 
 async fn remove_tags(
     State(s): Shared,
+    Extension(c): Who,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    edit_tags(&s, &id, q, &body, false)
+    edit_tags(&s, &c, &id, q, &body, false)
 }
 
 fn parse_note(body: &[u8], now: i64) -> Result<NoteInput, String> {
@@ -385,6 +539,11 @@ fn parse_note(body: &[u8], now: i64) -> Result<NoteInput, String> {
             _ => return Err("score must be 1, 2, 3 or 4".into()),
         },
     };
+    let notify_followers = match v.get("notifyFollowers") {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(b)) => *b,
+        _ => return Err("notifyFollowers must be a boolean".into()),
+    };
     let created_at = match v.get("createdAt") {
         None | Some(serde_json::Value::Null) => None,
         Some(x) => match x.as_i64() {
@@ -399,21 +558,21 @@ fn parse_note(body: &[u8], now: i64) -> Result<NoteInput, String> {
         score,
         user: None,
         created_at,
+        notify_followers,
         thread: None,
     })
 }
 
 async fn add_note(
     State(s): Shared,
+    Extension(c): Who,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
     let q = QueryParams::parse(q.as_deref());
     let mut w = s.lock();
-    if !w.opps.contains_key(&id) {
-        return sim_error(SimError::unknown("opportunity", &id));
-    }
+    try_resp!(guard_write(&w, &c, &id, Endpoint::NotesWrite));
     let user = match check_perform_as(&w, &q) {
         Ok(u) => u,
         Err(m) => return bad_request(&m),
@@ -430,19 +589,20 @@ async fn add_note(
     }
 }
 
-async fn list_notes(State(s): Shared, Path(id): Path<String>, RawQuery(q): RawQuery) -> Response {
+async fn list_notes(
+    State(s): Shared,
+    Extension(c): Who,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let q = QueryParams::parse(q.as_deref());
     let w = s.lock();
-    if !w.opps.contains_key(&id) {
-        return sim_error(SimError::unknown("opportunity", &id));
-    }
-    listed(listing::notes(
+    let access = try_resp!(permit(&w, &c, Endpoint::NotesRead));
+    try_resp!(visible_opportunity(&w, &access, &id));
+    listed(
         &w,
-        &id,
-        &q,
-        &s.codec,
-        "/v1/opportunities/{id}/notes",
-    ))
+        listing::notes(&w, &id, &q, &s.codec, "/v1/opportunities/{id}/notes"),
+    )
 }
 
 async fn authorize(State(s): Shared, RawQuery(q): RawQuery) -> Response {

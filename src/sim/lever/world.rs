@@ -5,18 +5,20 @@
 //! fields imply (`take`/`put` keep that true); deleted ones are only in `deleted`;
 //! `updatedAt` values come from `SimClock::stamp`, so they are strictly increasing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+use super::access::KeyAccess;
 use super::model::{
-    Application, Archived, Confidentiality, DataProtection, DeletedOpportunity, Lookup, Note,
-    OppSeed, Opportunity, Permission, Phone, Posting, PostingSeed, Stage, StageChange, User,
-    UserSeed,
+    Application, Archived, Confidentiality, DataProtection, DeletedOpportunity, Distribution,
+    Lookup, Note, OppSeed, Opportunity, Permission, Phone, Posting, PostingSeed, Stage,
+    StageChange, User, UserSeed,
 };
 use super::oauth::OAuthState;
+use super::variants::{LeverVariants, NoteStamp};
 use crate::sim::clock::SimClock;
 use crate::sim::error::SimError;
 use crate::sim::ids::IdGen;
@@ -126,6 +128,7 @@ pub(crate) struct NoteInput {
     pub(crate) score: Option<u8>,
     pub(crate) user: Option<String>,
     pub(crate) created_at: Option<i64>,
+    pub(crate) notify_followers: bool,
     pub(crate) thread: Option<String>,
 }
 
@@ -142,10 +145,12 @@ pub(crate) struct LeverWorld {
     pub(crate) idx: Indexes,
     pub(crate) deleted: Vec<DeletedOpportunity>,
     pub(crate) notes: HashMap<String, Vec<Note>>,
-    pub(crate) api_keys: HashSet<String>,
+    /// Valid API keys and what each was created to do.
+    pub(crate) api_keys: HashMap<String, KeyAccess>,
     pub(crate) revoked: bool,
     pub(crate) oauth: OAuthState,
     pub(crate) webhooks: Vec<LeverWebhook>,
+    pub(crate) variants: LeverVariants,
 }
 
 impl Lookup for LeverWorld {
@@ -173,10 +178,11 @@ impl LeverWorld {
             idx: Indexes::default(),
             deleted: Vec::new(),
             notes: HashMap::new(),
-            api_keys: HashSet::new(),
+            api_keys: HashMap::new(),
             revoked: false,
             oauth,
             webhooks: Vec::new(),
+            variants: LeverVariants::default(),
         }
     }
 
@@ -254,6 +260,7 @@ impl LeverWorld {
             } else {
                 Confidentiality::NonConfidential
             },
+            distribution: seed.distribution,
             owner: seed.owner.clone(),
             hiring_manager: seed.owner,
             created_at: now,
@@ -289,6 +296,18 @@ impl LeverWorld {
         Ok(())
     }
 
+    pub(crate) fn set_posting_distribution(
+        &mut self,
+        id: &str,
+        d: Distribution,
+    ) -> Result<(), SimError> {
+        let now = self.clock.stamp();
+        let p = self.posting_mut(id)?;
+        p.distribution = d;
+        p.updated_at = now;
+        Ok(())
+    }
+
     pub(crate) fn set_posting_state(&mut self, id: &str, state: &str) -> Result<(), SimError> {
         let now = self.clock.stamp();
         let p = self.posting_mut(id)?;
@@ -312,12 +331,15 @@ impl LeverWorld {
         let id = self.ids.uuid();
         let mut tags: Vec<String> = Vec::new();
         let mut application = None;
+        let mut confidential = seed.confidential;
         if let Some(pid) = &seed.posting {
             let p = self
                 .posting(pid)
                 .ok_or_else(|| SimError::unknown("posting", pid))?;
             // Inherit the posting's tags as they are right now (no later back-fill).
             let inherited = p.tags.clone();
+            // Candidates on a confidential posting are confidential data too.
+            confidential |= p.confidentiality == Confidentiality::Confidential;
             application = Some(Application {
                 id: self.ids.uuid(),
                 posting: pid.clone(),
@@ -379,7 +401,7 @@ impl LeverWorld {
             origin: seed.origin.unwrap_or_else(|| "applied".to_owned()),
             owner: seed.owner,
             followers: Vec::new(),
-            confidentiality: if seed.confidential {
+            confidentiality: if confidential {
                 Confidentiality::Confidential
             } else {
                 Confidentiality::NonConfidential
@@ -586,8 +608,9 @@ impl LeverWorld {
         Ok(())
     }
 
-    /// Adds a note (or a comment on `thread`). Notes bump `lastInteractionAt`, hence
-    /// `updatedAt`: a note write shows up in the next incremental window like a tag write.
+    /// Adds a note (or a comment on `thread`). By default notes bump `lastInteractionAt`,
+    /// hence `updatedAt`: a note write shows up in the next incremental window like a tag
+    /// write. [`NoteStamp::Leaves`] leaves the opportunity untouched.
     pub(crate) fn add_note(&mut self, id: &str, input: NoteInput) -> Result<String, SimError> {
         if !self.opps.contains_key(id) {
             return Err(SimError::unknown("opportunity", id));
@@ -612,12 +635,15 @@ impl LeverWorld {
                     score: input.score,
                     user: input.user,
                     created_at,
+                    notify_followers: input.notify_followers,
                     comments: Vec::new(),
                 });
                 note_id
             }
         };
-        self.touch(id)?;
+        if self.variants.note_stamp == NoteStamp::Bumps {
+            self.touch(id)?;
+        }
         Ok(note_id)
     }
 

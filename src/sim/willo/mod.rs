@@ -15,20 +15,30 @@
 //! # Ok(()) }
 //! ```
 
+mod controls;
+mod json;
 pub mod model;
+mod page;
 mod routes;
+pub mod variants;
 mod world;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use json::stage_key;
 pub use model::{
-    Interview, InterviewForm, InviteEmail, Owner, Participant, ParticipantSeed, StateForm,
-    WebhookBodyForm, WilloEvent,
+    Department, Interview, InterviewForm, InterviewSeed, InviteEmail, Owner, Participant,
+    ParticipantSeed, StateForm, WebhookBodyForm, WilloEvent,
+};
+pub use variants::{
+    DepartmentForm, ListEnvelope, NonAdminListing, PageLinks, ParticipantOrder, PhoneForm,
+    TimestampForm,
 };
 
 use self::routes::WilloShared;
-use self::world::{Settings, WilloWorld};
+use self::variants::Settings;
+use self::world::WilloWorld;
 use super::clock::{ClockConfig, SimClock};
 use super::error::SimError;
 use super::gate::Flavor;
@@ -126,16 +136,14 @@ impl WilloSim {
     pub async fn start(config: WilloSimConfig) -> Result<WilloSim, SimError> {
         let (listener, addr) = bind().await?;
         let origin = format!("http://{addr}");
-        let settings = Settings {
-            state_form: config.state_form,
-            interview_form: config.interview_form,
-            initial_state: config.initial_state,
-            ignore_interview_filter: false,
-            drop_external_id: false,
-            webhook_body: config.webhook_body,
-            default_page_size: config.default_page_size.max(1),
-            max_page_size: config.max_page_size.max(1),
-        };
+        let settings = Settings::new(
+            config.state_form,
+            config.interview_form,
+            config.initial_state,
+            config.webhook_body,
+            config.default_page_size,
+            config.max_page_size,
+        );
         let world = WilloWorld::new(
             IdGen::new(config.seed),
             SimClock::new(config.clock),
@@ -176,9 +184,13 @@ impl WilloSim {
 
     // --- credentials ----------------------------------------------------------------
 
-    /// Makes `key` valid as a bare `Authorization: <key>` header.
+    /// Makes `key` valid as a bare `Authorization: <key>` header; it belongs to the account's
+    /// Admin, who sees every interview.
     pub fn add_api_key(&self, key: &str) {
-        self.world().api_keys.insert(key.to_owned());
+        let mut w = self.world();
+        let user = w.admin_user.clone();
+        w.api_keys
+            .insert(key.to_owned(), world::KeyUser { user, admin: true });
     }
 
     /// Removes a key (rotated): its calls get 401.
@@ -215,15 +227,19 @@ impl WilloSim {
 
     // --- interviews -------------------------------------------------------------------
 
-    /// Creates an interview; returns its 32-hex key.
+    /// Creates an interview owned by the account admin; returns its 32-hex key.
     pub fn add_interview(&self, title: &str) -> String {
-        self.world().add_interview(title, None)
+        // The admin user always exists, so this seed cannot be refused.
+        self.world()
+            .add_interview(InterviewSeed::new(title))
+            .unwrap_or_default()
     }
 
     /// Creates an interview in a department (by department key).
     pub fn add_interview_in(&self, title: &str, department: &str) -> String {
         self.world()
-            .add_interview(title, Some(department.to_owned()))
+            .add_interview(InterviewSeed::new(title).department(department))
+            .unwrap_or_default()
     }
 
     /// Renames an interview.
@@ -244,10 +260,10 @@ impl WilloSim {
 
     /// The listed interviews.
     pub fn interviews(&self) -> Vec<Interview> {
-        self.world()
-            .interviews
+        let w = self.world();
+        w.interviews
             .iter()
-            .filter(|i| !i.removed)
+            .filter(|i| w.listed(i))
             .cloned()
             .collect()
     }
@@ -335,7 +351,12 @@ impl WilloSim {
             let p = w
                 .participant(participant)
                 .ok_or_else(|| SimError::unknown("participant", participant))?;
-            let body = model::webhook_body(w.settings.webhook_body, p, w.interview(&p.interview));
+            let body = json::webhook_body(
+                w.settings.webhook_body,
+                p,
+                w.interview(&p.interview),
+                w.clock.now_ms(),
+            );
             w.webhooks
                 .iter()
                 .filter(|(_, e)| *e == event)

@@ -1,8 +1,8 @@
-//! The Willo world's records, seeds, the wire forms the model allows, and their JSON.
+//! The Willo world's records, the seeds tests create them from, and the wire forms the
+//! model allows (their JSON is built in `json`).
 
-use serde_json::{Map, Value, json};
-
-/// How a participant's state appears in its JSON (willo-model.md allows all of these).
+/// How a participant's state appears in its JSON. The first four are the forms the project's
+/// Willo model reads; the rest are plausible shapes of the real, unpublished schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StateForm {
     /// `"stage": {"key": "...", "name": "Accepted"}`
@@ -14,6 +14,15 @@ pub enum StateForm {
     StatusString,
     /// No state field at all (the model reads this as "invited").
     Missing,
+    /// `"stage": {"key": "...", "title": "Accepted"}` (no `name`).
+    StageTitle,
+    /// `"current_stage": {"key": "...", "name": "Accepted"}` (no `stage`/`status`).
+    CurrentStageName,
+    /// `"pipeline_stage": "Accepted"` (no `stage`/`status`).
+    PipelineStage,
+    /// `"stage": "<32-hex stage key>"`: the board stage's key instead of its name
+    /// (see [`crate::sim::willo::stage_key`]).
+    StageKey,
 }
 
 /// How a participant's `interview` field appears.
@@ -45,7 +54,9 @@ impl WilloEvent {
     }
 }
 
-/// Where the participant key sits in a webhook body (the model allows each).
+/// Where the participant key sits in a webhook body. The first four are the forms the
+/// project's model names; the live evidence says real `new_response` bodies carried the key
+/// under none of them, so the rest model what was seen and worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WebhookBodyForm {
     /// `{"participant": "<key>", "interview": "<key>"}`
@@ -57,6 +68,15 @@ pub enum WebhookBodyForm {
     ParticipantKeyField,
     /// `{"key": "<participant key>", "interview": "<key>"}`
     Key,
+    /// `{"data": {"candidate": {"uuid": "<key>", "name", "email"}, "interview": {"uuid": "<key>"}}}`
+    DataCandidateUuid,
+    /// `{"response": {"participant_id": "<key>", "interview_id": "<key>", "submitted_at"}}`
+    ResponseParticipantId,
+    /// The two keys only as bare 32-hex values under meaningless names, the interview key
+    /// first: `{"api_version": "v1", "refs": ["<interview key>", "<participant key>"], ...}`.
+    BareHexValues,
+    /// No participant key at all: `{"api_version": "v1", "interview": "<key>", ...}`.
+    NoParticipantKey,
 }
 
 /// An interview's owner.
@@ -68,6 +88,15 @@ pub struct Owner {
     pub email: String,
     /// Full name.
     pub full_name: String,
+}
+
+/// A department ("Company" in Willo's UI: a brand or business unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    /// 32-hex key.
+    pub key: String,
+    /// Name.
+    pub name: String,
 }
 
 /// An interview.
@@ -85,6 +114,58 @@ pub struct Interview {
     pub created_at: i64,
     /// Removed interviews are no longer listed or invitable.
     pub removed: bool,
+    /// Closed (old) interviews: not listed, not readable and not invitable, unless
+    /// `list_closed_interviews(true)` lists them (still not invitable).
+    pub closed: bool,
+}
+
+/// What a test gives to create an interview. Start from [`InterviewSeed::new`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterviewSeed {
+    /// Title.
+    pub title: String,
+    /// Department key.
+    pub department: Option<String>,
+    /// Owner user key; `None` = the account admin.
+    pub owner: Option<String>,
+    /// `created_at` ms; `None` = now.
+    pub created_at: Option<i64>,
+    /// Closed (see [`Interview::closed`]).
+    pub closed: bool,
+}
+
+impl InterviewSeed {
+    /// An open interview owned by the account admin.
+    pub fn new(title: &str) -> Self {
+        InterviewSeed {
+            title: title.to_owned(),
+            ..InterviewSeed::default()
+        }
+    }
+
+    /// In this department (key).
+    pub fn department(mut self, key: &str) -> Self {
+        self.department = Some(key.to_owned());
+        self
+    }
+
+    /// Owned by this user (key, from `WilloSim::add_user`).
+    pub fn owner(mut self, user: &str) -> Self {
+        self.owner = Some(user.to_owned());
+        self
+    }
+
+    /// Created at this time (ms).
+    pub fn created_at(mut self, ms: i64) -> Self {
+        self.created_at = Some(ms);
+        self
+    }
+
+    /// Closed.
+    pub fn closed(mut self) -> Self {
+        self.closed = true;
+        self
+    }
 }
 
 /// A participant (one candidate in one interview).
@@ -129,6 +210,8 @@ pub struct ParticipantSeed {
     pub state: Option<String>,
     /// `external_id`.
     pub external_id: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
 }
 
 impl ParticipantSeed {
@@ -147,6 +230,12 @@ impl ParticipantSeed {
         self.state = Some(state.to_owned());
         self
     }
+
+    /// With this phone number.
+    pub fn phone(mut self, phone: &str) -> Self {
+        self.phone = Some(phone.to_owned());
+        self
+    }
 }
 
 /// An invite email Willo sent (every participant creation sends one).
@@ -160,82 +249,4 @@ pub struct InviteEmail {
     pub email: String,
     /// ms.
     pub at: i64,
-}
-
-/// ISO 8601 in UTC with microseconds, as Django REST framework writes datetimes.
-pub(crate) fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .unwrap_or_default()
-}
-
-/// A stable key for a board stage name.
-fn stage_key(name: &str) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(name.to_lowercase().as_bytes())[..16])
-}
-
-pub(crate) fn interview_json(i: &Interview) -> Value {
-    json!({
-        "key": i.key,
-        "title": i.title,
-        "department": i.department,
-        "owner": {"key": i.owner.key, "email": i.owner.email, "full_name": i.owner.full_name},
-        "created_at": iso(i.created_at),
-    })
-}
-
-pub(crate) fn participant_json(
-    p: &Participant,
-    interview: Option<&Interview>,
-    form: StateForm,
-    interview_form: InterviewForm,
-) -> Value {
-    let mut m = Map::new();
-    m.insert("key".into(), json!(p.key));
-    m.insert(
-        "interview".into(),
-        match (interview_form, interview) {
-            (InterviewForm::Object, Some(i)) => json!({"key": i.key, "title": i.title}),
-            _ => json!(p.interview),
-        },
-    );
-    m.insert("name".into(), json!(p.name));
-    m.insert("first_name".into(), json!(p.first_name));
-    m.insert("last_name".into(), json!(p.last_name));
-    m.insert("email".into(), json!(p.email));
-    m.insert("phone".into(), json!(p.phone));
-    m.insert("external_id".into(), json!(p.external_id));
-    m.insert("created_at".into(), json!(iso(p.created_at)));
-    m.insert("updated_at".into(), json!(iso(p.updated_at)));
-    match p.state_form.unwrap_or(form) {
-        StateForm::StageObject => {
-            m.insert(
-                "stage".into(),
-                json!({"key": stage_key(&p.state), "name": p.state}),
-            );
-        }
-        StateForm::StageString => {
-            m.insert("stage".into(), json!(p.state));
-        }
-        StateForm::StatusString => {
-            m.insert("status".into(), json!(p.state));
-        }
-        StateForm::Missing => {}
-    }
-    Value::Object(m)
-}
-
-pub(crate) fn webhook_body(form: WebhookBodyForm, p: &Participant, i: Option<&Interview>) -> Value {
-    match form {
-        WebhookBodyForm::ParticipantKey => json!({"participant": p.key, "interview": p.interview}),
-        WebhookBodyForm::ParticipantObject => json!({
-            "participant": {"key": p.key, "name": p.name, "email": p.email},
-            "interview": {"key": p.interview, "title": i.map(|i| i.title.as_str())},
-        }),
-        WebhookBodyForm::ParticipantKeyField => {
-            json!({"participant_key": p.key, "interview_key": p.interview})
-        }
-        WebhookBodyForm::Key => json!({"key": p.key, "interview": p.interview}),
-    }
 }

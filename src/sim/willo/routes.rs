@@ -5,15 +5,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::model::{interview_json, participant_json};
-use super::world::{NewParticipant, WilloWorld};
-use crate::sim::gate::{AuthDecision, Authority};
+use super::json::{interview_json, participant_json};
+use super::page::{absolute, paginate};
+use super::variants::{ListEnvelope, NonAdminListing};
+use super::world::{NewParticipant, Scope, WilloWorld};
+use crate::sim::gate::{AuthDecision, Authority, Caller};
 use crate::sim::query::QueryParams;
 use crate::sim::webhook::WebhookSender;
 
@@ -51,7 +53,7 @@ impl Authority for WilloShared {
         };
         let key = value.trim().to_owned();
         let world = self.lock();
-        if !world.revoked && world.api_keys.contains(&key) {
+        if !world.revoked && world.api_keys.contains_key(&key) {
             AuthDecision::Allowed {
                 bucket: key.clone(),
                 credential: key,
@@ -105,139 +107,171 @@ async fn fallback(method: axum::http::Method, uri: Uri) -> Response {
     detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
-/// DRF `PageNumberPagination`: `page` (1-based or `last`), `page_size` (a non-positive or
-/// non-numeric value falls back to the default; larger than the maximum is clamped).
-fn paginate(
-    items: Vec<Value>,
+type Who = Extension<Caller>;
+
+/// A list answer: DRF's page, or the bare array of every row (the variant).
+fn list_answer(
+    w: &WilloWorld,
     q: &QueryParams,
     absolute_path: &str,
-    default_size: usize,
-    max_size: usize,
+    count: usize,
+    render: impl Fn(usize) -> Option<Value>,
 ) -> Response {
-    let size = q
-        .first("page_size")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .map_or(default_size, |n| n.min(max_size))
-        .max(1);
-    let count = items.len();
-    let pages = count.div_ceil(size).max(1);
-    let page = match q.first("page") {
-        None => 1,
-        Some("last") => pages,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if (1..=pages).contains(&n) => n,
-            _ => return detail(StatusCode::NOT_FOUND, "Invalid page."),
-        },
-    };
-    let url = |query: String| {
-        if query.is_empty() {
-            absolute_path.to_owned()
-        } else {
-            format!("{absolute_path}?{query}")
-        }
-    };
-    let next = (page < pages).then(|| url(q.with("page", Some(&(page + 1).to_string()))));
-    let previous = (page > 1).then(|| {
-        if page == 2 {
-            url(q.with("page", None))
-        } else {
-            url(q.with("page", Some(&(page - 1).to_string())))
-        }
-    });
-    let results: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .collect();
-    (
-        StatusCode::OK,
-        axum::Json(json!({"count": count, "next": next, "previous": previous, "results": results})),
-    )
-        .into_response()
+    if w.settings.envelope == ListEnvelope::BareArray {
+        let all: Vec<Value> = (0..count).filter_map(&render).collect();
+        return (StatusCode::OK, axum::Json(Value::Array(all))).into_response();
+    }
+    match paginate(
+        count,
+        q,
+        absolute_path,
+        w.settings.default_page_size,
+        w.settings.max_page_size,
+        |range| range.filter_map(&render).collect(),
+    ) {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(m) => detail(StatusCode::NOT_FOUND, m),
+    }
 }
 
-fn absolute(s: &WilloShared, headers: &HeaderMap, path: &str) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}{path}"),
-        None => format!("{}{path}", s.origin),
+fn links_base(s: &WilloShared, w: &WilloWorld, headers: &HeaderMap, path: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    absolute(&w.settings.links, host, &s.origin, path)
+}
+
+/// DRF's 403 for a standard user's listings (the variant).
+struct Forbidden;
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.",
+        )
     }
+}
+
+/// The caller's scope, or 403 when a standard user's listings are refused (the variant).
+fn list_scope(w: &WilloWorld, caller: &Caller) -> Result<Scope, Forbidden> {
+    let scope = w.scope_of(&caller.credential);
+    if scope != Scope::All && w.settings.non_admin == NonAdminListing::Forbidden {
+        return Err(Forbidden);
+    }
+    Ok(scope)
+}
+
+/// `GET /interviews/` filters (unless the variant ignores them): `department` key, `owner`
+/// user key, `search` in the title, the owner's email and the department name.
+fn interview_matches(w: &WilloWorld, q: &QueryParams, i: &super::model::Interview) -> bool {
+    if w.settings.ignore_interview_list_filters {
+        return true;
+    }
+    let department = q.first("department").filter(|v| !v.is_empty());
+    let owner = q.first("owner").filter(|v| !v.is_empty());
+    let search = q
+        .first("search")
+        .map(|v| v.trim().to_lowercase())
+        .filter(|v| !v.is_empty());
+    department.is_none_or(|d| i.department.as_deref() == Some(d))
+        && owner.is_none_or(|o| i.owner.key == o)
+        && search.is_none_or(|needle| {
+            let department_name = i
+                .department
+                .as_deref()
+                .and_then(|d| w.department(d))
+                .map(|d| d.name.to_lowercase());
+            i.title.to_lowercase().contains(&needle)
+                || i.owner.email.to_lowercase().contains(&needle)
+                || department_name.is_some_and(|n| n.contains(&needle))
+        })
 }
 
 async fn list_interviews(
     State(s): Shared,
+    Extension(c): Who,
     headers: HeaderMap,
     uri: Uri,
     RawQuery(q): RawQuery,
 ) -> Response {
     let q = QueryParams::parse(q.as_deref());
     let w = s.lock();
-    let items = w
+    let scope = match list_scope(&w, &c) {
+        Ok(scope) => scope,
+        Err(refused) => return refused.into_response(),
+    };
+    let rows: Vec<&super::model::Interview> = w
         .interviews
         .iter()
-        .filter(|i| !i.removed)
-        .map(interview_json)
+        .filter(|i| w.listed(i) && scope.sees(i) && interview_matches(&w, &q, i))
         .collect();
-    paginate(
-        items,
-        &q,
-        &absolute(&s, &headers, uri.path()),
-        w.settings.default_page_size,
-        w.settings.max_page_size,
-    )
+    let base = links_base(&s, &w, &headers, uri.path());
+    list_answer(&w, &q, &base, rows.len(), |n| {
+        rows.get(n).map(|i| interview_json(&w, i))
+    })
 }
 
-async fn get_interview(State(s): Shared, Path(key): Path<String>) -> Response {
-    match s.lock().open_interview(&key) {
-        Some(i) => (StatusCode::OK, axum::Json(interview_json(i))).into_response(),
+async fn get_interview(State(s): Shared, Extension(c): Who, Path(key): Path<String>) -> Response {
+    let w = s.lock();
+    let scope = w.scope_of(&c.credential);
+    match w.open_interview(&key).filter(|i| scope.sees(i)) {
+        Some(i) => (StatusCode::OK, axum::Json(interview_json(&w, i))).into_response(),
         None => detail(StatusCode::NOT_FOUND, "Not found."),
     }
 }
 
-fn render(w: &WilloWorld, p: &super::model::Participant) -> Value {
-    participant_json(
-        p,
-        w.interview(&p.interview),
-        w.settings.state_form,
-        w.settings.interview_form,
-    )
+/// `GET /participants/` for a scope: the page body, or DRF's 404 text.
+pub(crate) fn participants_page(
+    w: &WilloWorld,
+    q: &QueryParams,
+    scope: &Scope,
+    base: &str,
+) -> Response {
+    let filter = q
+        .first("interview")
+        .filter(|_| !w.settings.ignore_interview_filter);
+    let rows = w.rows(filter, scope);
+    let order = w.settings.order;
+    list_answer(w, q, base, rows.len(), |n| {
+        rows.nth(order, n)
+            .and_then(|i| w.participants.get(i))
+            .map(|p| participant_json(w, p))
+    })
 }
 
 async fn list_participants(
     State(s): Shared,
+    Extension(c): Who,
     headers: HeaderMap,
     uri: Uri,
     RawQuery(q): RawQuery,
 ) -> Response {
     let q = QueryParams::parse(q.as_deref());
     let w = s.lock();
-    let filter = q
-        .first("interview")
-        .filter(|_| !w.settings.ignore_interview_filter);
-    let items = w
-        .participants_of(filter)
-        .into_iter()
-        .map(|p| render(&w, p))
-        .collect();
-    paginate(
-        items,
-        &q,
-        &absolute(&s, &headers, uri.path()),
-        w.settings.default_page_size,
-        w.settings.max_page_size,
-    )
+    let scope = match list_scope(&w, &c) {
+        Ok(scope) => scope,
+        Err(refused) => return refused.into_response(),
+    };
+    let base = links_base(&s, &w, &headers, uri.path());
+    participants_page(&w, &q, &scope, &base)
 }
 
-async fn get_participant(State(s): Shared, Path(key): Path<String>) -> Response {
+async fn get_participant(State(s): Shared, Extension(c): Who, Path(key): Path<String>) -> Response {
     let w = s.lock();
-    match w.participant(&key) {
-        Some(p) => (StatusCode::OK, axum::Json(render(&w, p))).into_response(),
+    let scope = w.scope_of(&c.credential);
+    let visible =
+        |p: &&super::model::Participant| w.interview(&p.interview).is_some_and(|i| scope.sees(i));
+    match w.participant(&key).filter(visible) {
+        Some(p) => (StatusCode::OK, axum::Json(participant_json(&w, p))).into_response(),
         None => detail(StatusCode::NOT_FOUND, "Not found."),
     }
 }
 
 /// DRF field validation of `POST /participants/`; every field's errors at once.
-fn validate(body: &Value, w: &WilloWorld) -> Result<NewParticipant, Map<String, Value>> {
+fn validate(
+    body: &Value,
+    w: &WilloWorld,
+    scope: &Scope,
+) -> Result<NewParticipant, Map<String, Value>> {
     let mut errors = Map::new();
     let mut err = |field: &str, message: String| {
         errors.insert(field.to_owned(), json!([message]));
@@ -264,7 +298,7 @@ fn validate(body: &Value, w: &WilloWorld) -> Result<NewParticipant, Map<String, 
             err("interview", "This field may not be null.".into());
             None
         }
-        Some(Value::String(k)) if w.open_interview(k).is_some() => Some(k.clone()),
+        Some(Value::String(k)) if w.invitable(k).is_some_and(|i| scope.sees(i)) => Some(k.clone()),
         Some(Value::String(k)) => {
             err(
                 "interview",
@@ -311,7 +345,7 @@ fn validate(body: &Value, w: &WilloWorld) -> Result<NewParticipant, Map<String, 
     }
 }
 
-async fn create_participant(State(s): Shared, body: Bytes) -> Response {
+async fn create_participant(State(s): Shared, Extension(c): Who, body: Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -336,7 +370,8 @@ async fn create_participant(State(s): Shared, body: Bytes) -> Response {
             .into_response();
     }
     let mut w = s.lock();
-    let new = match validate(&value, &w) {
+    let scope = w.scope_of(&c.credential);
+    let new = match validate(&value, &w, &scope) {
         Ok(n) => n,
         Err(errors) => {
             return (StatusCode::BAD_REQUEST, axum::Json(Value::Object(errors))).into_response();
@@ -344,7 +379,7 @@ async fn create_participant(State(s): Shared, body: Bytes) -> Response {
     };
     match w.create_participant(new) {
         Ok(key) => match w.participant(&key) {
-            Some(p) => (StatusCode::CREATED, axum::Json(render(&w, p))).into_response(),
+            Some(p) => (StatusCode::CREATED, axum::Json(participant_json(&w, p))).into_response(),
             None => detail(StatusCode::INTERNAL_SERVER_ERROR, "participant vanished"),
         },
         Err(e) => (

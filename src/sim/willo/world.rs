@@ -1,30 +1,90 @@
 //! The simulated Willo account.
 //!
-//! Invariants: `by_key` and `by_interview` index exactly the entries of `participants`;
-//! removed interviews keep their participants (readable by key) but are not listed and
-//! accept no new participants.
+//! Invariants: `by_key` and `by_interview` index exactly the entries of `participants`, and
+//! each `by_interview` list is in creation order (so a page is a slice, never a scan);
+//! removed and closed interviews keep their participants (readable by key) but are not
+//! listed and accept no new participants.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::model::{
-    Interview, InterviewForm, InviteEmail, Owner, Participant, ParticipantSeed, StateForm,
-    WebhookBodyForm, WilloEvent,
+    Department, Interview, InterviewSeed, InviteEmail, Owner, Participant, ParticipantSeed,
+    StateForm, WilloEvent,
 };
+use super::variants::{ParticipantOrder, Settings};
 use crate::sim::clock::SimClock;
 use crate::sim::error::SimError;
 use crate::sim::ids::IdGen;
 
-/// Switches that choose among the behaviours willo-model.md allows.
+/// A Willo user (interview owner; the user behind an API key).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Settings {
-    pub(crate) state_form: StateForm,
-    pub(crate) interview_form: InterviewForm,
-    pub(crate) initial_state: String,
-    pub(crate) ignore_interview_filter: bool,
-    pub(crate) drop_external_id: bool,
-    pub(crate) webhook_body: WebhookBodyForm,
-    pub(crate) default_page_size: usize,
-    pub(crate) max_page_size: usize,
+pub(crate) struct WilloUser {
+    pub(crate) key: String,
+    pub(crate) email: String,
+    pub(crate) full_name: String,
+}
+
+/// The user an API key belongs to ("a key has exactly the permissions of its user").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyUser {
+    pub(crate) user: String,
+    pub(crate) admin: bool,
+}
+
+/// Which interviews a request's key may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// An Admin's key (or the benchmarks' shortcut): everything.
+    All,
+    /// A standard user's key: interviews owned by this user.
+    Owner(String),
+}
+
+impl Scope {
+    pub(crate) fn sees(&self, i: &Interview) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Owner(user) => i.owner.key == *user,
+        }
+    }
+}
+
+/// The rows of one participant listing, in the account's order: a slice of the index when
+/// possible, so a page costs its size.
+pub(crate) enum Rows<'a> {
+    Slice(&'a [usize]),
+    All(usize),
+    Owned(Vec<usize>),
+}
+
+impl Rows<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Rows::Slice(s) => s.len(),
+            Rows::All(n) => *n,
+            Rows::Owned(v) => v.len(),
+        }
+    }
+
+    /// The participant index of the `i`-th row in creation order.
+    fn at(&self, i: usize) -> Option<usize> {
+        match self {
+            Rows::Slice(s) => s.get(i).copied(),
+            Rows::All(n) => (i < *n).then_some(i),
+            Rows::Owned(v) => v.get(i).copied(),
+        }
+    }
+
+    /// The participant index of the `i`-th row in `order`.
+    pub(crate) fn nth(&self, order: ParticipantOrder, i: usize) -> Option<usize> {
+        match order {
+            ParticipantOrder::Creation => self.at(i),
+            ParticipantOrder::NewestFirst => {
+                let n = self.len();
+                if i < n { self.at(n - 1 - i) } else { None }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -32,10 +92,15 @@ pub(crate) struct WilloWorld {
     pub(crate) ids: IdGen,
     pub(crate) clock: SimClock,
     pub(crate) interviews: Vec<Interview>,
+    by_interview_key: HashMap<String, usize>,
+    pub(crate) departments: Vec<Department>,
+    pub(crate) users: Vec<WilloUser>,
+    /// The account's owner/admin: the user of `add_api_key` keys and default interview owner.
+    pub(crate) admin_user: String,
     pub(crate) participants: Vec<Participant>,
     by_key: HashMap<String, usize>,
     by_interview: HashMap<String, Vec<usize>>,
-    pub(crate) api_keys: HashSet<String>,
+    pub(crate) api_keys: HashMap<String, KeyUser>,
     pub(crate) revoked: bool,
     pub(crate) invites: Vec<InviteEmail>,
     pub(crate) settings: Settings,
@@ -55,15 +120,24 @@ pub(crate) struct NewParticipant {
 }
 
 impl WilloWorld {
-    pub(crate) fn new(ids: IdGen, clock: SimClock, settings: Settings) -> Self {
+    pub(crate) fn new(mut ids: IdGen, clock: SimClock, settings: Settings) -> Self {
+        let admin = WilloUser {
+            key: ids.hex32(),
+            email: "admin@example.com".to_owned(),
+            full_name: "Account Admin".to_owned(),
+        };
         WilloWorld {
             ids,
             clock,
             interviews: Vec::new(),
+            by_interview_key: HashMap::new(),
+            departments: Vec::new(),
+            admin_user: admin.key.clone(),
+            users: vec![admin],
             participants: Vec::new(),
             by_key: HashMap::new(),
             by_interview: HashMap::new(),
-            api_keys: HashSet::new(),
+            api_keys: HashMap::new(),
             revoked: false,
             invites: Vec::new(),
             settings,
@@ -72,38 +146,95 @@ impl WilloWorld {
     }
 
     pub(crate) fn interview(&self, key: &str) -> Option<&Interview> {
-        self.interviews.iter().find(|i| i.key == key)
+        self.by_interview_key
+            .get(key)
+            .and_then(|i| self.interviews.get(*i))
     }
 
-    /// A listed (not removed) interview.
+    /// Listed by `GET /interviews/`: not removed, and not closed unless closed ones are listed.
+    pub(crate) fn listed(&self, i: &Interview) -> bool {
+        !i.removed && (!i.closed || self.settings.list_closed_interviews)
+    }
+
+    /// A listed interview (readable by key).
     pub(crate) fn open_interview(&self, key: &str) -> Option<&Interview> {
-        self.interview(key).filter(|i| !i.removed)
+        self.interview(key).filter(|i| self.listed(i))
+    }
+
+    /// An interview that takes new participants: neither removed nor closed.
+    pub(crate) fn invitable(&self, key: &str) -> Option<&Interview> {
+        self.interview(key).filter(|i| !i.removed && !i.closed)
+    }
+
+    pub(crate) fn department(&self, key: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.key == key)
+    }
+
+    fn user(&self, key: &str) -> Option<&WilloUser> {
+        self.users.iter().find(|u| u.key == key)
+    }
+
+    /// What the key behind a request may see.
+    pub(crate) fn scope_of(&self, key: &str) -> Scope {
+        match self.api_keys.get(key) {
+            Some(k) if !k.admin => Scope::Owner(k.user.clone()),
+            _ => Scope::All,
+        }
     }
 
     fn interview_mut(&mut self, key: &str) -> Result<&mut Interview, SimError> {
-        self.interviews
-            .iter_mut()
-            .find(|i| i.key == key && !i.removed)
-            .ok_or_else(|| SimError::unknown("interview", key))
+        match self.by_interview_key.get(key) {
+            Some(i) if !self.interviews[*i].removed => Ok(&mut self.interviews[*i]),
+            _ => Err(SimError::unknown("interview", key)),
+        }
     }
 
-    pub(crate) fn add_interview(&mut self, title: &str, department: Option<String>) -> String {
+    pub(crate) fn add_user(&mut self, email: &str, full_name: &str) -> String {
         let key = self.ids.hex32();
-        let owner = Owner {
-            key: self.ids.hex32(),
-            email: "admin@example.com".to_owned(),
-            full_name: "Account Admin".to_owned(),
+        self.users.push(WilloUser {
+            key: key.clone(),
+            email: email.to_owned(),
+            full_name: full_name.to_owned(),
+        });
+        key
+    }
+
+    pub(crate) fn add_department(&mut self, name: &str) -> String {
+        let key = self.ids.hex32();
+        self.departments.push(Department {
+            key: key.clone(),
+            name: name.to_owned(),
+        });
+        key
+    }
+
+    pub(crate) fn add_interview(&mut self, seed: InterviewSeed) -> Result<String, SimError> {
+        let owner_key = seed.owner.unwrap_or_else(|| self.admin_user.clone());
+        let owner = self
+            .user(&owner_key)
+            .map(|u| Owner {
+                key: u.key.clone(),
+                email: u.email.clone(),
+                full_name: u.full_name.clone(),
+            })
+            .ok_or_else(|| SimError::unknown("user", &owner_key))?;
+        let key = self.ids.hex32();
+        let created_at = match seed.created_at {
+            Some(t) => t,
+            None => self.clock.stamp(),
         };
-        let created_at = self.clock.stamp();
+        self.by_interview_key
+            .insert(key.clone(), self.interviews.len());
         self.interviews.push(Interview {
             key: key.clone(),
-            title: title.to_owned(),
-            department,
+            title: seed.title,
+            department: seed.department,
             owner,
             created_at,
             removed: false,
+            closed: seed.closed,
         });
-        key
+        Ok(key)
     }
 
     pub(crate) fn rename_interview(&mut self, key: &str, title: &str) -> Result<(), SimError> {
@@ -129,24 +260,40 @@ impl WilloWorld {
 
     /// Participants of one interview (or all, for `None`), oldest first.
     pub(crate) fn participants_of(&self, interview: Option<&str>) -> Vec<&Participant> {
+        let rows = self.rows(interview, &Scope::All);
+        (0..rows.len())
+            .filter_map(|i| rows.at(i))
+            .filter_map(|i| self.participants.get(i))
+            .collect()
+    }
+
+    /// The rows a listing serves: one interview's index (or everyone's), narrowed to what the
+    /// scope may see. Only a standard user's unfiltered listing needs a scan.
+    pub(crate) fn rows(&self, interview: Option<&str>, scope: &Scope) -> Rows<'_> {
         match interview {
-            None => self.participants.iter().collect(),
-            Some(k) => self
-                .by_interview
-                .get(k)
-                .map(|ix| {
-                    ix.iter()
-                        .filter_map(|i| self.participants.get(*i))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            Some(k) => {
+                let visible = self.interview(k).is_some_and(|i| scope.sees(i));
+                match self.by_interview.get(k) {
+                    Some(ix) if visible => Rows::Slice(ix),
+                    _ => Rows::Slice(&[]),
+                }
+            }
+            None if *scope == Scope::All => Rows::All(self.participants.len()),
+            None => Rows::Owned(
+                self.participants
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| self.interview(&p.interview).is_some_and(|i| scope.sees(i)))
+                    .map(|(n, _)| n)
+                    .collect(),
+            ),
         }
     }
 
     /// Creates a participant and "sends" the invite email. Never deduplicates: a second
     /// call for the same email and interview makes a second participant and a second email.
     pub(crate) fn create_participant(&mut self, n: NewParticipant) -> Result<String, SimError> {
-        if self.open_interview(&n.interview).is_none() {
+        if self.invitable(&n.interview).is_none() {
             return Err(SimError::unknown("interview", &n.interview));
         }
         let key = self.ids.hex32();
@@ -179,10 +326,12 @@ impl WilloWorld {
             updated_at: now,
         });
         self.by_key.insert(key.clone(), index);
-        self.by_interview
-            .entry(n.interview.clone())
-            .or_default()
-            .push(index);
+        match self.by_interview.get_mut(&n.interview) {
+            Some(ix) => ix.push(index),
+            None => {
+                self.by_interview.insert(n.interview.clone(), vec![index]);
+            }
+        }
         self.invites.push(InviteEmail {
             participant: key.clone(),
             interview: n.interview,
@@ -197,6 +346,7 @@ impl WilloWorld {
             interview: seed.interview,
             name: seed.name,
             email: seed.email,
+            phone: seed.phone,
             external_id: seed.external_id,
             ..NewParticipant::default()
         })?;
