@@ -128,9 +128,13 @@ mod tests {
         let yearly = Schedule::parse("0 0 0 1 1 *").unwrap();
         let r = PassRequests::new();
         let cancel = CancellationToken::new();
-        let mut scheduler = start(&every_second, &yearly, &[("acme".to_owned(), Arc::clone(&r))])
-            .await
-            .unwrap();
+        let mut scheduler = start(
+            &every_second,
+            &yearly,
+            &[("acme".to_owned(), Arc::clone(&r))],
+        )
+        .await
+        .unwrap();
         let next = tokio::time::timeout(std::time::Duration::from_secs(10), r.next(&cancel)).await;
         assert_eq!(next.ok().flatten(), Some(PassKind::Incremental));
         scheduler.shutdown().await.unwrap();

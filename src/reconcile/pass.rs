@@ -171,7 +171,12 @@ impl Tenant {
         let counts = s.counts_json();
         let recorded = self.store.write(|tx| {
             if let Some(PassError::Disconnected { source, .. }) = &outcome.error {
-                tx.set_tenant_connected(&self.id, false, Some(&chain(source).to_string()), finished)?;
+                tx.set_tenant_connected(
+                    &self.id,
+                    false,
+                    Some(&chain(source).to_string()),
+                    finished,
+                )?;
             }
             tx.finish_pass(id, outcome.result, &counts, s.error.as_deref(), finished)?;
             tx.prune_passes(&self.id, PASSES_KEPT)
@@ -194,7 +199,9 @@ impl Tenant {
                 tracing::error!(tenant = %self.id, error = %chain(source),
                     "credentials rejected: the tenant is disconnected; its passes stop writing until access is restored");
             }
-            Some(e) => tracing::error!(tenant = %self.id, kind = %kind, error = %chain(e), "pass failed"),
+            Some(e) => {
+                tracing::error!(tenant = %self.id, kind = %kind, error = %chain(e), "pass failed")
+            }
             None => {
                 m.set_connected(&self.id, true);
                 m.pass_completed(&self.id, kind, finished);
