@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 use willo_lever_sync::config::load_from_str;
+use willo_lever_sync::domain::PassKind;
 use willo_lever_sync::metrics::Metrics;
 use willo_lever_sync::reconcile::{PassOptions, Tenant};
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSeed};
 use willo_lever_sync::sim::willo::{WilloSim, WilloSimConfig};
-use willo_lever_sync::store::{OpenMode, PassKind, Store};
+use willo_lever_sync::store::{OpenMode, Store};
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()

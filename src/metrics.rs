@@ -15,8 +15,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
+use crate::domain::{PassKind, PassResult};
 use crate::http::{Api, ApiError, ApiObserver, Attempt, StatusClass};
-use crate::store::{PassKind, PassResult};
 
 /// The content type `/metrics` answers with.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

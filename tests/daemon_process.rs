@@ -480,7 +480,7 @@ async fn sigterm_during_a_pass_lets_the_invite_in_flight_finish_and_exits_0() {
     let passes = w.store().read(|r| r.recent_passes("acme", 1)).unwrap();
     assert_eq!(
         passes[0].result,
-        Some(willo_lever_sync::store::PassResult::Interrupted),
+        Some(willo_lever_sync::domain::PassResult::Interrupted),
         "{passes:?}"
     );
 }

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use support::World;
+use willo_lever_sync::domain::PassKind;
 use willo_lever_sync::sim::hold::HoldRule;
-use willo_lever_sync::store::PassKind;
 
 fn bin() -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_willo-lever-sync"));

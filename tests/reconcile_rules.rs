@@ -199,7 +199,8 @@ async fn leaving_and_reentering_the_trigger_stage_never_reinvites() {
     w.full().await;
     w.lever.move_stage(&opp, &w.trigger).unwrap();
     w.full().await;
-    w.pass(willo_lever_sync::store::PassKind::Incremental).await;
+    w.pass(willo_lever_sync::domain::PassKind::Incremental)
+        .await;
     assert_eq!(w.willo.participants(&interview).len(), 1);
     assert_eq!(w.willo.invites_sent().len(), 1);
 }
@@ -417,7 +418,7 @@ async fn an_opportunity_deleted_mid_pass_ends_the_pass_cleanly() {
     let pass = tokio::spawn(async move {
         tenant
             .pass(
-                willo_lever_sync::store::PassKind::Full,
+                willo_lever_sync::domain::PassKind::Full,
                 &tokio_util::sync::CancellationToken::new(),
             )
             .await
@@ -458,7 +459,7 @@ async fn a_failing_opportunity_backs_off_and_recovers_without_stopping_the_other
                 .path_contains(&a),
         ),
     );
-    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
+    let out = w.try_pass(willo_lever_sync::domain::PassKind::Full).await;
     assert_eq!(out.exit_status().code(), 1, "{}", out.summary);
     assert_eq!(out.summary.applied.failed, 1, "{}", out.summary);
     assert!(w.lever.tags_of(&b).contains(&"Willo:Invited".to_owned()));
@@ -479,7 +480,8 @@ async fn a_failing_opportunity_backs_off_and_recovers_without_stopping_the_other
                 .map(|_| ())
         })
         .unwrap();
-    w.pass(willo_lever_sync::store::PassKind::Incremental).await;
+    w.pass(willo_lever_sync::domain::PassKind::Incremental)
+        .await;
     assert!(w.lever.tags_of(&a).contains(&"Willo:Invited".to_owned()));
     assert!(
         w.store()
@@ -509,7 +511,7 @@ async fn an_invite_with_an_unknown_outcome_is_looked_up_before_anything_else() {
             )
             .with(FaultRule::new(Fault::Status(503)).on("POST", route).nth(2)),
     );
-    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
+    let out = w.try_pass(willo_lever_sync::domain::PassKind::Full).await;
     assert_eq!(out.summary.applied.invites_ambiguous, 2, "{}", out.summary);
     assert_eq!(
         w.willo.participants(&interview).len(),
@@ -565,11 +567,11 @@ async fn credentials_rejected_mid_apply_stop_the_pass_and_write_nothing_further(
         ),
     );
     let marks = w.marks();
-    let out = w.try_pass(willo_lever_sync::store::PassKind::Full).await;
+    let out = w.try_pass(willo_lever_sync::domain::PassKind::Full).await;
     assert_eq!(out.exit_status().code(), 77, "{}", out.summary);
     assert_eq!(
         out.result,
-        willo_lever_sync::store::PassResult::Disconnected
+        willo_lever_sync::domain::PassResult::Disconnected
     );
     let writes = w.writes_since(marks);
     assert!(

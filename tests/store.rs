@@ -4,10 +4,11 @@ use std::os::unix::fs::PermissionsExt;
 
 use willo_lever_sync::commands::CommandError;
 use willo_lever_sync::domain::invite::InviteState;
+use willo_lever_sync::domain::{PassKind, PassResult};
 use willo_lever_sync::exit::ExitStatus;
 use willo_lever_sync::store::{
-    DB_FILE, LOCK_FILE, OpenMode, PassKind, PassResult, SCHEMA_VERSION, SeenOpportunity,
-    SeenParticipant, Store, StoreError, TokenRow,
+    DB_FILE, LOCK_FILE, OpenMode, SCHEMA_VERSION, SeenOpportunity, SeenParticipant, Store,
+    StoreError, TokenRow,
 };
 
 fn exit_of(e: StoreError) -> ExitStatus {

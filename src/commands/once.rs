@@ -8,10 +8,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CommandError, build_tenants};
 use crate::config::{Settings, TenantSettings};
+use crate::domain::PassKind;
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
 use crate::reconcile::{PassSummary, Tenant};
-use crate::store::{OpenMode, PassKind, Store};
+use crate::store::{OpenMode, Store};
 
 pub fn run(
     settings: &Settings,

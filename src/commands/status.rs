@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::CommandError;
 use crate::config::{Settings, TenantSettings};
+use crate::domain::PassKind;
 use crate::exit::ExitStatus;
-use crate::store::{PassKind, PassRow, Store, StoreError};
+use crate::store::{PassRow, Store, StoreError};
 use crate::timefmt::rfc3339;
 
 #[derive(Serialize)]

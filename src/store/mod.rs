@@ -35,7 +35,7 @@ pub use invites::{InviteCounts, InviteRow};
 pub use migrations::SCHEMA_VERSION;
 pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
-pub use passes::{PassKind, PassResult, PassRow};
+pub use passes::PassRow;
 pub use postings::PostingRow;
 pub use stages::TriggerStagesRow;
 pub use tenants::TenantRow;

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Ctx, Reader, StoreError, Tx};
-pub use crate::domain::pass::{PassKind, PassResult};
+use crate::domain::{PassKind, PassResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PassRow {

@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use willo_lever_sync::config::{Settings, load_from_str};
+use willo_lever_sync::domain::PassKind;
 use willo_lever_sync::metrics::Metrics;
 use willo_lever_sync::reconcile::{PassOptions, PassOutcome, Tenant};
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSeed};
 use willo_lever_sync::sim::willo::{WilloSim, WilloSimConfig};
-use willo_lever_sync::store::{OpenMode, PassKind, Store};
+use willo_lever_sync::store::{OpenMode, Store};
 
 pub const LEVER_KEY: &str = "lever-test-key";
 pub const WILLO_KEY: &str = "willo-test-key";
