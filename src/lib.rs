@@ -1,25 +1,27 @@
 //! willo-lever-sync: keeps a Lever ATS account and a Willo video-interview account in agreement.
 //!
-//! See ARCHITECTURE.md for the code map and its invariants.
+//! See ARCHITECTURE.md for the code map and its invariants. Modules are public only where the
+//! binary, the integration tests or the benchmarks use them; everything else is crate-private,
+//! so the compiler reports code nothing calls.
 
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
-pub mod daemon;
+pub(crate) mod daemon;
 pub mod domain;
 pub mod error_chain;
 pub mod exit;
 pub mod http;
 pub mod lever;
-pub mod logging;
+pub(crate) mod logging;
 pub mod metrics;
-pub mod notices;
+pub(crate) mod notices;
 pub mod plan;
 pub mod reconcile;
-pub mod sandbox;
-pub mod secret;
+pub(crate) mod sandbox;
+pub(crate) mod secret;
 pub mod sim;
 pub mod store;
-pub mod timefmt;
+pub(crate) mod timefmt;
 pub mod willo;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use support::World;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use willo_lever_sync::daemon::lever_webhook::sign;
 use willo_lever_sync::sim::hold::HoldRule;
+use willo_lever_sync::sim::lever::sign_webhook as sign;
 use willo_lever_sync::sim::willo::WilloEvent;
 
 const SIGNATURE_TOKEN: &str = "lever-signature-token-0123456789";

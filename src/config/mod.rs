@@ -14,7 +14,7 @@ pub mod secret;
 mod validate;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -170,10 +170,6 @@ impl Settings {
         let mut json = serde_json::to_value(self).unwrap_or_default();
         drop_nulls(&mut json);
         toml::to_string_pretty(&json).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
-    }
-
-    pub fn source_dir(&self) -> &Path {
-        self.source.parent().unwrap_or(Path::new("."))
     }
 }
 

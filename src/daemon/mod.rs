@@ -72,7 +72,12 @@ pub async fn run(
     );
     let shared = shared(&tenants, &queue, metrics, &readiness);
     let http = Listener::start(settings, Arc::clone(&shared)).await?;
-    tracing::info!(listen = %http.addr, tenants = slots.len(), "listening for webhooks, /healthz, /readyz, /metrics");
+    let now = chrono::Utc::now();
+    let next = |s: &crate::config::Schedule| s.next_after(now).map(|t| t.to_rfc3339());
+    tracing::info!(listen = %http.addr, tenants = slots.len(),
+        next_incremental = next(&settings.daemon.schedule).as_deref().unwrap_or("never"),
+        next_full = next(&settings.daemon.full_schedule).as_deref().unwrap_or("never"),
+        "listening for webhooks, /healthz, /readyz, /metrics");
     on_listening(http.addr);
     notify::ready();
 

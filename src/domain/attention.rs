@@ -29,12 +29,6 @@ impl AttentionReason {
             AttentionReason::InviteRejected => "invite_rejected",
         }
     }
-
-    /// True for reasons the planner both records and clears from what it observes. Other
-    /// reasons are recorded by the apply step and cleared by an operator.
-    pub fn is_observed_condition(self) -> bool {
-        matches!(self, AttentionReason::NoEmail | AttentionReason::NoConsent)
-    }
 }
 
 impl fmt::Display for AttentionReason {

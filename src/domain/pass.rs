@@ -60,11 +60,6 @@ impl PassResult {
             PassResult::Interrupted => "interrupted",
         }
     }
-
-    /// True when the pass read everything it meant to (its cursor may move).
-    pub fn completed(self) -> bool {
-        matches!(self, PassResult::Converged | PassResult::ActionsFailed)
-    }
 }
 
 /// What a hint names: re-read this one object.

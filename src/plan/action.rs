@@ -316,13 +316,4 @@ impl Plan {
             .flat_map(Action::opportunity_ids)
             .collect()
     }
-
-    /// Number of actions of each kind, for summaries.
-    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let mut out = BTreeMap::new();
-        for a in &self.actions {
-            *out.entry(a.kind()).or_insert(0) += 1;
-        }
-        out
-    }
 }

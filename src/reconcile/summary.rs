@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::apply::Applied;
 use super::resolve::Resolved;
-use crate::domain::{PassKind, PassResult};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApiCounts {
@@ -33,22 +32,6 @@ pub struct PassSummary {
 }
 
 impl PassSummary {
-    pub fn new(tenant: &str, kind: PassKind) -> PassSummary {
-        PassSummary {
-            tenant: tenant.to_owned(),
-            kind: kind.as_str(),
-            result: PassResult::Failed.as_str(),
-            opportunities_examined: 0,
-            resolved: Resolved::default(),
-            applied: Applied::default(),
-            needs_attention: 0,
-            api: ApiCounts::default(),
-            duration_ms: 0,
-            warnings: Vec::new(),
-            error: None,
-        }
-    }
-
     /// The counts stored with the pass row (the same fields as the JSON summary).
     pub fn counts_json(&self) -> serde_json::Value {
         serde_json::json!({

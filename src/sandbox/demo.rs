@@ -35,8 +35,6 @@ pub const CATALOG_NAME: &str = "Willo tag catalog";
 pub struct DemoInterview {
     pub key: String,
     pub title: String,
-    /// The interview tag the daemon renders for it.
-    pub tag: String,
 }
 
 /// One Lever opportunity of the demo, with what the narrative says about it.
@@ -151,7 +149,6 @@ impl Demo {
             .map(|title| DemoInterview {
                 key: willo.add_interview(title),
                 title: title.to_owned(),
-                tag: template.render(title, ACCOUNT),
             })
             .collect();
         let pm_tag = template.render(PRODUCT_MANAGER, ACCOUNT);
@@ -370,6 +367,12 @@ impl Seeder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tag_of(interview: &DemoInterview) -> String {
+        TagTemplate::parse(TagTemplate::DEFAULT)
+            .unwrap()
+            .render(&interview.title, ACCOUNT)
+    }
     use crate::sim::lever::LeverSimConfig;
     use crate::sim::willo::WilloSimConfig;
 
@@ -411,7 +414,7 @@ mod tests {
     #[tokio::test]
     async fn one_posting_was_tagged_after_its_first_applicants() {
         let (lever, demo) = seeded().await;
-        let se_tag = &demo.interviews[1].tag;
+        let se_tag = &tag_of(&demo.interviews[1]);
         let se: Vec<&Candidate> = demo
             .candidates
             .iter()
@@ -451,7 +454,7 @@ mod tests {
             lever.opportunity(&b.id).unwrap(),
         );
         assert_eq!(oa.contact, ob.contact);
-        assert!(lever.tags_of(&b.id).contains(&demo.interviews[0].tag));
+        assert!(lever.tags_of(&b.id).contains(&tag_of(&demo.interviews[0])));
         // The catalog placeholder has no email, so it is never invited.
         assert!(
             lever

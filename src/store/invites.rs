@@ -65,35 +65,6 @@ impl Reader<'_> {
         )
     }
 
-    /// Journal rows of one opportunity.
-    pub fn invites_for_opportunity(
-        &self,
-        tenant: &str,
-        opportunity_id: &str,
-    ) -> Result<Vec<InviteRow>, StoreError> {
-        self.query_invites(
-            &format!(
-                "SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND opportunity_id = ?2 ORDER BY interview_key"
-            ),
-            params![tenant, opportunity_id],
-        )
-    }
-
-    /// Journal rows that record one participant.
-    pub fn invites_for_participant(
-        &self,
-        tenant: &str,
-        participant_key: &str,
-    ) -> Result<Vec<InviteRow>, StoreError> {
-        self.query_invites(
-            &format!(
-                "SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND participant_key = ?2
-                 ORDER BY opportunity_id, interview_key"
-            ),
-            params![tenant, participant_key],
-        )
-    }
-
     /// Journal rows in any of `states`.
     pub fn invites_in_states(
         &self,
@@ -296,20 +267,6 @@ impl Tx<'_> {
              WHERE tenant = ?1 AND opportunity_id = ?2 AND interview_key = ?3
                AND state IN ('in_flight', 'ambiguous')",
             params![tenant, opportunity_id, interview_key, error, now],
-        )
-    }
-
-    /// Forgets a `planned` row that was never sent (the opportunity stopped being eligible).
-    pub fn drop_planned_invite(
-        &self,
-        tenant: &str,
-        opportunity_id: &str,
-        interview_key: &str,
-    ) -> Result<bool, StoreError> {
-        self.transition(
-            "DELETE FROM invites WHERE tenant = ?1 AND opportunity_id = ?2 AND interview_key = ?3
-               AND state = 'planned'",
-            params![tenant, opportunity_id, interview_key],
         )
     }
 

@@ -121,12 +121,6 @@ impl WilloClient {
         self.inner.foreign_rows.load(Ordering::Relaxed)
     }
 
-    /// Participant rows kept although they named no interview (only the server-side filter
-    /// vouches for them). Non-zero means willo-model.md's `interview` field is not sent.
-    pub fn unverified_rows(&self) -> u64 {
-        self.inner.unverified_rows.load(Ordering::Relaxed)
-    }
-
     /// `base` + segments + trailing slash (Willo paths end in `/`).
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.base.clone();
