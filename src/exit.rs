@@ -1,4 +1,4 @@
-//! Exit statuses (SPEC §5, sysexits). Defined once here; `main` maps errors onto them.
+//! Exit statuses (rule: exit statuses, docs/behaviour.md; sysexits). Defined once here; `main` maps errors onto them.
 
 use std::cmp::Ordering;
 use std::process::ExitCode;

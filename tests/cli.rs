@@ -1,4 +1,4 @@
-//! Issue 2: the command-line surface of the binary.
+//! The command-line surface of the binary.
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -663,8 +663,8 @@ async fn reference_lists_and_deleted_opportunities() {
 }
 
 #[tokio::test]
-async fn spec_default_pacing_stays_under_lever_s_documented_limit() {
-    // Lever's documented bucket (10/s, bursts of 20) against the SPEC defaults (8/s, 16).
+async fn default_pacing_stays_under_lever_s_documented_limit() {
+    // Lever's documented bucket (10/s, bursts of 20) against the default pacing (8/s, 16; rule: paced and retried calls).
     let lever = LeverSim::start(LeverSimConfig::default()).await.unwrap();
     lever.add_api_key(KEY);
     let stage = lever.add_stage("Video Interview");

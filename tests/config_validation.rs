@@ -1,4 +1,4 @@
-//! Issue 2: every configuration problem names its key and maps to exit status 78.
+//! Every configuration problem names its key and maps to exit status 78 (rule: exit statuses, docs/behaviour.md).
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Issue 4/5: `connect TENANT` as a process — the authorization-code flow against the
+//! `connect TENANT` as a process — the authorization-code flow against the
 //! simulator's OAuth endpoints (this test plays the browser) — and then `--once` on the stored,
 //! rotating tokens.
 

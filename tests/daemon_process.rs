@@ -1,4 +1,4 @@
-//! Issue 6: the daemon as a process — readiness, webhook hints (and what is refused), metrics,
+//! The daemon as a process — readiness, webhook hints (and what is refused), metrics,
 //! systemd notifications and SIGTERM — against the simulators. Schedules are set a year away,
 //! so anything that happens is the start-up pass or a hint.
 

@@ -1,4 +1,4 @@
-//! Issue 5: `--once` and `--dry-run` as processes, against the simulators: exit statuses,
+//! `--once` and `--dry-run` as processes, against the simulators: exit statuses (rule: exit statuses),
 //! zero writes on a converged world, and a crash in the middle of an invite.
 
 mod support;

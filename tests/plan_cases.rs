@@ -1,4 +1,4 @@
-//! One case per rule of SPEC §2 that the planner decides. Each case builds a world and lists
+//! One case per rule of docs/behaviour.md that the planner decides. Each case builds a world and lists
 //! the plan it expects, one line per action or warning (see `common::action_line`). `check`
 //! also applies the plan and plans again, which must yield no actions.
 

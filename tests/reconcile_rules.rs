@@ -1,4 +1,4 @@
-//! Issue 5: each rule of SPEC §2, end to end through the clients, the planner and the store,
+//! Each rule of docs/behaviour.md, end to end through the clients, the planner and the store,
 //! against the simulators.
 
 mod support;

@@ -1,4 +1,4 @@
-//! Pins the Lever simulator's fidelity to `reference/lever-api.md` through plain HTTP.
+//! Pins the Lever simulator's fidelity to Lever's documented API (docs/simulators.md), through plain HTTP.
 
 mod sim_support;
 

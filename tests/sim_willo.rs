@@ -1,4 +1,4 @@
-//! Pins the Willo simulator's fidelity to `reference/willo-model.md` through plain HTTP.
+//! Pins the Willo simulator's fidelity to Willo's API as documented in docs/simulators.md, through plain HTTP.
 
 mod sim_support;
 

@@ -1,4 +1,4 @@
-//! Issue 2: the state store — migrations, the lock, permissions, and the typed functions.
+//! The state store — migrations, the lock, permissions, and the typed functions.
 
 use std::os::unix::fs::PermissionsExt;
 

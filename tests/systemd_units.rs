@@ -1,4 +1,4 @@
-//! Issue 6: the unit files verify with `systemd-analyze` and stay hardened (exposure ≤ 2.0).
+//! The unit files verify with `systemd-analyze` and stay hardened (exposure ≤ 2.0).
 //! Where `systemd-analyze` is not installed, the tests say they were skipped.
 
 use std::path::{Path, PathBuf};

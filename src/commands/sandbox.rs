@@ -1,5 +1,5 @@
 //! `sandbox`: the whole product against built-in simulators, with a demo tenant and a story
-//! (SPEC §6). `sandbox --once`: the same world, one full pass through `--once`'s code.
+//! to watch. `sandbox --once`: the same world, one full pass through `--once`'s code.
 //!
 //! This file only wires things up; the demo world, the story and the narrator live in
 //! `crate::sandbox`. The daemon and the pass run exactly as they would in production.

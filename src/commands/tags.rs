@@ -1,4 +1,4 @@
-//! `tags`: the interview-tag catalog (SPEC §2.2) — one tag per open interview, plus the
+//! `tags`: the interview-tag catalog (rule: tag catalog, docs/behaviour.md) — one tag per open interview, plus the
 //! status tags — and the aliases left by renames.
 
 use std::io::Write;

@@ -1,5 +1,5 @@
 //! The configuration file exactly as operators write it. Key names here are a contract
-//! (issue 2): rename nothing; add optional keys freely. Every table refuses unknown keys so a
+//! with operators' files: rename nothing; add optional keys freely. Every table refuses unknown keys so a
 //! typo is an error instead of a silently ignored setting.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Verifying Lever `candidateStageChange` deliveries (reference/lever-api.md §7).
+//! Verifying Lever `candidateStageChange` deliveries (rule: webhooks are hints, docs/behaviour.md).
 //!
 //! The signature is hex HMAC-SHA256 over `token + triggeredAt` keyed by the webhook's signature
 //! token. It does not cover `data`, so nothing in the body is trusted beyond "re-read this

@@ -1,4 +1,4 @@
-//! The long-running service (SPEC §3, §5): scheduled passes, webhook hints, health and metrics,
+//! The long-running service (docs/behaviour.md, "Passes, cursor and hints"; rule: exit statuses): scheduled passes, webhook hints, health and metrics,
 //! systemd integration and graceful shutdown.
 //!
 //! Shape: one runner task per tenant runs the passes the cron jobs request, one at a time;

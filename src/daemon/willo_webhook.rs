@@ -1,4 +1,4 @@
-//! Checking Willo webhook deliveries (reference/willo-model.md, "Webhooks").
+//! Checking Willo webhook deliveries (rule: webhooks are hints, docs/behaviour.md).
 //!
 //! Willo does not sign deliveries; the registered URL carries a secret `token`, compared in
 //! constant time. The body is only searched for the participant key: the daemon re-reads the

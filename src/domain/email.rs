@@ -1,4 +1,4 @@
-//! Email identity for "one participant per (email, interview)" (SPEC §2.4).
+//! Email identity (rules: same email, once per (email, interview); docs/behaviour.md).
 //!
 //! Lever and Willo both treat addresses as case-insensitive in practice, and stray whitespace
 //! comes from hand-typed candidate records. The planner and the invite resolution (which looks

@@ -1,4 +1,4 @@
-//! The invite journal's states (issue 5's invite protocol).
+//! The invite journal's states (rule: invite journal, docs/behaviour.md).
 //!
 //! `planned` → `in_flight` (committed before the POST) → `done` | `failed` | `ambiguous`.
 //! A `planned` row never left the process, so it does not count as an invite; every other state

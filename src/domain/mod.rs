@@ -1,7 +1,7 @@
 //! Plain domain vocabulary shared by the planner, the store and the reconciler.
 //!
 //! Nothing here does I/O, reads a clock or knows an API's wire format: these are the words
-//! SPEC §2 is written in (status tags, interview tags, the status map, invite states).
+//! docs/behaviour.md is written in (status tags, interview tags, the status map, invite states).
 
 pub mod attention;
 pub mod email;

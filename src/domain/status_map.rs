@@ -1,6 +1,6 @@
-//! Willo participant state text → Lever status tag (SPEC §2.5).
+//! Willo participant state text → Lever status tag (rule: status map, docs/behaviour.md).
 //!
-//! Willo publishes no list of states, so the map is data: defaults from the SPEC, merged with
+//! Willo publishes no list of states, so the map is data: the default table of rule: status map, merged with
 //! the tenant's `[tenants.willo.status_map]`. Matching is on a normalised form so that
 //! "To Review", "to_review" and " to-review " are the same state.
 
@@ -71,7 +71,7 @@ impl StatusMap {
     }
 
     /// Maps a participant's state. A missing or blank state means "invited"
-    /// (reference/willo-model.md: the participant exists, nothing has happened yet).
+    /// (the participant exists, nothing has happened yet; rule: status map).
     pub fn lookup(&self, state: Option<&str>) -> Mapped {
         let Some(text) = state.map(normalise_state).filter(|s| !s.is_empty()) else {
             return Mapped::Tag(StatusTag::Invited);

@@ -1,4 +1,4 @@
-//! The tags the daemon owns (SPEC §2.1): the four status tags and rendered interview tags.
+//! The tags the daemon owns (rule: owned tags, docs/behaviour.md): the four status tags and rendered interview tags.
 
 use std::fmt;
 

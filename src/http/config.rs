@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::retry::RetryPolicy;
 
-/// Settings shared by both clients. `lever()` and `willo()` are the SPEC §4 defaults, and the
+/// Settings shared by both clients. `lever()` and `willo()` are the default pacing and retries (rule:
+/// paced and retried calls, docs/behaviour.md), and the
 /// configuration starts from them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
@@ -78,7 +79,7 @@ const WILLO_RPS: RequestsPerSecond = rps(2.0);
 const WILLO_BURST: NonZeroU32 = nz(4);
 
 impl HttpConfig {
-    /// Lever allows 10/s with bursts of 20; stay under it (SPEC §4: 8/s, burst 16).
+    /// Lever allows 10/s with bursts of 20; stay under it (8/s, burst 16; rule: paced and retried calls).
     pub fn lever() -> Self {
         HttpConfig {
             requests_per_second: LEVER_RPS,
@@ -89,7 +90,7 @@ impl HttpConfig {
         }
     }
 
-    /// Willo's limit is unpublished; be gentle (SPEC §4: 2/s, burst 4).
+    /// Willo's limit is unpublished; be gentle (2/s, burst 4; rule: paced and retried calls).
     pub fn willo() -> Self {
         HttpConfig {
             requests_per_second: WILLO_RPS,

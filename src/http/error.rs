@@ -29,7 +29,8 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
 
-    /// 401 or 403, or a refused OAuth grant: SPEC §4 treats all of them as "tenant disconnected".
+    /// 401 or 403, or a refused OAuth grant: the tenant is disconnected (rule: disconnect,
+    /// docs/behaviour.md).
     #[error("{api} {route}: credentials rejected (HTTP {status}): {message}")]
     Unauthorized {
         api: Api,
@@ -110,7 +111,7 @@ impl ApiError {
         }
     }
 
-    /// True when the tenant's access is gone (SPEC §4: 401/403 marks it disconnected).
+    /// True when the tenant's access is gone (rule: disconnect, docs/behaviour.md).
     pub fn is_disconnect(&self) -> bool {
         matches!(self, ApiError::Unauthorized { .. })
     }

@@ -1,4 +1,4 @@
-//! The client-side token bucket (SPEC §4): the daemon paces itself instead of collecting 429s.
+//! The client-side token bucket (rule: paced and retried calls, docs/behaviour.md): the daemon paces itself instead of collecting 429s.
 //!
 //! One limiter per tenant and API; every attempt, each retry included, waits on it. It does not
 //! know the server's budget, so 429 + `Retry-After` handling in the retry layer stays necessary.

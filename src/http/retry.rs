@@ -4,7 +4,7 @@
 //! This is THE only file that uses the `backoff` crate. `backoff` is flagged unmaintained
 //! (RUSTSEC-2025-0012, informational; no vulnerability). The product owner chose to keep it, so
 //! it is confined here behind [`run`] and [`RetryPolicy`]: swapping it for `backon` (see
-//! shared/reference/crates.md §3) touches this file only.
+//! docs/advisories.md) touches this file only.
 //!
 //! Which errors are retried is decided by [`ApiError::is_retryable`]; non-idempotent requests
 //! never produce a retryable error after they may have been sent (the transport turns those into

@@ -25,7 +25,7 @@ use crate::http::observer::Api;
 use crate::http::transport::Transport;
 use crate::secret::Secret;
 
-/// Refresh this long before the access token expires (SPEC §4, issue 4: about five minutes).
+/// Refresh this long before the access token expires (rule: Lever OAuth tokens, docs/behaviour.md).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 pub(crate) enum Authenticator {

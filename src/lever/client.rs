@@ -40,7 +40,7 @@ pub struct LeverClientConfig {
     /// e.g. `https://api.lever.co/v1` (per tenant: EU and sandbox hosts differ).
     pub base_url: Url,
     pub auth: LeverAuth,
-    /// Rate, burst, timeouts and retry budget (`HttpConfig::lever()` = SPEC defaults).
+    /// Rate, burst, timeouts and retry budget (`HttpConfig::lever()` = the defaults of rule: paced and retried calls).
     pub http: HttpConfig,
     /// Lever user id to attribute writes to (`perform_as`), if configured.
     pub perform_as: Option<String>,

@@ -1,4 +1,4 @@
-//! The Lever Data API client (lever-api.md): typed reads as lazy streams, tag and note writes,
+//! The Lever Data API client: typed reads as lazy streams, tag and note writes,
 //! API-key and OAuth authentication, and the `connect` flow.
 //!
 //! Wire structs stay private in `wire`; everything public is a clean `model` type.

@@ -5,7 +5,7 @@
 
 use super::wire;
 
-/// One candidacy (SPEC: the unit everything is keyed on).
+/// One candidacy: the unit everything is keyed on (docs/behaviour.md, vocabulary).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opportunity {
     pub id: String,
@@ -31,7 +31,7 @@ pub struct Opportunity {
     pub contact_allowed: Option<bool>,
     pub confidentiality: Option<String>,
     pub created_at: Option<i64>,
-    /// Can be null for old, never-updated records (lever-api.md §3).
+    /// Can be null for old, never-updated records.   [citation dropped; Lever documents it]
     pub updated_at: Option<i64>,
     pub last_advanced_at: Option<i64>,
     /// Link to the opportunity in Lever's UI, for operators.

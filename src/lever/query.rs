@@ -1,5 +1,5 @@
 //! Filters for Lever list endpoints, rendered as repeated query keys (`tag=a&tag=b`), which is
-//! the only multi-value form Lever accepts (lever-api.md §2).
+//! the only multi-value form Lever accepts.
 
 /// `confidentiality=` (Lever's default, when omitted, is non-confidential only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

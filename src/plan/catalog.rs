@@ -1,4 +1,4 @@
-//! The tag catalog opportunity (SPEC §2.2): it carries exactly the current catalog — one tag
+//! The tag catalog opportunity (rules: tag catalog, catalog needs a listing; docs/behaviour.md): it carries exactly the current catalog — one tag
 //! per open interview plus the four status tags — so the tags show in Lever's tag picker.
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! Which open interviews an opportunity is connected to (SPEC §2.3).
+//! Which open interviews an opportunity is connected to (rules: connected, posting tags; docs/behaviour.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -52,7 +52,7 @@ pub struct Interview {
 pub struct Opportunity {
     pub id: OpportunityId,
     pub name: String,
-    /// In Lever's order; the first non-blank one is the one invited (SPEC §2.4).
+    /// In Lever's order; the first non-blank one is the one invited (rule: first non-blank email).
     pub emails: Vec<String>,
     pub stage_id: Option<StageId>,
     pub tags: BTreeSet<String>,

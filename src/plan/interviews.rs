@@ -1,4 +1,4 @@
-//! Interview tags (SPEC §2.1): which tag each interview has now, every tag ever issued for it
+//! Interview tags (docs/behaviour.md, "Interview tags and the catalog"): which tag each interview has now, every tag ever issued for it
 //! (rename aliases), which tags the daemon owns, and which tag connects to which interview.
 //!
 //! Invariants:

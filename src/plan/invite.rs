@@ -1,4 +1,4 @@
-//! When to invite (SPEC §2.4): eligibility, the no-email / no-consent attention items, once per
+//! When to invite (docs/behaviour.md, "Inviting"): eligibility, the no-email / no-consent attention items, once per
 //! (opportunity, interview), and one participant per (email, interview).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -149,7 +149,7 @@ pub(crate) fn plan_invites(
 }
 
 /// The open interviews this opportunity is due an invite to, ignoring email and consent:
-/// rules 1–3 and 5 of SPEC §2.4. Anonymized opportunities never are (their data is gone on
+/// rule "eligible to invite" (docs/behaviour.md) without its email and consent conditions. Anonymized opportunities never are (their data is gone on
 /// purpose); archived ones are not either.
 fn wanted_interviews(
     rules: &Rules,
@@ -171,7 +171,7 @@ fn wanted_interviews(
         .collect()
 }
 
-/// The first non-blank address, as Lever orders them (SPEC §2.4: "use the first").
+/// The first non-blank address, as Lever orders them (rule: first non-blank email, docs/behaviour.md).
 pub(crate) fn first_email(opp: &Opportunity) -> Option<&str> {
     opp.emails
         .iter()

@@ -1,10 +1,10 @@
 //! The planner: a pure function from (tenant rules, what a pass observed, what the store
-//! remembers, now) to the actions that make Lever and Willo agree (SPEC §2).
+//! remembers, now) to the actions that make Lever and Willo agree (the rules of docs/behaviour.md).
 //!
 //! It does no I/O, reads no clock, knows no wire format or SQL, and logs nothing: warnings are
 //! data. Its output does not depend on the order of its inputs.
 //!
-//! Decisions it makes (beyond the SPEC's letter):
+//! Decisions it makes (each is part of a rule in docs/behaviour.md: fresh reads only, left alone, status tags only where invited, ambiguous interview tags, once per (email, interview), invited at once, owned tags):
 //! - Only opportunities observed fresh get actions, and not those deleted, in backoff
 //!   (`backoff_until > now`) or configured as the catalog. Anonymized ones get no Lever or
 //!   Willo action either; only their no-email / no-consent items are cleared.

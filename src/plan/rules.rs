@@ -12,12 +12,12 @@ pub struct Rules {
     /// The `{account}` of the tag template.
     pub account_name: String,
     pub tag_template: TagTemplate,
-    /// Stage ids whose opportunities are invited (SPEC §2.4 rule 2).
+    /// Stage ids whose opportunities are invited (rule: trigger stages, docs/behaviour.md).
     pub trigger_stage_ids: BTreeSet<StageId>,
-    /// Also connect an opportunity through its posting's tags (SPEC §2.3).
+    /// Also connect an opportunity through its posting's tags (rule: posting tags).
     pub match_posting_tags: bool,
     pub status_map: StatusMap,
-    /// The placeholder opportunity that carries the tag catalog (SPEC §2.2), if any.
+    /// The placeholder opportunity that carries the tag catalog (rule: tag catalog), if any.
     pub catalog_opportunity_id: Option<OpportunityId>,
 }
 

@@ -1,4 +1,4 @@
-//! Status tags follow Willo (SPEC §2.5): every invited opportunity carries exactly the one
+//! Status tags follow Willo (rules: one status tag, level-triggered; deciding participant; docs/behaviour.md): every invited opportunity carries exactly the one
 //! status tag mapped from its deciding participant's state.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,7 +2,7 @@
 //! Willo interviews and a tag-catalog placeholder, seeded into the simulators.
 //!
 //! The cast is chosen so that the start-up full pass and the story each show one rule of
-//! SPEC §2: posting-tag matching, no email, declined contact, one person with two
+//! docs/behaviour.md: posting tags, no email, contact consent, one person with two
 //! opportunities, a job that is not connected to any interview.
 
 use crate::domain::tags::TagTemplate;
@@ -27,7 +27,7 @@ pub const PRODUCT_MANAGER: &str = "Product Manager";
 pub const SOFTWARE_ENGINEER: &str = "Software Engineer";
 /// The posting no interview is connected to.
 pub const OFFICE_MANAGER: &str = "Office Manager";
-/// Name of the placeholder opportunity that carries the tag catalog (SPEC §2.2).
+/// Name of the placeholder opportunity that carries the tag catalog (rule: tag catalog, docs/behaviour.md).
 pub const CATALOG_NAME: &str = "Willo tag catalog";
 
 /// One Willo interview of the demo.

@@ -1,4 +1,4 @@
-//! The sandbox (SPEC §6): the whole product against the built-in simulators, with a demo
+//! The sandbox: the whole product against the built-in simulators, with a demo
 //! tenant and a story, so a newcomer sees invites and tag changes happen without an account.
 //!
 //! - [`demo`] seeds the demo world into the simulators;

@@ -1,5 +1,5 @@
 //! Willo participants as last seen: their state and when that state last changed (the "most
-//! recently changed participant decides" rule of SPEC §2.5 needs the latter).
+//! recently changed participant decides" rule needs the latter: rule: deciding participant, docs/behaviour.md).
 
 use rusqlite::{OptionalExtension, Row, params};
 

@@ -1,5 +1,5 @@
 //! Posting tags as last seen by a full pass, so targeted reconciles can tell which postings
-//! connect to an interview (SPEC §2.3) without listing every posting again.
+//! connect to an interview (rule: posting tags, docs/behaviour.md) without listing every posting again.
 
 use rusqlite::params;
 

@@ -1,4 +1,4 @@
-//! Per-tenant connection state: a 401/403 marks a tenant disconnected (SPEC §4).
+//! Per-tenant connection state: a 401 or a refused OAuth grant marks a tenant disconnected (rule: disconnect, docs/behaviour.md).
 
 use rusqlite::{OptionalExtension, params};
 

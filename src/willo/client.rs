@@ -26,7 +26,7 @@ pub struct WilloClientConfig {
     pub base_url: Url,
     /// Sent bare in `Authorization` (no scheme).
     pub api_key: Secret,
-    /// Rate, burst, timeouts and retry budget (`HttpConfig::willo()` = SPEC defaults).
+    /// Rate, burst, timeouts and retry budget (`HttpConfig::willo()` = the defaults of rule: paced and retried calls).
     pub http: HttpConfig,
     /// `page_size` of the first list request (1–30). Not configurable: the maximum.
     pub page_size: u8,

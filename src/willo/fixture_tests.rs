@@ -1,4 +1,4 @@
-//! Fixtures shaped per willo-model.md (each state form, key-or-object interview, nulls).
+//! Fixtures in each shape Willo may send (each state form, key-or-object interview, nulls).
 
 use super::model::{Interview, Participant};
 use super::wire;

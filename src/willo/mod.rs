@@ -1,4 +1,4 @@
-//! The Willo Integration API v2 client (willo-model.md): bare-key auth, DRF paging that follows
+//! The Willo Integration API v2 client: bare-key auth, DRF paging that follows
 //! `next` only on the configured host, participant state read per the model, and a create that
 //! is never repeated once it may have been sent.
 

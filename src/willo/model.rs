@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::wire;
 
-/// A Willo interview (listed = open, per willo-model.md).
+/// A Willo interview (listed = open; rule: only listed interviews connect, docs/behaviour.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interview {
     pub key: String,

@@ -1,5 +1,5 @@
 //! Willo's JSON as it arrives (DRF style). Private; the polymorphic fields (`interview`,
-//! `stage`, `status`) are read as raw JSON and interpreted in one place, per willo-model.md.
+//! `stage`, `status`) are read as raw JSON and interpreted in one place.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -63,7 +63,7 @@ pub(crate) fn interview_key(v: &Value) -> Option<String> {
     text(v).or_else(|| v.get("key").and_then(text))
 }
 
-/// The participant's state, in willo-model.md's order: `stage` as a string; `stage` as an
+/// The participant's state, the first present of: `stage` as a string; `stage` as an
 /// object's `name` (or `title`); `status` as a string. `None` when none is present.
 pub(crate) fn state(stage: &Value, status: &Value) -> Option<String> {
     text(stage)

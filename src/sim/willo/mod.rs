@@ -1,5 +1,5 @@
 //! The Willo Integration API v2 simulator (`/api/integrations/v2`), following
-//! `willo-model.md`, with switches for each "either" the model leaves open.
+//! Willo's API as far as it is known (docs/simulators.md), with switches for each "either" it leaves open.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), willo_lever_sync::sim::SimError> {
