@@ -1,7 +1,7 @@
 //! Pins each switchable Lever behaviour (the documented default and its plausible
 //! alternative) through plain HTTP, so daemon tests can rely on the switches.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::collections::BTreeSet;
 

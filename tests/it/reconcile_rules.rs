@@ -1,7 +1,7 @@
 //! Each rule of docs/behaviour.md, end to end through the clients, the planner and the store,
 //! against the simulators.
 
-mod support;
+use crate::support;
 
 use support::World;
 use willo_lever_sync::domain::invite::InviteState;

@@ -1,7 +1,7 @@
 //! `--once` and `--dry-run` as processes, against the simulators: exit statuses (rule: exit statuses),
 //! zero writes on a converged world, and a crash in the middle of an invite.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Pins the Willo simulator's fidelity to Willo's API as documented in docs/simulators.md, through plain HTTP.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Properties of the planner over random worlds (small pools of ids, titles, tags, emails and
 //! states, so that collisions — shared emails, shared titles, renames, stale rows — are common).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! Pins each switchable Willo behaviour (the model's reading and its plausible alternatives)
 //! through plain HTTP, so daemon tests can rely on the switches.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::collections::BTreeSet;
 

@@ -4,7 +4,7 @@
 //! Found by running `check-config --config nope.toml` (the OS error printed twice) and
 //! `check-config | head -c 10` (exit 74, "Broken pipe" on stderr).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

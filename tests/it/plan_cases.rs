@@ -2,7 +2,7 @@
 //! the plan it expects, one line per action or warning (see `common::action_line`). `check`
 //! also applies the plan and plans again, which must yield no actions.
 
-mod common;
+use crate::common;
 
 use common::*;
 use willo_lever_sync::domain::tags::{StatusTag, TagTemplate};

@@ -2,7 +2,7 @@
 //! systemd notifications and SIGTERM — against the simulators. Schedules are set a year away,
 //! so anything that happens is the start-up pass or a hint.
 
-mod support;
+use crate::support;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::Stdio;

@@ -1,6 +1,6 @@
 //! Pins the shared machinery of both simulators: fault injection, holds, request accounting.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::Duration;
 

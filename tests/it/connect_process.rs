@@ -2,7 +2,7 @@
 //! simulator's OAuth endpoints (this test plays the browser) — and then `--once` on the stored,
 //! rotating tokens.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

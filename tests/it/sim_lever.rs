@@ -1,6 +1,6 @@
 //! Pins the Lever simulator's fidelity to Lever's documented API (docs/simulators.md), through plain HTTP.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

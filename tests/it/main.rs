@@ -1,0 +1,30 @@
+//! The integration tests, as one test binary: on two cores, linking one binary instead of one
+//! per file is most of what `cargo test` spends (figures in docs/performance.md).
+//!
+//! Each module is one suite; `cargo test --test it SUITE::` runs one of them.
+
+mod common;
+mod sim_support;
+mod support;
+
+mod architecture;
+mod cli;
+mod client_lever;
+mod client_oauth;
+mod client_willo;
+mod config_validation;
+mod connect_process;
+mod daemon_process;
+mod once_process;
+mod operator_output;
+mod plan_cases;
+mod plan_props;
+mod reconcile_rules;
+mod sandbox;
+mod sim_faults;
+mod sim_lever;
+mod sim_lever_variants;
+mod sim_willo;
+mod sim_willo_variants;
+mod store;
+mod systemd_units;
