@@ -28,6 +28,18 @@ struct TenantReport {
     last_targeted: Option<PassReport>,
     invites: std::collections::BTreeMap<String, u64>,
     attention: Vec<AttentionReport>,
+    /// Opportunities whose last action failed; `deferred` while they wait out their backoff.
+    failing: Vec<FailingReport>,
+}
+
+#[derive(Serialize)]
+struct FailingReport {
+    opportunity_id: String,
+    candidate: Option<String>,
+    failures: u32,
+    last_error: Option<String>,
+    next_retry: String,
+    deferred: bool,
 }
 
 #[derive(Serialize)]
@@ -77,6 +89,7 @@ pub fn run(
                 last_targeted: None,
                 invites: Default::default(),
                 attention: Vec::new(),
+                failing: Vec::new(),
             },
         });
     }
@@ -92,6 +105,7 @@ pub fn run(
 }
 
 fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
+    let now = crate::clock::now_ms();
     store.read(|r| {
         let tenant = r.tenant(id)?;
         Ok(TenantReport {
@@ -122,6 +136,18 @@ fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
                     reason: a.reason,
                     detail: a.detail,
                     since: rfc3339(a.since),
+                })
+                .collect(),
+            failing: r
+                .failing_opportunities(id)?
+                .into_iter()
+                .map(|o| FailingReport {
+                    deferred: o.next_check_at > now,
+                    next_retry: rfc3339(o.next_check_at),
+                    opportunity_id: o.id,
+                    candidate: o.name,
+                    failures: o.failure_count,
+                    last_error: o.last_error,
                 })
                 .collect(),
         })
@@ -199,6 +225,29 @@ fn write_text(out: &mut impl Write, report: &Report, have_state: bool) -> std::i
                 a.since
             )?;
         }
+        write_failing(out, &t.failing)?;
+    }
+    Ok(())
+}
+
+fn write_failing(out: &mut impl Write, failing: &[FailingReport]) -> std::io::Result<()> {
+    let deferred = failing.iter().filter(|f| f.deferred).count();
+    writeln!(
+        out,
+        "  failing ({}, {deferred} deferred until their retry):",
+        failing.len()
+    )?;
+    for f in failing {
+        writeln!(
+            out,
+            "    {} ({})  {} failure(s), {} {}: {}",
+            f.opportunity_id,
+            f.candidate.as_deref().unwrap_or("name not read yet"),
+            f.failures,
+            if f.deferred { "retry at" } else { "retry due since" },
+            f.next_retry,
+            f.last_error.as_deref().unwrap_or("-"),
+        )?;
     }
     Ok(())
 }

@@ -58,7 +58,10 @@ pub(super) async fn pass_runner(
         }
         if matches!(
             (&outcome.error, outcome.result),
-            (None, PassResult::Converged | PassResult::ActionsFailed)
+            (
+                None,
+                PassResult::Converged | PassResult::ActionsFailed | PassResult::Deferred
+            )
         ) {
             readiness.pass_completed(tenant.id(), now_ms());
         }

@@ -13,13 +13,22 @@ pub enum AttentionReason {
     NoConsent,
     /// Willo refused the invite (a 4xx other than auth/throttling); recorded by the apply step.
     InviteRejected,
+    /// Willo listed participants without an email address in the interview, so the daemon
+    /// cannot tell whether this candidate is already one of them: it invites nobody until a
+    /// person checks the interview.
+    LookupInconclusive,
+    /// Lever refused to show this opportunity to the daemon's credentials (HTTP 403: a
+    /// confidential requisition, or a key without that endpoint).
+    NoAccess,
 }
 
 impl AttentionReason {
-    pub const ALL: [AttentionReason; 3] = [
+    pub const ALL: [AttentionReason; 5] = [
         AttentionReason::NoEmail,
         AttentionReason::NoConsent,
         AttentionReason::InviteRejected,
+        AttentionReason::LookupInconclusive,
+        AttentionReason::NoAccess,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -27,6 +36,8 @@ impl AttentionReason {
             AttentionReason::NoEmail => "no_email",
             AttentionReason::NoConsent => "no_consent",
             AttentionReason::InviteRejected => "invite_rejected",
+            AttentionReason::LookupInconclusive => "lookup_inconclusive",
+            AttentionReason::NoAccess => "no_access",
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum PassResult {
     Converged,
     /// The pass finished; some actions failed and will be retried.
     ActionsFailed,
+    /// The pass finished without failures, but left work for later: opportunities waiting
+    /// out the backoff of an earlier failure, invites whose outcome cannot be settled yet.
+    Deferred,
     /// The pass stopped part-way (API unreachable, store error): its cursor did not move.
     Failed,
     /// Credentials were rejected; the tenant is disconnected.
@@ -43,9 +46,10 @@ pub enum PassResult {
 }
 
 impl PassResult {
-    pub const ALL: [PassResult; 5] = [
+    pub const ALL: [PassResult; 6] = [
         PassResult::Converged,
         PassResult::ActionsFailed,
+        PassResult::Deferred,
         PassResult::Failed,
         PassResult::Disconnected,
         PassResult::Interrupted,
@@ -55,6 +59,7 @@ impl PassResult {
         match self {
             PassResult::Converged => "converged",
             PassResult::ActionsFailed => "actions_failed",
+            PassResult::Deferred => "deferred",
             PassResult::Failed => "failed",
             PassResult::Disconnected => "disconnected",
             PassResult::Interrupted => "interrupted",

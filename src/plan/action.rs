@@ -16,6 +16,9 @@ pub struct Plan {
     pub actions: Vec<Action>,
     pub remember: Remember,
     pub warnings: Vec<Warning>,
+    /// Observed opportunities left alone because they wait out the backoff of an earlier
+    /// failure: work this pass defers (rule: per-opportunity backoff).
+    pub deferred: BTreeSet<OpportunityId>,
 }
 
 /// One change to make in Willo, Lever or the needs-attention list.

@@ -56,13 +56,11 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
     let in_backoff = |id: &OpportunityId| memory.backoff_until.get(id).is_some_and(|t| *t > now);
     let catalog_id = rules.catalog_opportunity_id.as_ref();
     let opportunities = one_per_key(&observed.opportunities, |o| &o.id);
-    let actionable: Vec<&Opportunity> = opportunities
+    let (actionable, deferred): (Vec<&Opportunity>, Vec<&Opportunity>) = opportunities
         .values()
         .copied()
-        .filter(|o| {
-            !observed.deleted.contains(&o.id) && Some(&o.id) != catalog_id && !in_backoff(&o.id)
-        })
-        .collect();
+        .filter(|o| !observed.deleted.contains(&o.id) && Some(&o.id) != catalog_id)
+        .partition(|o| !in_backoff(&o.id));
 
     let invites = invite::plan_invites(
         rules,
@@ -109,6 +107,7 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
             deleted: observed.deleted.clone(),
         },
         warnings,
+        deferred: deferred.into_iter().map(|o| o.id.clone()).collect(),
     }
 }
 

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::next_check_at;
 use super::directory::Directory;
-use super::outcome::{ActionError, Done};
+use super::outcome::{ActionError, Done, Wait};
 use super::tenant::Tenant;
 use crate::domain::OpportunityId;
 use crate::domain::attention::AttentionReason;
@@ -31,8 +31,10 @@ pub struct Applied {
     pub attention_cleared: u32,
     /// Actions that failed (retried on a later pass, after the opportunity's backoff).
     pub failed: u32,
-    /// Actions not started because of shutdown or a disconnect.
+    /// Actions not started because of shutdown, a disconnect or a failed invite or tag.
     pub skipped: u32,
+    /// Actions left for a later pass on purpose (their invite is not settled yet).
+    pub deferred: u32,
 }
 
 impl Applied {
@@ -52,6 +54,7 @@ impl Applied {
         self.attention_cleared += o.attention_cleared;
         self.failed += o.failed;
         self.skipped += o.skipped;
+        self.deferred += o.deferred;
     }
 }
 
@@ -65,6 +68,7 @@ pub(crate) struct ApplyReport {
     pub vanished: BTreeSet<OpportunityId>,
     /// The credential rejection that stopped the run, if any.
     pub disconnect: Option<ApiError>,
+    pub failures: Vec<ActionFailure>,
 }
 
 impl ApplyReport {
@@ -73,6 +77,7 @@ impl ApplyReport {
         self.tags_after.extend(other.tags_after);
         self.vanished.extend(other.vanished);
         self.disconnect = self.disconnect.or(other.disconnect);
+        self.failures.extend(other.failures);
         self
     }
 }
@@ -83,8 +88,8 @@ pub(crate) struct Applier<'p> {
     pub directory: &'p Directory,
     pub now: i64,
     cancel: &'p CancellationToken,
-    /// The tags each opportunity had when the pass read it.
-    read_tags: BTreeMap<&'p str, &'p BTreeSet<String>>,
+    /// The opportunities as the pass read them (tags, the candidate's name).
+    observed: BTreeMap<&'p str, &'p Opportunity>,
     /// Raised by the first rejected credential: every group stops taking actions and writes no
     /// backoff (the tenant's access is the problem, not its opportunities).
     disconnected: CancellationToken,
@@ -105,14 +110,14 @@ impl<'p> Applier<'p> {
             directory,
             now,
             cancel,
-            read_tags: observed.iter().map(|o| (o.id.as_str(), &o.tags)).collect(),
+            observed: observed.iter().map(|o| (o.id.as_str(), o)).collect(),
             disconnected: CancellationToken::new(),
             store_failed: CancellationToken::new(),
         }
     }
 
     /// Applies `plan`; the report says what was done and the disconnect that stopped it.
-    pub(crate) async fn apply(&self, plan: &Plan) -> ApplyReport {
+    pub(crate) async fn apply(&self, plan: &'p Plan) -> ApplyReport {
         let concurrency = self.tenant.options.concurrency.max(1);
         let actions = &plan.actions;
         futures::stream::iter(groups(actions))
@@ -129,49 +134,87 @@ impl<'p> Applier<'p> {
     }
 
     /// Runs one group's actions in plan order (invites before tags, adds before removes).
-    async fn run_group(&self, group: Vec<&Action>) -> ApplyReport {
-        let mut report = ApplyReport::default();
-        let mut incomplete: BTreeSet<&str> = BTreeSet::new();
-        let mut failures: BTreeMap<&str, String> = BTreeMap::new();
-        let mut touched: BTreeSet<&str> = BTreeSet::new();
+    async fn run_group(&self, group: Vec<&'p Action>) -> ApplyReport {
+        let mut g = GroupState::default();
         for action in group {
-            let ids: Vec<&str> = action
+            let ids: Vec<&'p str> = action
                 .opportunity_ids()
                 .into_iter()
                 .map(String::as_str)
                 .collect();
-            touched.extend(&ids);
-            let waits_for_invite =
-                action.tags().is_some() && ids.iter().any(|id| incomplete.contains(id));
-            if self.stopped() || waits_for_invite {
-                // Not started: shutdown or a disconnect, or its invite did not complete and the
-                // status tag would claim something untrue.
-                report.applied.skipped += 1;
+            g.touched.extend(&ids);
+            if self.stopped() {
+                // Shutdown or a disconnect: nothing new starts.
+                g.report.applied.skipped += 1;
                 continue;
             }
-            let is_invite = matches!(action, Action::Invite { .. } | Action::Adopt { .. });
+            if let Some(wait) = g.waits(action, &ids) {
+                match wait {
+                    Wait::Failed => g.report.applied.skipped += 1,
+                    Wait::Deferred => g.report.applied.deferred += 1,
+                }
+                continue;
+            }
             match self.step(action).await {
                 Ok(done) => {
-                    if done.leaves_invite_incomplete() {
-                        incomplete.extend(&ids);
+                    if let Some(wait) = done.tags_wait() {
+                        g.waiting.extend(ids.iter().map(|id| (*id, wait)));
                     }
-                    done.record(self.tenant, &mut report.applied);
-                    self.collect(done, &mut report);
+                    done.record(self.tenant, &mut g.report.applied);
+                    self.collect(done, &mut g.report);
                 }
-                Err(e) => {
-                    e.record(self.tenant, &mut report.applied);
-                    if is_invite {
-                        incomplete.extend(&ids);
-                    }
-                    failures.extend(ids.iter().map(|id| (*id, chain(&e).to_string())));
-                    self.raise(e, &mut report);
-                }
+                Err(e) => self.failed(action, &ids, e, &mut g),
             }
         }
         if !self.disconnected.is_cancelled() {
-            self.record_backoffs(&touched, &failures, &incomplete);
+            self.record_backoffs(&g);
         }
-        report
+        g.report
+    }
+
+    /// Counts, logs and remembers a failed action; a rejected credential or a failed store
+    /// write stops every group.
+    fn failed(&self, action: &'p Action, ids: &[&'p str], e: ActionError, g: &mut GroupState<'p>) {
+        e.record(self.tenant, &mut g.report.applied);
+        let error = chain(&e).to_string();
+        for id in ids {
+            let candidate = self.observed.get(id).map_or("", |o| o.name.as_str());
+            tracing::warn!(tenant = %self.tenant.id, opportunity = %id, candidate,
+                action = action.kind(), error_kind = e.kind(), error = %error,
+                "action failed; the opportunity is retried after its backoff");
+            g.report.failures.push(ActionFailure {
+                opportunity_id: (*id).to_owned(),
+                candidate: candidate.to_owned(),
+                action: action.kind(),
+                error_kind: e.kind(),
+                error: error.clone(),
+            });
+        }
+        match action {
+            Action::Invite { .. } | Action::Adopt { .. } => {
+                g.waiting.extend(ids.iter().map(|id| (*id, Wait::Failed)));
+            }
+            // The old status tag stays until the new one is on: never none in between.
+            Action::AddTags { .. } => g.add_failed.extend(ids),
+            _ => {}
+        }
+        match e {
+            ActionError::Store(_) => {
+                // A local failure says nothing about the opportunity: no API backoff for it.
+                g.local_failures.extend(ids);
+                self.store_failed.cancel();
+            }
+            ActionError::Api(e) | ActionError::NotSent(e) | ActionError::Ambiguous(e)
+                if e.is_disconnect() =>
+            {
+                self.disconnected.cancel();
+                g.report.disconnect.get_or_insert(e);
+            }
+            _ => {
+                let message = format!("{}: {error}", action.kind());
+                g.failures.extend(ids.iter().map(|id| (*id, message.clone())));
+            }
+        }
     }
 
     /// Keeps what later stages need from a completed action.
@@ -183,7 +226,7 @@ impl<'p> Applier<'p> {
                 add,
                 after,
             } => {
-                let read = self.read_tags.get(id.as_str()).copied();
+                let read = self.observed.get(id.as_str()).map(|o| &o.tags);
                 let entry = report
                     .tags_after
                     .entry(id)
@@ -201,40 +244,17 @@ impl<'p> Applier<'p> {
         }
     }
 
-    /// A rejected credential or a failed store write stops every group.
-    fn raise(&self, e: ActionError, report: &mut ApplyReport) {
-        match e {
-            ActionError::Store(_) => self.store_failed.cancel(),
-            ActionError::Api(e) | ActionError::NotSent(e) | ActionError::Ambiguous(e)
-                if e.is_disconnect() =>
-            {
-                self.disconnected.cancel();
-                report.disconnect.get_or_insert(e);
-            }
-            _ => {}
-        }
-    }
-
-    /// Per-opportunity backoff: grows with each failure, resets on success.
-    fn record_backoffs(
-        &self,
-        touched: &BTreeSet<&str>,
-        failures: &BTreeMap<&str, String>,
-        incomplete: &BTreeSet<&str>,
-    ) {
+    /// Per-opportunity backoff: grows with each API failure, resets on success.
+    fn record_backoffs(&self, g: &GroupState<'_>) {
         let (tenant, now) = (&self.tenant.id, self.now);
         let result = self.tenant.store.write(|tx| {
-            for id in touched {
-                match failures.get(id) {
-                    Some(error) => {
-                        let n = tx.opportunity_failures(tenant, id)?;
-                        let next = next_check_at(now, n + 1);
-                        tx.record_opportunity_failure(tenant, id, error, next, now)?;
-                    }
-                    None if !incomplete.contains(id) => {
-                        tx.record_opportunity_success(tenant, id)?
-                    }
-                    None => {}
+            for id in &g.touched {
+                if let Some(error) = g.failures.get(id) {
+                    let n = tx.opportunity_failures(tenant, id)?;
+                    let next = next_check_at(now, n + 1);
+                    tx.record_opportunity_failure(tenant, id, error, next, now)?;
+                } else if !g.waiting.contains_key(id) && !g.local_failures.contains(id) {
+                    tx.record_opportunity_success(tenant, id)?;
                 }
             }
             Ok(())
@@ -271,6 +291,7 @@ impl<'p> Applier<'p> {
                 opportunity_id,
                 email,
             } => self.adopt(interview_key, participant_key, opportunity_id, email),
+
             Action::AddTags {
                 opportunity_id,
                 tags,
@@ -358,8 +379,51 @@ impl<'p> Applier<'p> {
             interview: interview.to_owned(),
             participant: participant.to_owned(),
             found: false,
+            retag: false,
         })
     }
+}
+
+/// What one group has learned so far about its opportunities.
+#[derive(Default)]
+struct GroupState<'p> {
+    report: ApplyReport,
+    /// Opportunities whose invite did not complete: the status tags planned with it wait.
+    waiting: BTreeMap<&'p str, Wait>,
+    /// Opportunities whose status tag could not be added: their old one is not removed.
+    add_failed: BTreeSet<&'p str>,
+    /// API failures by opportunity (`action: error`), for the per-opportunity backoff.
+    failures: BTreeMap<&'p str, String>,
+    /// Opportunities whose record could not be written: a local problem, no API backoff.
+    local_failures: BTreeSet<&'p str>,
+    touched: BTreeSet<&'p str>,
+}
+
+impl GroupState<'_> {
+    /// Why `action` must not run now, if it must not.
+    fn waits(&self, action: &Action, ids: &[&str]) -> Option<Wait> {
+        if action.tags().is_some()
+            && let Some(wait) = ids.iter().find_map(|id| self.waiting.get(id))
+        {
+            return Some(*wait);
+        }
+        let removes_after_failed_add = matches!(action, Action::RemoveTags { .. })
+            && ids.iter().any(|id| self.add_failed.contains(id));
+        removes_after_failed_add.then_some(Wait::Failed)
+    }
+}
+
+/// One failed action, as `--once --json` and the pass log report it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActionFailure {
+    pub opportunity_id: OpportunityId,
+    /// The candidate's name as Lever showed it (empty when not read in this pass).
+    pub candidate: String,
+    /// The action's kind (`invite`, `add_tags`, …).
+    pub action: &'static str,
+    /// A stable word for the error (an `ApiError` metric label, `store`, `ambiguous`).
+    pub error_kind: &'static str,
+    pub error: String,
 }
 
 /// Groups actions that share an opportunity (transitively), keeping plan order inside each

@@ -56,6 +56,7 @@ impl Pass<'_> {
             let email = o.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty());
             let seen = SeenOpportunity {
                 id: &o.id,
+                name: &o.name,
                 stage_id: o.stage_id.as_deref(),
                 tags: &tags,
                 email,

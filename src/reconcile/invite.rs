@@ -10,9 +10,13 @@
 
 use super::apply::Applier;
 use super::convert;
+use super::directory::Lookup;
+use super::resolve::inconclusive_detail;
 use super::outcome::{ActionError, Done};
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
+use crate::domain::status_map::Mapped;
+use crate::domain::tags::StatusTag;
 use crate::domain::{InterviewKey, OpportunityId};
 use crate::error_chain::chain;
 use crate::http::ApiError;
@@ -41,13 +45,17 @@ impl Applier<'_> {
             return Ok(Done::NotOurs);
         };
         let t = self.tenant;
-        let existing = self
+        let lookup = self
             .directory
             .find(t, &new.interview, &new.email)
             .await
             .map_err(ActionError::Api)?;
-        if let Some(p) = existing {
-            return self.adopt_found(planned, new, &p);
+        match lookup {
+            Lookup::Found(p) => return self.adopt_found(planned, new, &p),
+            Lookup::Inconclusive { without_email } => {
+                return self.inconclusive(planned, &new.interview, without_email);
+            }
+            Lookup::Absent => {}
         }
         let in_flight = self.mark_in_flight(planned, &new.interview)?;
         match t.willo.create_participant(new).await {
@@ -93,11 +101,42 @@ impl Applier<'_> {
             }
             super::resolve::save_participant(tx, t, p, now)
         })?;
+        // The status tags planned with this invite assumed a fresh participant; one found in
+        // another state gets its tag from the next pass, which observes that state.
+        let fresh = matches!(
+            self.tenant.settings.willo.status_map.lookup(p.state.as_deref()),
+            Mapped::Tag(StatusTag::Invited)
+        );
         Ok(Done::Adopted {
             ids: planned.ids,
             interview: new.interview.clone(),
             participant: p.key.clone(),
             found: true,
+            retag: !fresh,
+        })
+    }
+
+    /// The listing cannot prove the person absent: send nothing, ask a person to look. The
+    /// rows stay `planned`, which blocks nothing and counts as no invite.
+    fn inconclusive(
+        &self,
+        planned: Planned,
+        interview: &str,
+        without_email: usize,
+    ) -> Result<Done, ActionError> {
+        let (t, now) = (&self.tenant.id, self.now);
+        let detail = inconclusive_detail(without_email);
+        self.journal(|tx| {
+            for id in &planned.ids {
+                let reason = AttentionReason::LookupInconclusive.as_str();
+                tx.record_attention(t, id, reason, Some(&detail), now)?;
+            }
+            Ok(())
+        })?;
+        Ok(Done::Inconclusive {
+            ids: planned.ids,
+            interview: interview.to_owned(),
+            without_email,
         })
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct Observation {
     pub stages: TriggerStages,
     /// The largest `updatedAt` among the trigger-stage listing (the incremental cursor).
     pub max_updated_at: Option<i64>,
+    /// Interviews whose complete participant listing is in `observed.participants`.
+    pub listed: BTreeSet<InterviewKey>,
 }
 
 /// Cursor names in the store.
@@ -57,6 +59,7 @@ impl Pass<'_> {
         let participants = self.participants_of(&with_invites).await?;
         let (opportunities, deleted) = opps.into_parts(t.settings.catalog_opportunity_id.as_ref());
         Ok(Observation {
+            listed: with_invites,
             observed: Observed {
                 scope: Scope::Full,
                 interviews: Some(interviews),
@@ -110,6 +113,7 @@ impl Pass<'_> {
         opps.read_each(t, reread).await?;
         let (opportunities, deleted) = opps.into_parts(t.settings.catalog_opportunity_id.as_ref());
         Ok(Observation {
+            listed: open,
             observed: Observed {
                 scope: Scope::Incremental,
                 interviews: Some(interviews),
@@ -143,7 +147,7 @@ impl Pass<'_> {
     }
 
     /// The complete participant listings of `interviews`, through the directory.
-    async fn participants_of(
+    pub(crate) async fn participants_of(
         &mut self,
         interviews: &BTreeSet<InterviewKey>,
     ) -> Result<Vec<crate::plan::Participant>, PassError> {

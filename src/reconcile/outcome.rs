@@ -21,12 +21,21 @@ pub(crate) enum Done {
         participant: ParticipantKey,
     },
     /// An existing participant was recorded for these opportunities; no invite email.
-    /// `found` when the pre-invite lookup found it (rather than the planner).
+    /// `found` when the pre-invite lookup found it (rather than the planner); `retag` when its
+    /// state is not the "invited" the planned status tags assumed.
     Adopted {
         ids: Vec<OpportunityId>,
         interview: InterviewKey,
         participant: ParticipantKey,
         found: bool,
+        retag: bool,
+    },
+    /// The listing could not prove the person absent (participants without an email): nothing
+    /// sent, a needs-attention item recorded.
+    Inconclusive {
+        ids: Vec<OpportunityId>,
+        interview: InterviewKey,
+        without_email: usize,
     },
     /// Every journal row was already past `planned`: another run owns this invite.
     NotOurs,
@@ -53,10 +62,14 @@ pub(crate) enum Done {
 }
 
 impl Done {
-    /// True when an invite did not leave a `done` journal row, so the status tags planned on
-    /// its opportunities would claim something untrue and must wait.
-    pub fn leaves_invite_incomplete(&self) -> bool {
-        matches!(self, Done::NotOurs | Done::Refused { .. })
+    /// Whether the status tags planned with this invite must wait, and why.
+    pub fn tags_wait(&self) -> Option<Wait> {
+        match self {
+            // No `done` journal row: the status tag would claim something untrue.
+            Done::NotOurs | Done::Refused { .. } => Some(Wait::Failed),
+            Done::Inconclusive { .. } | Done::Adopted { retag: true, .. } => Some(Wait::Deferred),
+            _ => None,
+        }
     }
 
     /// Counts, measures and logs what happened.
@@ -78,6 +91,7 @@ impl Done {
                 interview,
                 participant,
                 found,
+                ..
             } => {
                 stats.invites_adopted += count(ids.len());
                 m.invite(t, "adopted");
@@ -90,6 +104,15 @@ impl Done {
                     participant = %participant, "{how}");
             }
             Done::NotOurs => {}
+            Done::Inconclusive {
+                ids,
+                interview,
+                without_email,
+            } => {
+                m.invite(t, "inconclusive");
+                tracing::warn!(tenant = %t, opportunities = ?ids, interview = %interview,
+                    without_email, "not invited: the interview lists participants without an email, so this candidate may be one of them; needs attention");
+            }
             Done::Refused {
                 ids,
                 interview,
@@ -134,6 +157,15 @@ impl Done {
     }
 }
 
+/// Why the actions that depend on an invite wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The invite failed or was refused: they are skipped.
+    Failed,
+    /// The invite is not settled yet: they are deferred to a later pass.
+    Deferred,
+}
+
 /// Why an action failed. The opportunity is retried after its backoff.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ActionError {
@@ -153,6 +185,15 @@ pub(crate) enum ActionError {
 }
 
 impl ActionError {
+    /// A stable word for the error, for logs, metrics and `--json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ActionError::Api(e) | ActionError::NotSent(e) => e.metric_label(),
+            ActionError::Store(_) => "store",
+            ActionError::Ambiguous(_) => "ambiguous",
+        }
+    }
+
     /// Counts, measures and logs the failure.
     pub fn record(&self, tenant: &Tenant, stats: &mut Applied) {
         let t = &tenant.id;

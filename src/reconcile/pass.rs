@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use super::apply::{Applied, Applier};
+use std::collections::BTreeSet;
+
+use super::apply::{ActionFailure, Applied, Applier};
 use super::directory::Directory;
 use super::error::PassError;
 use super::memory;
@@ -19,7 +21,7 @@ use super::rules::rules;
 use super::summary::{ApiCounts, PassSummary};
 use super::tenant::Tenant;
 use crate::clock::now_ms;
-use crate::domain::{PassKind, PassResult, Target};
+use crate::domain::{InterviewKey, PassKind, PassResult, Target};
 use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::plan::{self, Action, Memory, Plan, Warning};
@@ -71,8 +73,18 @@ pub(crate) struct Pass<'t> {
 struct Progress {
     resolved: Resolved,
     examined: usize,
+    /// Observed opportunities left for later (in backoff).
+    deferred: usize,
     warnings: Vec<String>,
     applied: Applied,
+    failures: Vec<ActionFailure>,
+}
+
+impl Progress {
+    /// Work this pass knowingly left for a later one.
+    fn deferred_work(&self) -> usize {
+        self.deferred + self.applied.deferred as usize + self.resolved.inconclusive as usize
+    }
 }
 
 impl Tenant {
@@ -122,11 +134,11 @@ impl Tenant {
                 (Some(id), pass.progress, ran)
             }
         };
+        let clean = progress.applied.failed + progress.applied.skipped == 0;
         let (result, error) = match ran {
-            Ok(()) if progress.applied.failed + progress.applied.skipped == 0 => {
-                (PassResult::Converged, None)
-            }
+            Ok(()) if clean && progress.deferred_work() == 0 => (PassResult::Converged, None),
             Ok(()) if cancel.is_cancelled() => (PassResult::Interrupted, None),
+            Ok(()) if clean => (PassResult::Deferred, None),
             Ok(()) => (PassResult::ActionsFailed, None),
             Err(e @ PassError::Disconnected { .. }) => (PassResult::Disconnected, Some(e)),
             Err(e @ PassError::Interrupted { .. }) => (PassResult::Interrupted, Some(e)),
@@ -137,12 +149,14 @@ impl Tenant {
             kind: kind.as_str(),
             result: result.as_str(),
             opportunities_examined: progress.examined,
+            deferred: progress.deferred_work(),
             resolved: progress.resolved,
             applied: progress.applied,
             needs_attention: self.attention_count(),
             api: self.api_counts().since(&calls),
             duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
             warnings: progress.warnings,
+            failures: progress.failures,
             error: error.as_ref().map(|e| chain(e).to_string()),
         };
         let outcome = PassOutcome {
@@ -252,10 +266,10 @@ impl<'t> Pass<'t> {
             None => Some(None),
         };
         if let Some(only) = only {
-            self.progress.resolved = self.resolve(only).await?;
+            self.progress.resolved = self.resolve(only, cancel).await?;
         }
         let memory = self.memory()?;
-        let obs = match (self.kind, target) {
+        let mut obs = match (self.kind, target) {
             (PassKind::Full, _) => self.observe_full(&memory).await?,
             (PassKind::Incremental, _) => self.observe_incremental(&memory).await?,
             (PassKind::Targeted, Some(Target::Opportunity(id))) => {
@@ -272,7 +286,8 @@ impl<'t> Pass<'t> {
             });
         }
         self.progress.examined = obs.observed.opportunities.len();
-        let plan = self.plan(&obs, &memory);
+        let plan = self.plan_with_listings(&mut obs, &memory).await?;
+        self.progress.deferred = plan.deferred.len();
         self.progress.warnings = self.warn(&plan.warnings);
         self.directory
             .reserve(plan.actions.iter().filter_map(|a| match a {
@@ -289,6 +304,7 @@ impl<'t> Pass<'t> {
         .apply(&plan)
         .await;
         self.progress.applied = report.applied.clone();
+        self.progress.failures = report.failures.clone();
         if let Some(e) = report.disconnect {
             // Credentials rejected mid-apply: nothing further is written, not even the mirror.
             return Err(self.tenant.api_err(e));
@@ -302,6 +318,35 @@ impl<'t> Pass<'t> {
         t.store
             .read(|r| memory::load(r, &t.id, self.now))
             .map_err(|e| t.store_err(e))
+    }
+
+    /// Plans; when the plan would invite into interviews whose participants this pass has not
+    /// listed, lists them and plans again, so that a person already in Willo is adopted with
+    /// the state their participant shows (rule: adoption) instead of being invited or tagged
+    /// as freshly invited.
+    async fn plan_with_listings(
+        &mut self,
+        obs: &mut Observation,
+        memory: &Memory,
+    ) -> Result<Plan, PassError> {
+        let plan = self.plan(obs, memory);
+        let unlisted: BTreeSet<InterviewKey> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Invite { interview_key, .. } if !obs.listed.contains(interview_key) => {
+                    Some(interview_key.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if unlisted.is_empty() {
+            return Ok(plan);
+        }
+        let participants = self.participants_of(&unlisted).await?;
+        obs.observed.participants.extend(participants);
+        obs.listed.extend(unlisted);
+        Ok(self.plan(obs, memory))
     }
 
     fn plan(&self, obs: &Observation, memory: &Memory) -> Plan {

@@ -2,8 +2,15 @@
 //! timeout) before anything else in a pass: look the email up among the interview's
 //! participants; adopt if found, back to `planned` only if provably absent.
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::directory::{Directory, Lookup};
 use super::error::PassError;
 use super::pass::Pass;
+use crate::clock::now_ms;
+use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
 use crate::plan::Participant;
 use crate::store::{InviteRow, SeenParticipant, StoreError, Tx};
@@ -15,12 +22,23 @@ pub struct Resolved {
     pub adopted: u32,
     /// Provably absent: the invite never happened; it may be planned again.
     pub reset: u32,
+    /// Neither proven: left as they are, with a needs-attention item (work deferred).
+    pub inconclusive: u32,
 }
+
+/// Added to the request timeout: how long after a request was given up on Willo might still
+/// apply it (a request queued behind a slow one, a clock a little apart). At most this, and
+/// never more than the timeout itself.
+const LANDING_MARGIN_MS: i64 = 5_000;
 
 impl Pass<'_> {
     /// Resolves the tenant's unresolved journal rows, or only those of one opportunity. The
     /// interviews listed to do so stay in the pass's directory for the rest of the pass.
-    pub(crate) async fn resolve(&mut self, only: Option<&str>) -> Result<Resolved, PassError> {
+    pub(crate) async fn resolve(
+        &mut self,
+        only: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<Resolved, PassError> {
         let t = self.tenant;
         let rows: Vec<InviteRow> = t
             .store
@@ -33,62 +51,109 @@ impl Pass<'_> {
             .reserve(rows.iter().map(|r| r.interview_key.clone()));
         let mut done = Resolved::default();
         for row in rows {
-            let found = self
-                .directory
-                .find(t, &row.interview_key, &row.email)
-                .await
-                .map_err(|e| t.api_err(e))?;
-            self.settle(&row, found.as_ref())?;
-            if found.is_some() {
-                done.adopted += 1;
-            } else {
-                done.reset += 1;
+            let lookup = self.look_up(&row, cancel).await?;
+            self.settle(&row, &lookup)?;
+            match lookup {
+                Lookup::Found(_) => done.adopted += 1,
+                Lookup::Absent => done.reset += 1,
+                Lookup::Inconclusive { .. } => done.inconclusive += 1,
             }
         }
         Ok(done)
     }
 
+    /// Looks the row's email up. Absence only counts once no request sent for the row could
+    /// still land: a POST given up on by a process that then died may be applied by Willo
+    /// after a restarted process looked, so a young row is looked up again after the wait.
+    async fn look_up(&self, row: &InviteRow, cancel: &CancellationToken) -> Result<Lookup, PassError> {
+        let t = self.tenant;
+        let lookup = self
+            .directory
+            .find(t, &row.interview_key, &row.email)
+            .await
+            .map_err(|e| t.api_err(e))?;
+        if lookup != Lookup::Absent {
+            return Ok(lookup);
+        }
+        let timeout = i64::try_from(t.settings.willo.client.http.request_timeout.as_millis())
+            .unwrap_or(i64::MAX);
+        let settled_at = row
+            .updated_at
+            .saturating_add(timeout)
+            .saturating_add(LANDING_MARGIN_MS.min(timeout));
+        let wait = settled_at.saturating_sub(now_ms());
+        if wait <= 0 {
+            return Ok(lookup);
+        }
+        tracing::info!(tenant = %t.id, opportunity = %row.opportunity_id, interview = %row.interview_key,
+            wait_ms = wait, "an unresolved invite is too recent to call absent; looking again after the wait");
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
+            _ = cancel.cancelled() => return Err(PassError::Interrupted { tenant: t.id.clone() }),
+        }
+        Directory::find_fresh(t, &row.interview_key, &row.email)
+            .await
+            .map_err(|e| t.api_err(e))
+    }
+
     /// Records what the lookup proved about one row.
-    fn settle(&self, row: &InviteRow, found: Option<&Participant>) -> Result<(), PassError> {
+    fn settle(&self, row: &InviteRow, lookup: &Lookup) -> Result<(), PassError> {
         let (t, now) = (self.tenant, self.now);
         let (opportunity, interview) = (&row.opportunity_id, &row.interview_key);
         t.store
-            .write(|tx| {
-                match found {
-                    Some(p) => {
-                        tx.mark_invite_done(&t.id, opportunity, interview, &p.key, now)?;
-                        save_participant(tx, &t.id, p, now)?;
-                    }
-                    None => {
-                        tx.reset_invite_to_planned(
-                            &t.id,
-                            opportunity,
-                            interview,
-                            Some("no participant found after an unknown outcome"),
-                            now,
-                        )?;
-                    }
+            .write(|tx| match lookup {
+                Lookup::Found(p) => {
+                    tx.mark_invite_done(&t.id, opportunity, interview, &p.key, now)?;
+                    save_participant(tx, &t.id, p, now)?;
+                    // The failure that put it in backoff was the unknown outcome; now known.
+                    tx.record_opportunity_success(&t.id, opportunity)
                 }
-                // The failure that put it in backoff was the unknown outcome; now known.
-                tx.record_opportunity_success(&t.id, opportunity)
+                Lookup::Absent => {
+                    tx.reset_invite_to_planned(
+                        &t.id,
+                        opportunity,
+                        interview,
+                        Some("no participant found after an unknown outcome"),
+                        now,
+                    )?;
+                    tx.record_opportunity_success(&t.id, opportunity)
+                }
+                Lookup::Inconclusive { without_email } => tx.record_attention(
+                    &t.id,
+                    opportunity,
+                    AttentionReason::LookupInconclusive.as_str(),
+                    Some(&inconclusive_detail(*without_email)),
+                    now,
+                ),
             })
             .map_err(|e| t.store_err(e))?;
-        match found {
-            Some(p) => {
+        let was = row.state;
+        match lookup {
+            Lookup::Found(p) => {
                 tracing::info!(tenant = %t.id, opportunity = %opportunity, interview = %interview,
-                    participant = %p.key, was = %row.state,
-                    "unresolved invite found in Willo; recorded as done");
+                    participant = %p.key, was = %was, "unresolved invite found in Willo; recorded as done");
                 t.metrics.invite(&t.id, "resolved_found");
             }
-            None => {
+            Lookup::Absent => {
                 tracing::info!(tenant = %t.id, opportunity = %opportunity, interview = %interview,
-                    was = %row.state,
-                    "unresolved invite not in Willo; it never happened and may be sent again");
+                    was = %was, "unresolved invite not in Willo; it never happened and may be sent again");
                 t.metrics.invite(&t.id, "resolved_absent");
+            }
+            Lookup::Inconclusive { without_email } => {
+                tracing::warn!(tenant = %t.id, opportunity = %opportunity, interview = %interview,
+                    was = %was, without_email, "unresolved invite cannot be settled: the interview lists participants without an email; needs attention");
+                t.metrics.invite(&t.id, "resolved_inconclusive");
             }
         }
         Ok(())
     }
+}
+
+/// The needs-attention detail of an inconclusive lookup.
+pub(crate) fn inconclusive_detail(without_email: usize) -> String {
+    format!(
+        "Willo lists {without_email} participant(s) without an email in this interview; check whether one of them is this candidate, then give them an email in Willo"
+    )
 }
 
 /// Records a participant just seen, with `now` as the time its state was first seen.

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::apply::Applied;
+use super::apply::{ActionFailure, Applied};
 use super::resolve::Resolved;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -21,6 +21,9 @@ pub struct PassSummary {
     pub kind: &'static str,
     pub result: &'static str,
     pub opportunities_examined: usize,
+    /// Work left for a later pass on purpose: opportunities in backoff, actions waiting on an
+    /// invite whose outcome is not settled, invites a lookup could not settle.
+    pub deferred: usize,
     pub resolved: Resolved,
     pub applied: Applied,
     /// Needs-attention items recorded for the tenant after the pass.
@@ -28,6 +31,8 @@ pub struct PassSummary {
     pub api: ApiCounts,
     pub duration_ms: i64,
     pub warnings: Vec<String>,
+    /// Each failed action: opportunity, candidate, action, error kind and error.
+    pub failures: Vec<ActionFailure>,
     pub error: Option<String>,
 }
 
@@ -36,6 +41,8 @@ impl PassSummary {
     pub fn counts_json(&self) -> serde_json::Value {
         serde_json::json!({
             "opportunities_examined": self.opportunities_examined,
+            "deferred": self.deferred,
+            "failures": self.failures.len(),
             "resolved": self.resolved,
             "applied": self.applied,
             "needs_attention": self.needs_attention,
@@ -80,11 +87,12 @@ impl fmt::Display for PassSummary {
             "  invites                 {} sent, {} adopted, {} ambiguous, {} refused",
             a.invites_sent, a.invites_adopted, a.invites_ambiguous, a.invites_failed
         )?;
-        if self.resolved.adopted + self.resolved.reset > 0 {
+        let r = &self.resolved;
+        if r.adopted + r.reset + r.inconclusive > 0 {
             writeln!(
                 f,
-                "  unresolved invites      {} found in Willo, {} provably never sent",
-                self.resolved.adopted, self.resolved.reset
+                "  unresolved invites      {} found in Willo, {} provably never sent, {} undecided",
+                r.adopted, r.reset, r.inconclusive
             )?;
         }
         writeln!(
@@ -98,6 +106,20 @@ impl fmt::Display for PassSummary {
                 f,
                 "  actions failed          {} (skipped {})",
                 a.failed, a.skipped
+            )?;
+        }
+        for x in &self.failures {
+            writeln!(
+                f,
+                "    {} {} ({}): {} [{}]",
+                x.action, x.opportunity_id, x.candidate, x.error, x.error_kind
+            )?;
+        }
+        if self.deferred > 0 {
+            writeln!(
+                f,
+                "  deferred                {} (left for a later pass; see `status`)",
+                self.deferred
             )?;
         }
         writeln!(

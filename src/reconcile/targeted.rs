@@ -75,6 +75,7 @@ impl Pass<'_> {
             },
             stages,
             max_updated_at: None,
+            listed: BTreeSet::new(),
         }
     }
 }

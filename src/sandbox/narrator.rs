@@ -393,6 +393,10 @@ impl Narrator {
                 Some(AttentionReason::NoEmail) => "no email address, so there is nobody to invite",
                 Some(AttentionReason::NoConsent) => "the candidate declined contact, so no invite",
                 Some(AttentionReason::InviteRejected) => "Willo refused the invite",
+                Some(AttentionReason::LookupInconclusive) => {
+                    "Willo lists participants without an email, so no invite until someone checks"
+                }
+                Some(AttentionReason::NoAccess) => "Lever does not show it to the daemon's key",
                 None => row.reason.as_str(),
             };
             self.out.line(format_args!(

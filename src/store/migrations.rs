@@ -137,6 +137,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         resolved_at INTEGER NOT NULL
     );
     "#,
+    // 3: the candidate's name in the opportunity mirror, so `status` can say who a failing or
+    // deferred item is about without asking Lever.
+    r#"
+    ALTER TABLE opportunities ADD COLUMN name TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,8 @@ use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpportunityRow {
     pub id: String,
+    /// The candidate's name as last read.
+    pub name: Option<String>,
     pub stage_id: Option<String>,
     pub tags: Vec<String>,
     pub email: Option<String>,
@@ -21,7 +23,7 @@ pub struct OpportunityRow {
 }
 
 const COLUMNS: &str = "id, stage_id, tags, email, posting_id, updated_at, deleted, next_check_at, \
-                       failure_count, last_error, seen_at";
+                       failure_count, last_error, seen_at, name";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
     Ok((
@@ -37,6 +39,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
             failure_count: r.get(8)?,
             last_error: r.get(9)?,
             seen_at: r.get(10)?,
+            name: r.get(11)?,
         },
         r.get(2)?,
     ))
@@ -51,6 +54,7 @@ fn finish((mut o, tags): (OpportunityRow, String)) -> Result<OpportunityRow, Sto
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenOpportunity<'a> {
     pub id: &'a str,
+    pub name: &'a str,
     pub stage_id: Option<&'a str>,
     pub tags: &'a [String],
     pub email: Option<&'a str>,
@@ -121,12 +125,12 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO opportunities (tenant, id, stage_id, tags, email, posting_id, updated_at,
-                                            deleted, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)
+                                            deleted, seen_at, name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)
                  ON CONFLICT (tenant, id) DO UPDATE SET
                    stage_id = excluded.stage_id, tags = excluded.tags, email = excluded.email,
                    posting_id = excluded.posting_id, updated_at = excluded.updated_at,
-                   deleted = 0, seen_at = excluded.seen_at",
+                   deleted = 0, seen_at = excluded.seen_at, name = excluded.name",
             )
             .ctx("prepare save opportunity")?
             .execute(params![
@@ -137,7 +141,8 @@ impl Tx<'_> {
                 o.email,
                 o.posting_id,
                 o.updated_at,
-                now
+                now,
+                o.name
             ])
             .ctx("save opportunity")?;
         Ok(())

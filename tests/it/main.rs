@@ -15,6 +15,7 @@ mod client_willo;
 mod config_validation;
 mod connect_process;
 mod daemon_process;
+mod issue11;
 mod once_process;
 mod operator_output;
 mod plan_cases;

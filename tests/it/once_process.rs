@@ -6,40 +6,9 @@ use crate::support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::World;
+use support::{World, bin, run};
 use willo_lever_sync::domain::PassKind;
 use willo_lever_sync::sim::hold::HoldRule;
-
-fn bin() -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_willo-lever-sync"));
-    c.env_remove("WLS_CONFIG")
-        .env_remove("CREDENTIALS_DIRECTORY")
-        .env_remove("NOTIFY_SOCKET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run(w: &World, args: &[&str]) -> Run {
-    let out = bin()
-        .arg("--config")
-        .arg(w.config_file())
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_once_right_after_the_first_makes_zero_writes() {

@@ -495,7 +495,10 @@ async fn a_failing_opportunity_backs_off_and_recovers_without_stopping_the_other
 async fn an_invite_with_an_unknown_outcome_is_looked_up_before_anything_else() {
     use willo_lever_sync::sim::faults::{Fault, FaultPlan, FaultRule};
     let route = "/api/integrations/v2/participants/";
-    let w = World::new().await;
+    let mut w = World::new().await;
+    // The second pass waits out the request timeout before it calls a row absent (rule: proof
+    // an invite was not sent): keep that wait short here.
+    w.willo_extra = "request_timeout_seconds = 1".into();
     let (interview, posting) = w.interview_with_posting("Diver");
     let applied = w.candidate("Sylvia", "sylvia@example.com", &posting);
     let refused = w.candidate("Jacques", "jacques@example.com", &posting);

@@ -214,6 +214,7 @@ fn opportunity_backoff_grows_and_resets() {
                 "t",
                 &SeenOpportunity {
                     id: "o",
+                    name: "Olive Oyl",
                     stage_id: Some("s"),
                     tags: &tags,
                     email: None,
@@ -242,6 +243,7 @@ fn opportunity_backoff_grows_and_resets() {
     );
     let o = store.read(|r| r.opportunity("t", "o")).unwrap().unwrap();
     assert_eq!(o.tags, tags);
+    assert_eq!(o.name.as_deref(), Some("Olive Oyl"));
     assert_eq!(o.failure_count, 0);
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -219,5 +220,37 @@ retry_max_elapsed_seconds = {budget}
             self.lever.accounting().mark(),
             self.willo.accounting().mark(),
         )
+    }
+}
+
+/// The binary, with no configuration, credentials or notify socket from the environment.
+pub fn bin() -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_willo-lever-sync"));
+    c.env_remove("WLS_CONFIG")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .env_remove("NOTIFY_SOCKET")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub async fn run(w: &World, args: &[&str]) -> Run {
+    let out = bin()
+        .arg("--config")
+        .arg(w.config_file())
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
