@@ -244,7 +244,11 @@ fn write_failing(out: &mut impl Write, failing: &[FailingReport]) -> std::io::Re
             f.opportunity_id,
             f.candidate.as_deref().unwrap_or("name not read yet"),
             f.failures,
-            if f.deferred { "retry at" } else { "retry due since" },
+            if f.deferred {
+                "retry at"
+            } else {
+                "retry due since"
+            },
             f.next_retry,
             f.last_error.as_deref().unwrap_or("-"),
         )?;

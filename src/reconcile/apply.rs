@@ -144,14 +144,18 @@ impl<'p> Applier<'p> {
                 .collect();
             g.touched.extend(&ids);
             if self.stopped() {
-                // Shutdown or a disconnect: nothing new starts.
+                // Shutdown or a disconnect: nothing new starts; the next pass reads it again.
                 g.report.applied.skipped += 1;
+                g.recheck.extend(&ids);
                 continue;
             }
             if let Some(wait) = g.waits(action, &ids) {
                 match wait {
                     Wait::Failed => g.report.applied.skipped += 1,
-                    Wait::Deferred => g.report.applied.deferred += 1,
+                    Wait::Deferred => {
+                        g.report.applied.deferred += 1;
+                        g.recheck.extend(&ids);
+                    }
                 }
                 continue;
             }
@@ -212,7 +216,8 @@ impl<'p> Applier<'p> {
             }
             _ => {
                 let message = format!("{}: {error}", action.kind());
-                g.failures.extend(ids.iter().map(|id| (*id, message.clone())));
+                g.failures
+                    .extend(ids.iter().map(|id| (*id, message.clone())));
             }
         }
     }
@@ -253,6 +258,8 @@ impl<'p> Applier<'p> {
                     let n = tx.opportunity_failures(tenant, id)?;
                     let next = next_check_at(now, n + 1);
                     tx.record_opportunity_failure(tenant, id, error, next, now)?;
+                } else if g.recheck.contains(id) {
+                    tx.schedule_recheck(tenant, id, now)?;
                 } else if !g.waiting.contains_key(id) && !g.local_failures.contains(id) {
                     tx.record_opportunity_success(tenant, id)?;
                 }
@@ -396,6 +403,9 @@ struct GroupState<'p> {
     failures: BTreeMap<&'p str, String>,
     /// Opportunities whose record could not be written: a local problem, no API backoff.
     local_failures: BTreeSet<&'p str>,
+    /// Opportunities with work left undone (skipped at shutdown, deferred): the next pass
+    /// reads them again whatever the cursor says.
+    recheck: BTreeSet<&'p str>,
     touched: BTreeSet<&'p str>,
 }
 

@@ -1,7 +1,7 @@
 //! The last stage of a pass: what it learned, stored in one transaction together with the
 //! cursor that covers it. The cursor only moves here, and only forwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::apply::ApplyReport;
 use super::error::PassError;
@@ -22,7 +22,7 @@ impl Pass<'_> {
         let t = self.tenant;
         t.store
             .write(|tx| {
-                self.save_opportunities(tx, obs, report)?;
+                self.save_opportunities(tx, obs, plan, report)?;
                 self.save_learned(tx, obs, plan)?;
                 if let Some(row) = obs.stages.row(&t.settings.trigger_stages, self.now) {
                     tx.save_trigger_stages(&t.id, &row)?;
@@ -39,9 +39,16 @@ impl Pass<'_> {
         &self,
         tx: &Tx<'_>,
         obs: &Observation,
+        plan: &Plan,
         report: &ApplyReport,
     ) -> Result<(), StoreError> {
         let (tenant, now) = (&self.tenant.id, self.now);
+        let acted: BTreeSet<&str> = plan
+            .actions
+            .iter()
+            .flat_map(|a| a.opportunity_ids())
+            .map(String::as_str)
+            .collect();
         for o in &obs.observed.opportunities {
             if report.vanished.contains(&o.id) {
                 continue;
@@ -62,6 +69,7 @@ impl Pass<'_> {
                 email,
                 posting_id: o.posting_id.as_deref(),
                 updated_at: o.updated_at,
+                settled: !acted.contains(o.id.as_str()),
             };
             tx.save_opportunity(tenant, &seen, now)?;
         }

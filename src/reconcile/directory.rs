@@ -69,7 +69,10 @@ impl Directory {
     ) -> Result<Lookup, ApiError> {
         match self.listing(tenant, interview).await? {
             Some(rows) => Ok(Lookup::in_rows(rows, email)),
-            None => Ok(Lookup::in_rows(&list_participants(tenant, interview).await?, email)),
+            None => Ok(Lookup::in_rows(
+                &list_participants(tenant, interview).await?,
+                email,
+            )),
         }
     }
 
@@ -80,7 +83,10 @@ impl Directory {
         interview: &str,
         email: &str,
     ) -> Result<Lookup, ApiError> {
-        Ok(Lookup::in_rows(&list_participants(tenant, interview).await?, email))
+        Ok(Lookup::in_rows(
+            &list_participants(tenant, interview).await?,
+            email,
+        ))
     }
 
     /// Every participant listed so far, of the given interviews.

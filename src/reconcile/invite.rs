@@ -11,8 +11,8 @@
 use super::apply::Applier;
 use super::convert;
 use super::directory::Lookup;
-use super::resolve::inconclusive_detail;
 use super::outcome::{ActionError, Done};
+use super::resolve::inconclusive_detail;
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
 use crate::domain::status_map::Mapped;
@@ -104,7 +104,11 @@ impl Applier<'_> {
         // The status tags planned with this invite assumed a fresh participant; one found in
         // another state gets its tag from the next pass, which observes that state.
         let fresh = matches!(
-            self.tenant.settings.willo.status_map.lookup(p.state.as_deref()),
+            self.tenant
+                .settings
+                .willo
+                .status_map
+                .lookup(p.state.as_deref()),
             Mapped::Tag(StatusTag::Invited)
         );
         Ok(Done::Adopted {

@@ -159,18 +159,13 @@ impl Pass<'_> {
         Ok(self.directory.listed_of(interviews).cloned().collect())
     }
 
-    /// Opportunities whose per-opportunity backoff has run out.
+    /// Opportunities whose per-opportunity backoff has run out, and those an earlier pass left
+    /// work undone on (skipped at shutdown, deferred): the cursor has moved past them.
     fn due_for_retry(&self) -> Result<Vec<String>, PassError> {
         let t = self.tenant;
-        let failing = t
-            .store
-            .read(|r| r.failing_opportunities(&t.id))
-            .map_err(|e| t.store_err(e))?;
-        Ok(failing
-            .into_iter()
-            .filter(|o| o.next_check_at <= self.now && !o.deleted)
-            .map(|o| o.id)
-            .collect())
+        t.store
+            .read(|r| r.due_opportunities(&t.id, self.now))
+            .map_err(|e| t.store_err(e))
     }
 
     fn cursor(&self, name: &str) -> Result<Option<i64>, PassError> {

@@ -123,21 +123,7 @@ impl Done {
                 tracing::warn!(tenant = %t, opportunities = ?ids, interview = %interview,
                     error = %error, "invite refused; needs attention");
             }
-            Done::TagsWritten { id, tags, add, .. } => {
-                let n = count(tags.len());
-                let (op, verb) = if *add {
-                    ("add", "added")
-                } else {
-                    ("remove", "removed")
-                };
-                if *add {
-                    stats.tags_added += n;
-                } else {
-                    stats.tags_removed += n;
-                }
-                m.tag_write(t, op, u64::from(n));
-                tracing::info!(tenant = %t, opportunity = %id, tags = ?tags, "{verb} tags");
-            }
+            Done::TagsWritten { id, tags, add, .. } => record_tags(tenant, id, tags, *add, stats),
             Done::Vanished { id } => {
                 tracing::info!(tenant = %t, opportunity = %id,
                     "opportunity vanished before its tags were written");
@@ -213,6 +199,19 @@ impl ActionError {
             ActionError::Api(_) => {}
         }
     }
+}
+
+fn record_tags(tenant: &Tenant, id: &str, tags: &BTreeSet<String>, add: bool, stats: &mut Applied) {
+    let n = count(tags.len());
+    let (op, verb) = if add {
+        stats.tags_added += n;
+        ("add", "added")
+    } else {
+        stats.tags_removed += n;
+        ("remove", "removed")
+    };
+    tenant.metrics.tag_write(&tenant.id, op, u64::from(n));
+    tracing::info!(tenant = %tenant.id, opportunity = %id, tags = ?tags, "{verb} tags");
 }
 
 fn count(n: usize) -> u32 {

@@ -65,7 +65,11 @@ impl Pass<'_> {
     /// Looks the row's email up. Absence only counts once no request sent for the row could
     /// still land: a POST given up on by a process that then died may be applied by Willo
     /// after a restarted process looked, so a young row is looked up again after the wait.
-    async fn look_up(&self, row: &InviteRow, cancel: &CancellationToken) -> Result<Lookup, PassError> {
+    async fn look_up(
+        &self,
+        row: &InviteRow,
+        cancel: &CancellationToken,
+    ) -> Result<Lookup, PassError> {
         let t = self.tenant;
         let lookup = self
             .directory

@@ -60,6 +60,9 @@ pub struct SeenOpportunity<'a> {
     pub email: Option<&'a str>,
     pub posting_id: Option<&'a str>,
     pub updated_at: Option<i64>,
+    /// The pass that read it had nothing to do for it: a re-read an earlier pass asked for is
+    /// done (a backoff after a failure is kept).
+    pub settled: bool,
 }
 
 impl Reader<'_> {
@@ -99,6 +102,23 @@ impl Reader<'_> {
         rows.collect::<Result<_, _>>().ctx("read backoffs")
     }
 
+    /// Opportunities whose next check has come (a retry after a failure, or a re-read of work a
+    /// pass left undone), not deleted.
+    pub fn due_opportunities(&self, tenant: &str, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM opportunities
+                 WHERE tenant = ?1 AND next_check_at > 0 AND next_check_at <= ?2 AND deleted = 0
+                 ORDER BY id",
+            )
+            .ctx("prepare due")?;
+        let rows = st
+            .query_map(params![tenant, now], |r| r.get(0))
+            .ctx("read due")?;
+        rows.collect::<Result<_, _>>().ctx("read due")
+    }
+
     /// Opportunities currently failing (failure_count > 0), most failures first.
     pub fn failing_opportunities(&self, tenant: &str) -> Result<Vec<OpportunityRow>, StoreError> {
         let mut st = self
@@ -130,7 +150,9 @@ impl Tx<'_> {
                  ON CONFLICT (tenant, id) DO UPDATE SET
                    stage_id = excluded.stage_id, tags = excluded.tags, email = excluded.email,
                    posting_id = excluded.posting_id, updated_at = excluded.updated_at,
-                   deleted = 0, seen_at = excluded.seen_at, name = excluded.name",
+                   deleted = 0, seen_at = excluded.seen_at, name = excluded.name,
+                   next_check_at = CASE WHEN ?10 AND failure_count = 0 THEN 0
+                                        ELSE next_check_at END",
             )
             .ctx("prepare save opportunity")?
             .execute(params![
@@ -142,7 +164,8 @@ impl Tx<'_> {
                 o.posting_id,
                 o.updated_at,
                 now,
-                o.name
+                o.name,
+                o.settled
             ])
             .ctx("save opportunity")?;
         Ok(())
@@ -186,6 +209,21 @@ impl Tx<'_> {
                 |r| r.get(0),
             )
             .ctx("record opportunity failure")
+    }
+
+    /// Asks the next pass to read the opportunity again (work this pass left undone), unless it
+    /// already has a check scheduled.
+    pub fn schedule_recheck(&self, tenant: &str, id: &str, at: i64) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO opportunities (tenant, id, next_check_at, seen_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (tenant, id) DO UPDATE SET next_check_at =
+                   CASE WHEN next_check_at = 0 THEN excluded.next_check_at ELSE next_check_at END",
+            )
+            .ctx("prepare recheck")?
+            .execute(params![tenant, id, at])
+            .ctx("schedule recheck")?;
+        Ok(())
     }
 
     /// Clears an opportunity's backoff after a successful action.

@@ -120,10 +120,7 @@ async fn issue11_a_pass_with_work_in_backoff_is_deferred_not_converged() {
         willo_lever_sync::exit::ExitStatus::Converged
     );
     assert!(w.willo.participants(&interview).is_empty());
-    let failing = w
-        .store()
-        .read(|r| r.failing_opportunities("acme"))
-        .unwrap();
+    let failing = w.store().read(|r| r.failing_opportunities("acme")).unwrap();
     assert_eq!(failing.len(), 1);
     assert_eq!(failing[0].id, opp);
     assert_eq!(failing[0].name.as_deref(), Some("Eve"));
@@ -167,12 +164,13 @@ async fn issue11_failed_actions_name_the_opportunity_candidate_action_and_error(
     let json = serde_json::to_value(&out.summary).unwrap();
     assert_eq!(json["failures"][0]["action"], "add_tags");
     // The store keeps them, with their last error and next retry, for `status`.
-    let failing = w
-        .store()
-        .read(|r| r.failing_opportunities("acme"))
-        .unwrap();
+    let failing = w.store().read(|r| r.failing_opportunities("acme")).unwrap();
     assert_eq!(failing.len(), 2);
-    assert!(failing.iter().all(|o| o.next_check_at > 0 && o.last_error.is_some()));
+    assert!(
+        failing
+            .iter()
+            .all(|o| o.next_check_at > 0 && o.last_error.is_some())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +197,10 @@ async fn issue11_a_late_post_is_waited_for_before_an_invite_is_called_absent() {
         let route = "/api/integrations/v2/participants/";
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
         while willo.accounting().count("GET", route) == 0 {
-            assert!(tokio::time::Instant::now() < deadline, "the pass never looked");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the pass never looked"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         willo
@@ -287,4 +288,70 @@ async fn issue11_failed_actions_show_in_the_log_once_json_and_status() {
         "{}",
         text.stdout
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue11_work_skipped_at_shutdown_is_read_again_by_the_next_incremental_pass() {
+    use willo_lever_sync::sim::hold::HoldRule;
+    let w = World::new().await;
+    let (interview, posting) = w.interview_with_posting("Ranger");
+    let kim = w.candidate("Kim", "kim@example.com", &posting);
+    let lou = w.candidate("Lou", "lou@example.com", &posting);
+    // Someone else changes ten minutes later: the cursor will move well past Kim and Lou, out
+    // of reach of the incremental pass's overlap.
+    w.lever.advance_clock(10 * 60 * 1000);
+    w.candidate("Max", "max@example.com", &posting);
+    // One action at a time, so the shutdown lands between Kim's invite and the rest.
+    let settings = w.settings();
+    let store = std::sync::Arc::new(
+        willo_lever_sync::store::Store::open(
+            &settings.daemon.state_dir,
+            willo_lever_sync::store::OpenMode::Writer,
+        )
+        .unwrap(),
+    );
+    let tenant = willo_lever_sync::reconcile::Tenant::new(
+        &settings.tenants[0],
+        willo_lever_sync::reconcile::PassOptions {
+            concurrency: 1,
+            overlap: std::time::Duration::from_secs(300),
+        },
+        store,
+        willo_lever_sync::metrics::Metrics::new(),
+    )
+    .unwrap();
+    let hold = w
+        .willo
+        .hold(HoldRule::new("POST", "/api/integrations/v2/participants/"));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let pass = {
+        let cancel = cancel.clone();
+        async move { tenant.pass(PassKind::Full, &cancel).await }
+    };
+    let running = tokio::spawn(pass);
+    tokio::time::timeout(std::time::Duration::from_secs(20), hold.held())
+        .await
+        .unwrap();
+    cancel.cancel();
+    hold.release();
+    let out = running.await.unwrap();
+    assert_eq!(out.result, PassResult::Interrupted, "{}", out.summary);
+    assert_eq!(w.willo.participants(&interview).len(), 1);
+    // The full pass moved the cursor past both candidates: only the re-read it asked for
+    // brings the skipped work back in an incremental pass.
+    w.pass(PassKind::Incremental).await;
+    assert_eq!(
+        w.willo.participants(&interview).len(),
+        3,
+        "work skipped at shutdown was lost"
+    );
+    for opp in [&kim, &lou] {
+        assert_eq!(status_tags(&w, opp), [INVITED]);
+    }
+    // And once done, nothing asks for a re-read any more.
+    let due = w
+        .store()
+        .read(|r| r.due_opportunities("acme", i64::MAX))
+        .unwrap();
+    assert!(due.is_empty(), "{due:?}");
 }

@@ -220,6 +220,7 @@ fn opportunity_backoff_grows_and_resets() {
                     email: None,
                     posting_id: None,
                     updated_at: Some(5),
+                    settled: false,
                 },
                 1,
             )?;
