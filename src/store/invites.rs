@@ -65,23 +65,25 @@ impl Reader<'_> {
         )
     }
 
-    /// Journal rows in any of `states`.
+    /// Journal rows in any of `states`, ordered by opportunity then interview.
     pub fn invites_in_states(
         &self,
         tenant: &str,
         states: &[InviteState],
     ) -> Result<Vec<InviteRow>, StoreError> {
-        // Run at the start of every pass and hint: select in SQL, not over the whole journal.
-        let states = serde_json::to_string(&states.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-            .unwrap_or_else(|_| "[]".to_owned());
-        self.query_invites(
-            &format!(
-                "SELECT {COLUMNS} FROM invites WHERE tenant = ?1
-                   AND state IN (SELECT value FROM json_each(?2))
-                 ORDER BY opportunity_id, interview_key"
-            ),
-            params![tenant, states],
-        )
+        // Run at the start of every pass and hint: one indexed lookup per state (the
+        // `(tenant, state)` index), never a walk over the whole journal.
+        let mut rows = Vec::new();
+        for state in states {
+            rows.extend(self.query_invites(
+                &format!("SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND state = ?2"),
+                params![tenant, state.as_str()],
+            )?);
+        }
+        rows.sort_by(|a, b| {
+            (&a.opportunity_id, &a.interview_key).cmp(&(&b.opportunity_id, &b.interview_key))
+        });
+        Ok(rows)
     }
 
     pub fn invite(
