@@ -19,6 +19,8 @@ impl Serialize for LeverSettings {
         match &c.auth {
             LeverAuth::ApiKey(key) => m.serialize_entry("api_key", key)?,
             LeverAuth::OAuth(o) => m.serialize_entry("oauth", &OAuth(o))?,
+            // Never read from a file (`doctor` builds it); shown redacted all the same.
+            LeverAuth::AccessToken(token) => m.serialize_entry("access_token", token)?,
         }
         m.serialize_entry("webhook_signature_token", &self.webhook_signature_token)?;
         m.serialize_entry(

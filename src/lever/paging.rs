@@ -63,10 +63,37 @@ struct Pager {
     seen: HashSet<String>,
 }
 
-/// True for Lever's "Invalid offset token: …" 400.
+/// True for Lever's "Invalid offset token: …", recognised by its message under any 4xx
+/// status (400 is what was seen; nothing promises it). 401 and 403 are never this.
 fn is_invalid_offset(e: &ApiError) -> bool {
-    matches!(e, ApiError::Rejected { status: 400, message, .. }
-        if message.to_ascii_lowercase().contains("invalid offset"))
+    let message = match e {
+        ApiError::Rejected {
+            status: 400..=499,
+            message,
+            ..
+        }
+        | ApiError::NotFound { message, .. } => message,
+        _ => return false,
+    };
+    message.to_ascii_lowercase().contains("invalid offset")
+}
+
+/// A page whose items are missing, null, not a list, or that is not an envelope at all: a
+/// broken page, never an empty one (reading it as empty would hide every row on it).
+fn malformed_page(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Decode {
+            api,
+            route,
+            path,
+            message,
+        } if path == "data" || path == "." || path.is_empty() => ApiError::Protocol {
+            api,
+            route,
+            message: format!("the list page has no `data` list ({message})"),
+        },
+        other => other,
+    }
 }
 
 impl Pager {
@@ -92,7 +119,8 @@ impl Pager {
             if let Some(offset) = &self.offset {
                 url.query_pairs_mut().append_pair("offset", offset);
             }
-            let page: ListEnvelope<W> = match self.client.get_json(url, self.route).await {
+            let fetched = self.client.get_json(url, self.route).await;
+            let page: ListEnvelope<W> = match fetched.map_err(malformed_page) {
                 Ok(page) => page,
                 Err(e) if self.offset.is_some() && is_invalid_offset(&e) => {
                     if self.restarted {
@@ -108,6 +136,9 @@ impl Pager {
                 }
                 Err(e) => return Err(e),
             };
+            let Some(data) = page.data else {
+                return Err(self.protocol("the list page has no `data` list (missing or null)"));
+            };
             let next = page.next.filter(|n| !n.is_empty());
             match (page.has_next, next) {
                 (Some(true), None) => {
@@ -121,8 +152,7 @@ impl Pager {
                     self.offset = Some(n);
                 }
             }
-            let items = page
-                .data
+            let items = data
                 .into_iter()
                 .map(T::from)
                 .filter(|item| self.seen.insert(item.listing_id().to_owned()))
