@@ -14,7 +14,9 @@ use super::client::LeverClient;
 use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
 use super::wire::ListEnvelope;
 use crate::http::ApiError;
+use crate::http::decode::decode;
 use crate::http::observer::Api;
+use crate::http::transport::Call;
 
 /// What identifies a listed item, for de-duplication after a restart.
 pub trait Listing {
@@ -78,8 +80,8 @@ fn is_invalid_offset(e: &ApiError) -> bool {
     message.to_ascii_lowercase().contains("invalid offset")
 }
 
-/// A page whose items are missing, null, not a list, or that is not an envelope at all: a
-/// broken page, never an empty one (reading it as empty would hide every row on it).
+/// A page whose items are not a list: a broken page, never an empty one (reading it as empty
+/// would hide every row on it).
 fn malformed_page(e: ApiError) -> ApiError {
     match e {
         ApiError::Decode {
@@ -87,7 +89,7 @@ fn malformed_page(e: ApiError) -> ApiError {
             route,
             path,
             message,
-        } if path == "data" || path == "." || path.is_empty() => ApiError::Protocol {
+        } if path == "data" => ApiError::Protocol {
             api,
             route,
             message: format!("the list page has no `data` list ({message})"),
@@ -105,6 +107,20 @@ impl Pager {
         }
     }
 
+    /// One page, decoded. Serde would read a bare array positionally into the envelope's
+    /// fields, so anything but a JSON object is refused before decoding.
+    async fn fetch<W: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<ListEnvelope<W>, ApiError> {
+        let reply = self.client.send(&Call::get(url, self.route)).await?;
+        let first = reply.body.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(self.protocol("the list page is not a `{data, next, hasNext}` object"));
+        }
+        decode(Api::Lever, self.route, &reply.body).map_err(malformed_page)
+    }
+
     /// The next page's new items; `None` when the listing is complete.
     async fn next_page<W, T>(&mut self) -> Result<Option<Vec<T>>, ApiError>
     where
@@ -119,8 +135,8 @@ impl Pager {
             if let Some(offset) = &self.offset {
                 url.query_pairs_mut().append_pair("offset", offset);
             }
-            let fetched = self.client.get_json(url, self.route).await;
-            let page: ListEnvelope<W> = match fetched.map_err(malformed_page) {
+            let fetched = self.fetch(url).await;
+            let page: ListEnvelope<W> = match fetched {
                 Ok(page) => page,
                 Err(e) if self.offset.is_some() && is_invalid_offset(&e) => {
                     if self.restarted {
