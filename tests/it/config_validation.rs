@@ -276,7 +276,10 @@ fn every_validation_case_names_its_key_and_exits_78() {
         ),
         (
             "no state fields",
-            edit(WILLO_KEY_LINE, &format!("{WILLO_KEY_LINE}\nstate_fields = []")),
+            edit(
+                WILLO_KEY_LINE,
+                &format!("{WILLO_KEY_LINE}\nstate_fields = []"),
+            ),
             "tenants[0].willo.state_fields",
             "at least one",
         ),
@@ -608,15 +611,18 @@ fn issue_ten_keys_are_read_as_written() {
     let text = format!(
         "{}\n[tenants.willo.interview_scope]\ndepartments = [\"d1\"]\n\
          owner_emails = [\"Hiring@Example.com\"]\ntitle_patterns = [\"Sales*\"]\n",
-        edit(LEVER_KEY_LINE, &format!("{LEVER_KEY_LINE}\ninclude_confidential = true"))
-            .replace(
-                WILLO_KEY_LINE,
-                &format!("{WILLO_KEY_LINE}\nstate_fields = [\"current_stage.name\", \"status\"]"),
-            )
-            .replace(
-                "trigger_stages = [\"Video Interview\"]",
-                "trigger_stages = [\"Video Interview\"]\ncatalog_max_tags = 40",
-            )
+        edit(
+            LEVER_KEY_LINE,
+            &format!("{LEVER_KEY_LINE}\ninclude_confidential = true")
+        )
+        .replace(
+            WILLO_KEY_LINE,
+            &format!("{WILLO_KEY_LINE}\nstate_fields = [\"current_stage.name\", \"status\"]"),
+        )
+        .replace(
+            "trigger_stages = [\"Video Interview\"]",
+            "trigger_stages = [\"Video Interview\"]\ncatalog_max_tags = 40",
+        )
     );
     let s = load(&text).unwrap();
     let t = &s.tenants[0];
@@ -655,7 +661,10 @@ fn include_confidential_with_oauth_asks_for_the_confidential_scope() {
         LEVER_KEY_LINE,
         &format!("include_confidential = true\n{oauth}"),
     ));
-    assert!(with.iter().any(|s| s == "confidential:access:admin"), "{with:?}");
+    assert!(
+        with.iter().any(|s| s == "confidential:access:admin"),
+        "{with:?}"
+    );
     let once = scopes(&edit(
         LEVER_KEY_LINE,
         &format!(
