@@ -17,6 +17,8 @@ mod client_willo_variants;
 mod config_validation;
 mod connect_process;
 mod daemon_process;
+mod doctor_checks;
+mod doctor_process;
 mod once_process;
 mod operator_output;
 mod plan_cases;
