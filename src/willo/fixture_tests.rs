@@ -88,3 +88,30 @@ fn a_row_without_a_key_is_unreadable() {
         None
     );
 }
+
+#[test]
+fn fields_of_unexpected_types_read_as_unknown_without_failing_the_row() {
+    let row = serde_json::json!({
+        "key": "0123456789abcdef0123456789abcdef",
+        "interview": {"key": "i1", "title": "T"},
+        "name": {"first": "Ada", "last": "Lovelace"},
+        "email": ["ada@example.com"],
+        "phone": {"number": "+44 1", "country_code": "GB"},
+        "external_id": {"id": 3},
+        "created_at": 1_767_225_600,
+        "updated_at": {"at": "2026-01-01"},
+        "stage": {"key": "k", "name": {"en": "Accepted"}},
+        "status": "Accepted",
+        "language": {"code": "en", "name": "English"},
+        "responses": [{"question": "q"}]
+    });
+    let p = Participant::from_json(&row, &StateFields::default()).unwrap();
+    assert_eq!(p.interview_key.as_deref(), Some("i1"));
+    assert_eq!((p.name.as_str(), p.email.as_deref()), ("", None));
+    assert_eq!(p.phone.as_deref(), Some("+44 1"));
+    assert_eq!(p.external_id, None);
+    assert_eq!(p.created_at, Some(1_767_225_600_000));
+    assert_eq!(p.updated_at, None);
+    // `stage.name` is not text, so the next path holding text wins.
+    assert_eq!(p.state.as_deref(), Some("Accepted"));
+}
