@@ -41,10 +41,11 @@ impl StateFields {
         let mut out = Vec::with_capacity(paths.len());
         for p in paths {
             let p = p.as_ref().trim();
-            if p.split('.').any(|segment| segment.trim().is_empty()) {
+            let segments: Vec<&str> = p.split('.').map(str::trim).collect();
+            if segments.iter().any(|segment| segment.is_empty()) {
                 return Err(StateFieldError { path: p.to_owned() });
             }
-            out.push(p.to_owned());
+            out.push(segments.join("."));
         }
         Ok(StateFields { paths: out })
     }
@@ -120,7 +121,11 @@ mod tests {
 
     #[test]
     fn configured_paths_are_read_in_order_and_say_which_matched() {
-        let f = StateFields::new(&["current_stage.name", "pipeline_stage"]).unwrap();
+        let f = StateFields::new(&["current_stage. name ", "pipeline_stage"]).unwrap();
+        assert_eq!(
+            f.paths().collect::<Vec<_>>(),
+            ["current_stage.name", "pipeline_stage"]
+        );
         let row = json!({"current_stage": {"key": "k", "name": "Accepted"}, "pipeline_stage": "x"});
         assert_eq!(
             f.find(&row),
