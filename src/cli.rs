@@ -35,7 +35,7 @@ pub struct Cli {
     #[arg(long, requires = "once")]
     pub dry_run: bool,
 
-    /// Only this tenant (with --once, status and tags).
+    /// Only this tenant (with --once, status, tags, doctor and check-config --online).
     #[arg(long, value_name = "ID", global = true)]
     pub tenant: Option<String>,
 
@@ -64,9 +64,27 @@ pub enum Command {
     /// Validate the configuration and print it resolved, with secrets redacted.
     #[command(
         name = "check-config",
-        after_help = "Example:\n  willo-lever-sync --config /etc/willo-lever-sync/willo-lever-sync.toml check-config"
+        after_help = "Example:\n  willo-lever-sync --config /etc/willo-lever-sync/willo-lever-sync.toml check-config --online"
     )]
-    CheckConfig,
+    CheckConfig {
+        /// Then run the `doctor` checks against the live accounts.
+        #[arg(long)]
+        online: bool,
+    },
+    /// Check each tenant's live Lever and Willo accounts, read-only: credentials, every
+    /// permission the daemon needs, the trigger stages, the perform_as user, the catalog
+    /// placeholder, the interview listing, how participants look and which states they carry.
+    /// Writes nothing to either API or to the state file, and prints no personal data.
+    #[command(
+        after_help = "Examples:\n  willo-lever-sync doctor\n  willo-lever-sync doctor --tenant acme --json | jq '.tenants[].findings[] | select(.verdict != \"ok\")'\n\n\
+            Exit status: 0 all is well (unknowns included), 1 something needs fixing,\n\
+            69 an API unreachable, 77 credentials rejected, 78 configuration error."
+    )]
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Connect a tenant to Lever with OAuth: prints the authorize URL, waits for the redirect
     /// and stores the tokens. The tenant needs a [tenants.lever.oauth] table.
     #[command(after_help = "Example:\n  willo-lever-sync connect acme")]
@@ -83,5 +101,9 @@ pub enum Command {
         /// Run one full pass against the simulators, print the summary and exit.
         #[arg(long)]
         once: bool,
+        /// Run `doctor` against the simulators, print its report and exit (after the pass,
+        /// with --once).
+        #[arg(long)]
+        doctor: bool,
     },
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub(crate) mod daemon;
+pub(crate) mod doctor;
 pub mod domain;
 pub mod error_chain;
 pub mod exit;

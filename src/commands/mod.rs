@@ -4,6 +4,7 @@
 mod check_config;
 mod connect;
 mod daemon;
+mod doctor;
 mod dry_run;
 mod once;
 mod output;
@@ -92,9 +93,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         ));
     }
     match &cli.command {
-        Some(Command::CheckConfig) => {
+        Some(Command::CheckConfig { online }) => {
             let (settings, _guard) = load(&cli)?;
-            check_config::run(&settings)
+            let printed = check_config::run(&settings)?;
+            if !*online {
+                return Ok(printed);
+            }
+            let tenants = tenants(&cli, &settings)?;
+            Ok(printed.worst(doctor::run(&settings, tenants, false)?))
+        }
+        Some(Command::Doctor { json }) => {
+            let (settings, _guard) = load(&cli)?;
+            doctor::run(&settings, tenants(&cli, &settings)?, *json)
         }
         Some(Command::Status { json }) => {
             let (settings, _guard) = load(&cli)?;
@@ -108,7 +118,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             let (settings, _guard) = load(&cli)?;
             connect::run(&settings, tenant)
         }
-        Some(Command::Sandbox { once }) => sandbox::run(*once),
+        Some(Command::Sandbox { once, doctor }) => sandbox::run(*once, *doctor),
         None if cli.once => {
             let (settings, _guard) = load(&cli)?;
             let tenants = tenants(&cli, &settings)?;

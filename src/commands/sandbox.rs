@@ -1,5 +1,6 @@
 //! `sandbox`: the whole product against built-in simulators, with a demo tenant and a story
 //! to watch. `sandbox --once`: the same world, one full pass through `--once`'s code.
+//! `sandbox --doctor`: the same world, checked by `doctor`.
 //!
 //! This file only wires things up; the demo world, the story and the narrator live in
 //! `crate::sandbox`. The daemon and the pass run exactly as they would in production.
@@ -31,13 +32,17 @@ const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// The longest the story waits for the daemon's start-up full pass.
 const START_UP_WAIT: Duration = Duration::from_secs(60);
 
-pub fn run(once: bool) -> Result<ExitStatus, CommandError> {
+pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
     let pace = sandbox::pace(std::env::var(PACE_ENV).ok().as_deref())?;
     let rt = super::runtime()?;
     rt.block_on(async move {
         // Listen for Ctrl-C before anything starts, so that one pressed while the world is
         // being seeded still ends in a clean exit (the daemon listens for its own as well).
-        let signals = if once { None } else { Some(Signals::new()?) };
+        let signals = if once || doctor {
+            None
+        } else {
+            Some(Signals::new()?)
+        };
         let out = Narrative::stdout();
         let sandbox = Sandbox::start().await?;
         let dir = tempfile::Builder::new()
@@ -69,8 +74,17 @@ pub fn run(once: bool) -> Result<ExitStatus, CommandError> {
 
         let status = match signals {
             None => {
-                out.line("sandbox: running one full pass (the code `--once` runs)…");
-                super::once::once(&settings, vec![&tenant], false).await?
+                let mut status = ExitStatus::Converged;
+                if once {
+                    out.line("sandbox: running one full pass (the code `--once` runs)…");
+                    status = super::once::once(&settings, vec![&tenant], false).await?;
+                }
+                if doctor {
+                    out.line("sandbox: running doctor against the simulated accounts…");
+                    let report = crate::doctor::run(&settings, &[&tenant]).await;
+                    status = status.worst(super::doctor::print(&report, false)?);
+                }
+                status
             }
             Some(signals) => {
                 let (listen, fell_back) = sandbox_config::listen_address(settings.daemon.listen);

@@ -12,6 +12,7 @@ mod render;
 pub mod schedule;
 pub mod secret;
 mod validate;
+mod willo;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,7 +27,10 @@ pub use secret::{Secret, SecretOrigin};
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::TagTemplate;
 use crate::lever::LeverClientConfig;
-use crate::willo::WilloClientConfig;
+use crate::willo::{InterviewScope, WilloClientConfig};
+
+/// `catalog_max_tags` when the file does not set it.
+pub const DEFAULT_CATALOG_MAX_TAGS: usize = 500;
 
 /// A configuration problem. `key` is the dotted path of the offending key
 /// (`tenants[0].lever.base_url`), or empty for file-level problems.
@@ -115,6 +119,8 @@ pub struct TenantSettings {
     pub match_posting_tags: bool,
     #[serde(serialize_with = "template")]
     pub interview_tag_template: TagTemplate,
+    /// The most tags the catalog placeholder carries (rule: tag catalog).
+    pub catalog_max_tags: usize,
     pub lever: LeverSettings,
     pub willo: WilloSettings,
 }
@@ -138,8 +144,9 @@ impl LeverSettings {
     }
 }
 
-/// `[tenants.willo]`: the Willo client's settings, the webhook URL tokens and the status map.
-/// Rendered with the file's key names by `render.rs`.
+/// `[tenants.willo]`: the Willo client's settings (the state fields among them), the webhook
+/// URL tokens, the status map and the interview scope. Rendered with the file's key names by
+/// `render.rs`.
 #[derive(Debug, Clone)]
 pub struct WilloSettings {
     pub client: WilloClientConfig,
@@ -147,6 +154,8 @@ pub struct WilloSettings {
     /// The token being rotated out, accepted alongside the current one.
     pub previous_webhook_token: Option<Secret>,
     pub status_map: StatusMap,
+    /// Which listed interviews the tenant syncs.
+    pub interview_scope: InterviewScope,
 }
 
 impl WilloSettings {

@@ -80,6 +80,9 @@ pub struct RawTenant {
     pub match_posting_tags: bool,
     #[serde(default)]
     pub interview_tag_template: Option<String>,
+    /// The most tags the catalog placeholder carries.
+    #[serde(default)]
+    pub catalog_max_tags: Option<i64>,
     pub lever: RawLever,
     pub willo: RawWillo,
 }
@@ -110,6 +113,9 @@ pub struct RawLever {
     pub previous_webhook_signature_token_file: Option<PathBuf>,
     #[serde(default)]
     pub perform_as: Option<String>,
+    /// Also list confidential opportunities and postings (`confidentiality=all`).
+    #[serde(default)]
+    pub include_confidential: bool,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
     #[serde(default)]
@@ -171,12 +177,26 @@ pub struct RawWillo {
     pub burst: Option<i64>,
     #[serde(default)]
     pub status_map: BTreeMap<String, String>,
+    /// Dotted JSON paths to a participant's state, first match wins.
+    #[serde(default)]
+    pub state_fields: Option<Vec<String>>,
+    #[serde(default)]
+    pub interview_scope: RawInterviewScope,
     #[serde(default)]
     pub connect_timeout_seconds: Option<f64>,
     #[serde(default)]
     pub request_timeout_seconds: Option<f64>,
     #[serde(default)]
     pub retry_max_elapsed_seconds: Option<f64>,
+}
+
+/// `[tenants.willo.interview_scope]`: every key optional; nothing set = every interview.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawInterviewScope {
+    pub departments: Vec<String>,
+    pub owner_emails: Vec<String>,
+    pub title_patterns: Vec<String>,
 }
 
 fn willo_base() -> String {

@@ -10,6 +10,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::{LeverSettings, WilloSettings};
 use crate::http::HttpConfig;
 use crate::lever::{LeverAuth, OAuthConfig};
+use crate::willo::InterviewScope;
 
 impl Serialize for LeverSettings {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -19,6 +20,8 @@ impl Serialize for LeverSettings {
         match &c.auth {
             LeverAuth::ApiKey(key) => m.serialize_entry("api_key", key)?,
             LeverAuth::OAuth(o) => m.serialize_entry("oauth", &OAuth(o))?,
+            // Never read from a file (`doctor` builds it); shown redacted all the same.
+            LeverAuth::AccessToken(token) => m.serialize_entry("access_token", token)?,
         }
         m.serialize_entry("webhook_signature_token", &self.webhook_signature_token)?;
         m.serialize_entry(
@@ -26,6 +29,7 @@ impl Serialize for LeverSettings {
             &self.previous_webhook_signature_token,
         )?;
         m.serialize_entry("perform_as", &c.perform_as)?;
+        m.serialize_entry("include_confidential", &c.include_confidential)?;
         http(&mut m, &c.http)?;
         m.end()
     }
@@ -46,6 +50,9 @@ impl Serialize for WilloSettings {
             .map(|(k, v)| (k, v.as_str()))
             .collect();
         m.serialize_entry("status_map", &status_map)?;
+        let state_fields: Vec<&str> = c.state_fields.paths().collect();
+        m.serialize_entry("state_fields", &state_fields)?;
+        m.serialize_entry("interview_scope", &Scope(&self.interview_scope))?;
         m.end()
     }
 }
@@ -65,6 +72,19 @@ impl Serialize for OAuth<'_> {
         m.serialize_entry("token_url", o.token_url.as_str())?;
         m.serialize_entry("audience", &o.audience)?;
         m.serialize_entry("listen", &o.listen.to_string())?;
+        m.end()
+    }
+}
+
+/// `[tenants.willo.interview_scope]`.
+struct Scope<'a>(&'a InterviewScope);
+
+impl Serialize for Scope<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("departments", self.0.departments())?;
+        m.serialize_entry("owner_emails", self.0.owner_emails())?;
+        m.serialize_entry("title_patterns", self.0.title_patterns())?;
         m.end()
     }
 }

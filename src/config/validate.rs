@@ -9,34 +9,33 @@ use std::time::Duration;
 use url::Url;
 
 use super::load::invalid;
-use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant, RawWillo};
+use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant};
 use super::schedule::Schedule;
 use super::secret::{self, Secret, SecretDirs};
 use super::{
-    ConfigError, DaemonSettings, LeverSettings, LogFormat, LogSettings, Settings, TenantSettings,
-    WilloSettings,
+    ConfigError, DEFAULT_CATALOG_MAX_TAGS, DaemonSettings, LeverSettings, LogFormat, LogSettings,
+    Settings, TenantSettings,
 };
-use crate::domain::status_map::StatusMap;
-use crate::domain::tags::{StatusTag, TagTemplate};
+use crate::domain::tags::TagTemplate;
 use crate::error_chain::chain;
 use crate::http::{HttpConfig, RequestsPerSecond};
 use crate::lever::oauth::{
     DEFAULT_SCOPES, LEVER_AUDIENCE, LEVER_AUTHORIZE_URL, LEVER_TOKEN_URL, OFFLINE_ACCESS,
 };
+use crate::lever::permission::CONFIDENTIAL_SCOPE;
 use crate::lever::{LeverAuth, LeverClientConfig, OAuthConfig};
-use crate::willo::WilloClientConfig;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
     dirs: &'a SecretDirs,
 }
 
 impl Ctx<'_> {
-    fn err(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+    pub(super) fn err(&self, key: &str, problem: impl Into<String>) -> ConfigError {
         invalid(self.path, key, problem)
     }
 
-    fn secret(
+    pub(super) fn secret(
         &self,
         prefix: &str,
         name: &str,
@@ -164,15 +163,20 @@ fn tenant(cx: &Ctx, key: &str, t: RawTenant) -> Result<TenantSettings, ConfigErr
             "must not be empty",
         ));
     }
+    let catalog_max_tags = match t.catalog_max_tags {
+        None => DEFAULT_CATALOG_MAX_TAGS,
+        Some(n) => positive_int(cx, &format!("{key}.catalog_max_tags"), n)?,
+    };
     Ok(TenantSettings {
         lever: lever(cx, &format!("{key}.lever"), t.lever)?,
-        willo: willo(cx, &format!("{key}.willo"), t.willo)?,
+        willo: super::willo::settings(cx, &format!("{key}.willo"), t.willo)?,
         id: t.id,
         account_name: t.account_name.trim().to_owned(),
         trigger_stages: t.trigger_stages,
         catalog_opportunity_id: t.catalog_opportunity_id,
         match_posting_tags: t.match_posting_tags,
         interview_tag_template,
+        catalog_max_tags,
     })
 }
 
@@ -191,7 +195,14 @@ fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError>
             ));
         }
         (Some(k), None) => LeverAuth::ApiKey(k),
-        (None, Some(o)) => LeverAuth::OAuth(oauth(cx, &format!("{key}.oauth"), o)?),
+        (None, Some(o)) => {
+            let mut o = oauth(cx, &format!("{key}.oauth"), o)?;
+            // Confidential rows need the scope; asking for them without it is refused.
+            if l.include_confidential && !o.scopes.iter().any(|s| s == CONFIDENTIAL_SCOPE) {
+                o.scopes.push(CONFIDENTIAL_SCOPE.to_owned());
+            }
+            LeverAuth::OAuth(o)
+        }
         (None, None) => {
             return Err(cx.err(
                 &format!("{key}.api_key"),
@@ -214,6 +225,7 @@ fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError>
     let mut client =
         LeverClientConfig::new(base_url(cx, &format!("{key}.base_url"), &l.base_url)?, auth);
     client.perform_as = l.perform_as.filter(|p| !p.trim().is_empty());
+    client.include_confidential = l.include_confidential;
     client.http = http(
         cx,
         key,
@@ -298,71 +310,6 @@ fn oauth(cx: &Ctx, key: &str, o: RawOAuth) -> Result<OAuthConfig, ConfigError> {
     })
 }
 
-fn willo(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings, ConfigError> {
-    let api_key = cx
-        .secret(
-            key,
-            "api_key",
-            w.api_key.as_deref(),
-            w.api_key_file.as_deref(),
-        )?
-        .ok_or_else(|| {
-            cx.err(
-                &format!("{key}.api_key"),
-                "missing: set api_key or api_key_file",
-            )
-        })?;
-    let webhook_token = cx.secret(
-        key,
-        "webhook_token",
-        w.webhook_token.as_deref(),
-        w.webhook_token_file.as_deref(),
-    )?;
-    let previous_webhook_token = cx.secret(
-        key,
-        "previous_webhook_token",
-        w.previous_webhook_token.as_deref(),
-        w.previous_webhook_token_file.as_deref(),
-    )?;
-    let mut overrides = Vec::new();
-    for (state, tag) in &w.status_map {
-        let Some(tag) = StatusTag::from_tag(tag) else {
-            return Err(cx.err(
-                &format!("{key}.status_map.{state:?}"),
-                format!(
-                    "{tag:?} is not a status tag; use one of \"Willo:Invited\", \"Willo:To Review\", \"Willo:Accepted\", \"Willo:Rejected\""
-                ),
-            ));
-        };
-        if state.trim().is_empty() {
-            return Err(cx.err(&format!("{key}.status_map"), "a state name is empty"));
-        }
-        overrides.push((state.as_str(), tag));
-    }
-    let mut client = WilloClientConfig::new(
-        base_url(cx, &format!("{key}.base_url"), &w.base_url)?,
-        api_key,
-    );
-    client.http = http(
-        cx,
-        key,
-        RawHttp {
-            requests_per_second: w.requests_per_second,
-            burst: w.burst,
-            connect_timeout_seconds: w.connect_timeout_seconds,
-            request_timeout_seconds: w.request_timeout_seconds,
-            retry_max_elapsed_seconds: w.retry_max_elapsed_seconds,
-        },
-        client.http,
-    )?;
-    Ok(WilloSettings {
-        client,
-        webhook_token,
-        previous_webhook_token,
-        status_map: StatusMap::with_overrides(overrides),
-    })
-}
-
 pub(crate) fn valid_tenant_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
         && id
@@ -383,7 +330,7 @@ fn socket_addr(cx: &Ctx, key: &str, text: &str) -> Result<SocketAddr, ConfigErro
     })
 }
 
-fn base_url(cx: &Ctx, key: &str, text: &str) -> Result<Url, ConfigError> {
+pub(super) fn base_url(cx: &Ctx, key: &str, text: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(text).map_err(|e| cx.err(key, format!("{text:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(cx.err(key, format!("{text:?} must be an http:// or https:// URL")));
@@ -403,16 +350,16 @@ fn non_negative(cx: &Ctx, key: &str, v: i64) -> Result<u64, ConfigError> {
 }
 
 /// The pacing and timeout keys of `[tenants.lever]` and `[tenants.willo]`, as written.
-struct RawHttp {
-    requests_per_second: Option<f64>,
-    burst: Option<i64>,
-    connect_timeout_seconds: Option<f64>,
-    request_timeout_seconds: Option<f64>,
-    retry_max_elapsed_seconds: Option<f64>,
+pub(super) struct RawHttp {
+    pub(super) requests_per_second: Option<f64>,
+    pub(super) burst: Option<i64>,
+    pub(super) connect_timeout_seconds: Option<f64>,
+    pub(super) request_timeout_seconds: Option<f64>,
+    pub(super) retry_max_elapsed_seconds: Option<f64>,
 }
 
 /// `defaults` (the client's own) with the keys the file sets, each checked here and only here.
-fn http(
+pub(super) fn http(
     cx: &Ctx,
     key: &str,
     raw: RawHttp,

@@ -21,11 +21,13 @@ pub enum Mapped {
     Unknown(String),
 }
 
+// "new" is not here: on a review board a "New" column may hold fresh responses as well as
+// untouched invitations, so it is left to the tenant's map (unmapped, it changes no tag and is
+// warned about once).
 const DEFAULTS: &[(&str, StatusTag)] = &[
     ("invited", StatusTag::Invited),
     ("pending", StatusTag::Invited),
     ("sent", StatusTag::Invited),
-    ("new", StatusTag::Invited),
     ("in progress", StatusTag::Invited),
     ("started", StatusTag::Invited),
     ("to review", StatusTag::ToReview),
@@ -113,6 +115,31 @@ mod tests {
         );
         assert_eq!(m.lookup(Some("declined")), Mapped::Tag(StatusTag::Rejected));
         assert_eq!(m.lookup(Some("On Hold")), Mapped::Unknown("on hold".into()));
+    }
+
+    #[test]
+    fn new_is_not_mapped_by_default_but_can_be() {
+        assert_eq!(
+            StatusMap::default().lookup(Some("New")),
+            Mapped::Unknown("new".into())
+        );
+        let m = StatusMap::with_overrides([("New", StatusTag::ToReview)]);
+        assert_eq!(m.lookup(Some("new")), Mapped::Tag(StatusTag::ToReview));
+    }
+
+    #[test]
+    fn a_stage_key_maps_through_a_tenant_entry() {
+        let key = "0A1B2C3D4E5F60718293A4B5C6D7E8F9";
+        assert_eq!(
+            StatusMap::default().lookup(Some(key)),
+            Mapped::Unknown(key.to_lowercase())
+        );
+        let m = StatusMap::with_overrides([(key, StatusTag::Accepted)]);
+        assert_eq!(m.lookup(Some(key)), Mapped::Tag(StatusTag::Accepted));
+        assert_eq!(
+            m.lookup(Some(&key.to_lowercase())),
+            Mapped::Tag(StatusTag::Accepted)
+        );
     }
 
     #[test]

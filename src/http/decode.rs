@@ -49,6 +49,18 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// For `#[serde(deserialize_with)]` on fields the product does not rely on: any JSON value is
+/// accepted, and one that is not a `T` reads as `None` instead of failing the whole page
+/// (vendors add nested objects where a string used to be).
+pub fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +87,24 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn lenient_fields_read_a_wrong_type_as_none() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Row {
+            #[serde(default, deserialize_with = "lenient")]
+            name: Option<String>,
+        }
+        let read = |json: &str| {
+            decode::<Row>(Api::Lever, "/r", json.as_bytes())
+                .unwrap()
+                .name
+        };
+        assert_eq!(read(r#"{"name":"Ada"}"#).as_deref(), Some("Ada"));
+        assert_eq!(read(r#"{"name":{"first":"Ada"}}"#), None);
+        assert_eq!(read(r#"{"name":null}"#), None);
+        assert_eq!(read(r#"{}"#), None);
     }
 
     #[test]

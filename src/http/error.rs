@@ -29,7 +29,7 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
 
-    /// 401 or 403, or a refused OAuth grant: the tenant is disconnected (rule: disconnect,
+    /// 401, or a refused OAuth grant: the tenant is disconnected (rule: disconnect,
     /// docs/behaviour.md).
     #[error("{api} {route}: credentials rejected (HTTP {status}): {message}")]
     Unauthorized {
@@ -37,6 +37,17 @@ pub enum ApiError {
         route: &'static str,
         status: u16,
         message: String,
+    },
+
+    /// 403: the credentials work but lack a permission for this call (rule: 403 is a
+    /// permission, docs/behaviour.md). Not a disconnect and not retried. `grant` names what
+    /// to grant, when the client that made the call knows it.
+    #[error("{api} {route}: permission denied (HTTP 403): {message}{}", fmt_grant(grant.as_ref()))]
+    Forbidden {
+        api: Api,
+        route: &'static str,
+        message: String,
+        grant: Option<Grant>,
     },
 
     /// 404: the object does not exist (or no longer does).
@@ -88,6 +99,31 @@ pub enum ApiError {
     TokenStore { api: Api, message: String },
 }
 
+/// What to grant so that a refused call is allowed, in the API's own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    /// What the credentials lack, as the operator finds it in the vendor's settings, e.g.
+    /// `the API key's "Postings: read" permission` or `an Admin user's API key`.
+    pub needs: &'static str,
+    /// The OAuth scopes that carry it (Lever OAuth); empty where the API has no scopes.
+    pub oauth_scopes: &'static [&'static str],
+}
+
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.needs)?;
+        match self.oauth_scopes {
+            [] => Ok(()),
+            [one] => write!(f, " (with OAuth, the scope {one})"),
+            many => write!(f, " (with OAuth, the scopes {})", many.join(" ")),
+        }
+    }
+}
+
+fn fmt_grant(grant: Option<&Grant>) -> String {
+    grant.map(|g| format!("; needs {g}")).unwrap_or_default()
+}
+
 fn fmt_after(after: Option<Duration>) -> String {
     match after {
         Some(d) => format!(", retry after {:.1}s", d.as_secs_f64()),
@@ -102,6 +138,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Transient { .. } => "transient",
             ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::Rejected { .. } => "rejected",
             ApiError::Decode { .. } => "decode",
@@ -124,12 +161,56 @@ impl ApiError {
         )
     }
 
+    /// What to grant so that the refused call is allowed (only for `Forbidden`).
+    pub fn grant(&self) -> Option<Grant> {
+        match self {
+            ApiError::Forbidden { grant, .. } => *grant,
+            _ => None,
+        }
+    }
+
+    /// The same error naming `grant` as what to grant, if it is a `Forbidden` (the clients
+    /// know their routes' permissions; the transport does not).
+    pub fn with_grant(self, grant: Option<Grant>) -> ApiError {
+        match self {
+            ApiError::Forbidden {
+                api,
+                route,
+                message,
+                grant: None,
+            } => ApiError::Forbidden {
+                api,
+                route,
+                message,
+                grant,
+            },
+            other => other,
+        }
+    }
+
+    /// The route template of the call that failed (`None` for token-store errors).
+    pub fn route(&self) -> Option<&'static str> {
+        match self {
+            ApiError::RateLimited { route, .. }
+            | ApiError::Transient { route, .. }
+            | ApiError::Unauthorized { route, .. }
+            | ApiError::Forbidden { route, .. }
+            | ApiError::NotFound { route, .. }
+            | ApiError::Rejected { route, .. }
+            | ApiError::Decode { route, .. }
+            | ApiError::Ambiguous { route, .. }
+            | ApiError::Protocol { route, .. } => Some(route),
+            ApiError::TokenStore { .. } => None,
+        }
+    }
+
     /// The API the error came from.
     pub fn api(&self) -> Api {
         match self {
             ApiError::RateLimited { api, .. }
             | ApiError::Transient { api, .. }
             | ApiError::Unauthorized { api, .. }
+            | ApiError::Forbidden { api, .. }
             | ApiError::NotFound { api, .. }
             | ApiError::Rejected { api, .. }
             | ApiError::Decode { api, .. }
@@ -156,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_are_distinct_and_only_unauthorized_disconnects() {
+    fn labels_are_distinct_and_only_unauthorized_disconnects_not_forbidden() {
         let errors = [
             ApiError::RateLimited {
                 api: Api::Lever,
@@ -173,8 +254,14 @@ mod tests {
             ApiError::Unauthorized {
                 api: Api::Willo,
                 route: "/r",
-                status: 403,
+                status: 401,
                 message: "x".into(),
+            },
+            ApiError::Forbidden {
+                api: Api::Lever,
+                route: "/r",
+                message: "x".into(),
+                grant: None,
             },
             ApiError::NotFound {
                 api: Api::Lever,
@@ -236,5 +323,35 @@ mod tests {
             e.to_string(),
             "lever /opportunities: rate limited (HTTP 429), retry after 2.5s"
         );
+    }
+
+    #[test]
+    fn forbidden_names_what_to_grant_once_the_client_adds_it() {
+        const GRANT: Grant = Grant {
+            needs: "the API key's \"Postings: read\" permission",
+            oauth_scopes: &["postings:read:admin"],
+        };
+        let e = ApiError::Forbidden {
+            api: Api::Lever,
+            route: "/postings",
+            message: "ForbiddenError: no".into(),
+            grant: None,
+        };
+        assert_eq!(e.grant(), None);
+        let e = e.with_grant(Some(GRANT));
+        assert_eq!(e.grant(), Some(GRANT));
+        assert_eq!(e.metric_label(), "forbidden");
+        assert!(!e.is_disconnect() && !e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "lever /postings: permission denied (HTTP 403): ForbiddenError: no; needs the API \
+             key's \"Postings: read\" permission (with OAuth, the scope postings:read:admin)"
+        );
+        let other = ApiError::NotFound {
+            api: Api::Lever,
+            route: "/r",
+            message: "x".into(),
+        };
+        assert_eq!(other.with_grant(Some(GRANT)).grant(), None);
     }
 }

@@ -216,11 +216,18 @@ impl Transport {
         }
         let message = || (self.read_message)(&body).unwrap_or_else(|| snippet(&body, status));
         Err(match code {
-            401 | 403 => ApiError::Unauthorized {
+            401 => ApiError::Unauthorized {
                 api,
                 route,
                 status: code,
                 message: message(),
+            },
+            // The credentials work; a permission is missing. The client names which.
+            403 => ApiError::Forbidden {
+                api,
+                route,
+                message: message(),
+                grant: None,
             },
             404 => ApiError::NotFound {
                 api,
@@ -371,7 +378,8 @@ mod tests {
         assert_eq!(label(Idempotent, 200), None);
         assert_eq!(label(Idempotent, 201), None);
         assert_eq!(label(Idempotent, 401), Some("unauthorized"));
-        assert_eq!(label(Idempotent, 403), Some("unauthorized"));
+        assert_eq!(label(Idempotent, 403), Some("forbidden"));
+        assert_eq!(label(NonIdempotent, 403), Some("forbidden"));
         assert_eq!(label(Idempotent, 404), Some("not_found"));
         assert_eq!(label(Idempotent, 400), Some("rejected"));
         assert_eq!(label(Idempotent, 422), Some("rejected"));

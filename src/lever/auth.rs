@@ -29,7 +29,8 @@ use crate::secret::Secret;
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 pub(crate) enum Authenticator {
-    ApiKey(HeaderValue),
+    /// The same header on every call: an API key, or a fixed OAuth access token.
+    Fixed(HeaderValue),
     // Boxed: the session is large and there is one per client.
     OAuth(Box<OAuthSession>),
 }
@@ -48,7 +49,7 @@ impl Authenticator {
             }
         })?;
         value.set_sensitive(true);
-        Ok(Authenticator::ApiKey(value))
+        Ok(Authenticator::Fixed(value))
     }
 }
 

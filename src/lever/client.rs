@@ -14,7 +14,8 @@ use super::auth::{Authenticator, OAuthSession, bearer};
 use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
 use super::oauth::OAuthConfig;
 use super::paging::{self, Listing};
-use super::query::{OpportunityQuery, PostingQuery};
+use super::permission;
+use super::query::{Confidentiality, OpportunityQuery, PostingQuery};
 use super::token_store::TokenStore;
 use super::wire;
 use crate::http::decode::decode;
@@ -32,6 +33,9 @@ pub enum LeverAuth {
     ApiKey(Secret),
     /// Bearer tokens from the OAuth grant saved by `connect` (needs a [`TokenStore`]).
     OAuth(OAuthConfig),
+    /// One OAuth access token, used as it is and never refreshed: for read-only checks
+    /// (`doctor`), since a refresh rotates the refresh token and only the daemon may store it.
+    AccessToken(Secret),
 }
 
 /// Everything one tenant's Lever client needs; the configuration produces it directly.
@@ -44,6 +48,9 @@ pub struct LeverClientConfig {
     pub http: HttpConfig,
     /// Lever user id to attribute writes to (`perform_as`), if configured.
     pub perform_as: Option<String>,
+    /// Ask the opportunity and posting listings for confidential rows too
+    /// (`confidentiality=all`), which Lever leaves out otherwise.
+    pub include_confidential: bool,
 }
 
 impl LeverClientConfig {
@@ -54,6 +61,7 @@ impl LeverClientConfig {
             auth,
             http: HttpConfig::lever(),
             perform_as: None,
+            include_confidential: false,
         }
     }
 }
@@ -68,6 +76,7 @@ struct Inner {
     transport: Transport,
     auth: Authenticator,
     perform_as: Option<String>,
+    include_confidential: bool,
 }
 
 impl std::fmt::Debug for LeverClient {
@@ -98,6 +107,33 @@ const ROUTE_DELETED: &str = "/opportunities/deleted";
 const ROUTE_ADD_TAGS: &str = "/opportunities/{id}/addTags";
 const ROUTE_REMOVE_TAGS: &str = "/opportunities/{id}/removeTags";
 const ROUTE_NOTES: &str = "/opportunities/{id}/notes";
+const ROUTE_USER: &str = "/users/{id}";
+
+/// Every route template the client calls (each names its permission in `permission`).
+#[cfg(test)]
+pub(crate) const ROUTES: [&str; 11] = [
+    ROUTE_STAGES,
+    ROUTE_USERS,
+    ROUTE_USER,
+    ROUTE_TAGS,
+    ROUTE_POSTINGS,
+    ROUTE_OPPORTUNITIES,
+    ROUTE_OPPORTUNITY,
+    ROUTE_DELETED,
+    ROUTE_ADD_TAGS,
+    ROUTE_REMOVE_TAGS,
+    ROUTE_NOTES,
+];
+
+/// Both job sites: without `distributionChannel` Lever lists only the postings on the public
+/// one, and candidates of an internal-only job would never be connected.
+const DISTRIBUTION_CHANNELS: [&str; 2] = ["public", "internal"];
+
+/// True when the call asked for confidential rows (a 403 may then mean that access is missing).
+fn asks_confidential(url: &Url) -> bool {
+    url.query_pairs()
+        .any(|(k, v)| k == "confidentiality" && v != Confidentiality::NonConfidential.as_str())
+}
 
 impl LeverClient {
     pub fn new(
@@ -113,6 +149,10 @@ impl LeverClient {
             LeverAuth::ApiKey(key) => {
                 Authenticator::api_key(&key).map_err(|e| BuildError::Http(e.to_string()))?
             }
+            LeverAuth::AccessToken(token) => Authenticator::Fixed(
+                bearer(&SecretString::from(token.expose().to_owned()))
+                    .map_err(|e| BuildError::Http(e.to_string()))?,
+            ),
             LeverAuth::OAuth(oauth) => {
                 let store = token_store.ok_or(BuildError::MissingTokenStore)?;
                 Authenticator::OAuth(Box::new(OAuthSession::new(oauth, store)))
@@ -124,6 +164,7 @@ impl LeverClient {
                 transport,
                 auth,
                 perform_as: config.perform_as,
+                include_confidential: config.include_confidential,
             }),
         })
     }
@@ -132,7 +173,7 @@ impl LeverClient {
     pub fn oauth_refreshes(&self) -> u64 {
         match &self.inner.auth {
             Authenticator::OAuth(s) => s.refreshes(),
-            Authenticator::ApiKey(_) => 0,
+            Authenticator::Fixed(_) => 0,
         }
     }
 
@@ -153,13 +194,22 @@ impl LeverClient {
         url
     }
 
-    /// Sends with the tenant's credentials. With OAuth, a 401 on the API (not the token
-    /// endpoint) refreshes once and repeats the call: the server refused it, so even a note
-    /// may be sent again.
+    /// Sends with the tenant's credentials; a 403 names the permission to grant.
     pub(crate) async fn send(&self, call: &Call) -> Result<Reply, ApiError> {
+        self.send_authenticated(call).await.map_err(|e| {
+            e.with_grant(permission::grant_for(
+                call.route,
+                asks_confidential(&call.url),
+            ))
+        })
+    }
+
+    /// With OAuth, a 401 on the API (not the token endpoint) refreshes once and repeats the
+    /// call: the server refused it, so even a note may be sent again.
+    async fn send_authenticated(&self, call: &Call) -> Result<Reply, ApiError> {
         let transport = &self.inner.transport;
         match &self.inner.auth {
-            Authenticator::ApiKey(header) => {
+            Authenticator::Fixed(header) => {
                 transport
                     .execute(call, || async { Ok(Some(header.clone())) })
                     .await
@@ -237,23 +287,56 @@ impl LeverClient {
             .await
     }
 
-    /// Postings matching `query`.
+    /// Postings matching `query`, on both job sites (public and internal), confidential ones
+    /// too when the client was configured to include them and the query does not say.
     pub async fn postings(&self, query: &PostingQuery) -> Result<Vec<Posting>, ApiError> {
-        let mut url = self.url(&["postings"]);
-        url.query_pairs_mut().extend_pairs(query.pairs());
-        self.collect::<wire::Posting, Posting>(url, ROUTE_POSTINGS)
-            .await
+        use futures::TryStreamExt;
+        self.postings_stream(query).try_collect().await
     }
 
-    /// Opportunities matching `query`, fetched a page at a time as the stream is polled.
+    /// Postings as a lazy stream (see [`LeverClient::postings`]).
+    pub fn postings_stream(
+        &self,
+        query: &PostingQuery,
+    ) -> impl Stream<Item = Result<Posting, ApiError>> + Send + 'static {
+        let mut query = query.clone();
+        if query.confidentiality.is_none() && self.inner.include_confidential {
+            query.confidentiality = Some(Confidentiality::All);
+        }
+        let mut url = self.url(&["postings"]);
+        url.query_pairs_mut().extend_pairs(query.pairs());
+        if query.distribution_channels.is_empty() {
+            url.query_pairs_mut().extend_pairs(
+                DISTRIBUTION_CHANNELS
+                    .iter()
+                    .map(|c| ("distributionChannel", *c)),
+            );
+        }
+        self.listing::<wire::Posting, Posting>(url, ROUTE_POSTINGS)
+    }
+
+    /// One user, deactivated or not (`deactivated_at` says).
+    pub async fn user(&self, id: &str) -> Result<User, ApiError> {
+        let env: wire::DataEnvelope<wire::User> =
+            self.get_json(self.url(&["users", id]), ROUTE_USER).await?;
+        Ok(env.data.into())
+    }
+
+    /// Opportunities matching `query`, fetched a page at a time as the stream is polled;
+    /// confidential ones too when the client was configured to include them and the query
+    /// does not say.
     ///
     /// A refused offset token restarts the listing once from the first page (ids already
-    /// yielded are skipped); a second refusal, or `hasNext` without `next`, ends the stream
-    /// with `Protocol`.
+    /// yielded are skipped); a second refusal, `hasNext` without `next`, or a page without its
+    /// list of items ends the stream with `Protocol`.
     pub fn opportunities(
         &self,
         query: &OpportunityQuery,
     ) -> impl Stream<Item = Result<Opportunity, ApiError>> + Send + 'static {
+        let mut query = query.clone();
+        if query.confidentiality.is_none() && self.inner.include_confidential {
+            query.confidentiality = Some(Confidentiality::All);
+        }
         let mut url = self.url(&["opportunities"]);
         url.query_pairs_mut().extend_pairs(query.pairs());
         self.listing::<wire::Opportunity, Opportunity>(url, ROUTE_OPPORTUNITIES)
@@ -324,6 +407,22 @@ impl LeverClient {
                 Ok(None)
             }
         }
+    }
+
+    /// Asks whether the credentials may write tags to opportunity `id`, without writing: an
+    /// `addTags` call with no `tags` field, which can add nothing. Lever checks the permission
+    /// before it reads the body, so a 400 (or a 2xx) means "permitted" and a 403 "not
+    /// permitted"; a 404 means the opportunity does not exist, or that it was looked up before
+    /// the permission was checked (so it proves nothing). The answer is returned as it came.
+    pub async fn tag_write_probe(&self, id: &str) -> Result<(), ApiError> {
+        let url = self.url_for_write(&["opportunities", id, "addTags"]);
+        let call = Call::post_json(
+            url,
+            ROUTE_ADD_TAGS,
+            &serde_json::json!({}),
+            Idempotency::Idempotent,
+        );
+        self.send(&call).await.map(|_| ())
     }
 
     /// Adds a note. Not idempotent: after a timeout, reset or 5xx the result is `Ambiguous`

@@ -18,7 +18,7 @@ fn list<W: serde::de::DeserializeOwned, T: From<W>>(
 ) -> (Vec<T>, Option<String>, Option<bool>) {
     let page: ListEnvelope<W> = decode(Api::Lever, "/t", json.as_bytes()).unwrap();
     (
-        page.data.into_iter().map(T::from).collect(),
+        page.data.unwrap().into_iter().map(T::from).collect(),
         page.next,
         page.has_next,
     )
@@ -168,4 +168,40 @@ fn note_response_carries_the_note_id() {
     )
     .unwrap();
     assert_eq!(env.data.note_id.as_deref(), Some("note-42"));
+}
+
+#[test]
+fn archived_only_with_an_archive_time_in_either_form() {
+    let read = |archived: &str| one(&format!(r#"{{"data": {{"id": "o", {archived}}}}}"#));
+    // The documented form: an object with a time, or null.
+    let o = read(r#""archived": {"archivedAt": 1700000000000, "reason": "r1"}"#);
+    assert!(o.archived);
+    assert_eq!(o.archive_reason.as_deref(), Some("r1"));
+    assert!(!read(r#""archived": null"#).archived);
+    // An object whose fields are null is an active candidate.
+    let o = read(r#""archived": {"archivedAt": null, "reason": null}"#);
+    assert!(!o.archived);
+    assert_eq!((o.archived_at, o.archive_reason), (None, None));
+    // The legacy top-level fields alone.
+    assert!(read(r#""archivedAt": 1700000000000, "archiveReason": "r2""#).archived);
+    assert!(!read(r#""archivedAt": null, "archiveReason": null"#).archived);
+    // An object without a time but a legacy time: archived.
+    assert!(read(r#""archived": {"archivedAt": null}, "archivedAt": 17"#).archived);
+}
+
+#[test]
+fn unneeded_fields_of_another_type_do_not_fail_the_row() {
+    let o = one(
+        r#"{"data": {"id": "o", "name": {"first": "A"}, "headline": 3,
+            "confidentiality": {"level": "x"}, "urls": "nope", "updatedAt": "1700000000000",
+            "createdAt": {"ms": 1}, "emails": ["a@example.com"], "tags": ["t"]}}"#,
+    );
+    assert_eq!(o.name, "");
+    assert_eq!(
+        (o.headline, o.confidentiality, o.show_url),
+        (None, None, None)
+    );
+    assert_eq!(o.updated_at, Some(1_700_000_000_000));
+    assert_eq!(o.created_at, None);
+    assert_eq!(o.emails, ["a@example.com"]);
 }

@@ -10,6 +10,7 @@ mod fixture_tests;
 pub mod model;
 pub mod oauth;
 mod paging;
+pub mod permission;
 pub mod query;
 pub mod token_store;
 mod wire;

@@ -76,8 +76,9 @@ impl From<wire::Opportunity> for Opportunity {
             tags: w.tags.into_iter().flatten().collect(),
             posting_id,
             application_ids,
-            // An `archived` object, or the legacy `archivedAt`, means archived.
-            archived: w.archived.is_some() || w.archived_at.is_some(),
+            // Only an archive time means archived: an `archived` object whose fields are null
+            // is an active candidate.
+            archived: archived_at.is_some(),
             archived_at,
             archive_reason,
             anonymized: w.is_anonymized.unwrap_or(false),

@@ -133,7 +133,8 @@ pub(crate) fn token_transport(config: &HttpConfig) -> Result<Transport, crate::h
 
 /// POSTs one grant to the token endpoint. Never retried after sending: a lost response to a
 /// refresh may already have rotated the refresh token, and repeating it cannot help.
-/// A 4xx (e.g. `invalid_grant` after revocation or expiry) means re-consent: `Unauthorized`.
+/// Any 4xx (e.g. `invalid_grant` after revocation or expiry, or a 403) is a refused grant and
+/// means re-consent: `Unauthorized`.
 pub(crate) async fn token_request(
     transport: &Transport,
     cfg: &OAuthConfig,
@@ -174,6 +175,18 @@ pub(crate) async fn token_request(
                 api,
                 route,
                 status: 404,
+                message,
+            },
+            // At the token endpoint a 403 refuses the grant itself: re-consent is needed.
+            ApiError::Forbidden {
+                api,
+                route,
+                message,
+                ..
+            } => ApiError::Unauthorized {
+                api,
+                route,
+                status: 403,
                 message,
             },
             other => other,

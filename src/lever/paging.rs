@@ -14,7 +14,9 @@ use super::client::LeverClient;
 use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
 use super::wire::ListEnvelope;
 use crate::http::ApiError;
+use crate::http::decode::decode;
 use crate::http::observer::Api;
+use crate::http::transport::Call;
 
 /// What identifies a listed item, for de-duplication after a restart.
 pub trait Listing {
@@ -63,10 +65,37 @@ struct Pager {
     seen: HashSet<String>,
 }
 
-/// True for Lever's "Invalid offset token: …" 400.
+/// True for Lever's "Invalid offset token: …", recognised by its message under any 4xx
+/// status (400 is what was seen; nothing promises it). 401 and 403 are never this.
 fn is_invalid_offset(e: &ApiError) -> bool {
-    matches!(e, ApiError::Rejected { status: 400, message, .. }
-        if message.to_ascii_lowercase().contains("invalid offset"))
+    let message = match e {
+        ApiError::Rejected {
+            status: 400..=499,
+            message,
+            ..
+        }
+        | ApiError::NotFound { message, .. } => message,
+        _ => return false,
+    };
+    message.to_ascii_lowercase().contains("invalid offset")
+}
+
+/// A page whose items are not a list: a broken page, never an empty one (reading it as empty
+/// would hide every row on it).
+fn malformed_page(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Decode {
+            api,
+            route,
+            path,
+            message,
+        } if path == "data" => ApiError::Protocol {
+            api,
+            route,
+            message: format!("the list page has no `data` list ({message})"),
+        },
+        other => other,
+    }
 }
 
 impl Pager {
@@ -76,6 +105,20 @@ impl Pager {
             route: self.route,
             message: message.to_owned(),
         }
+    }
+
+    /// One page, decoded. Serde would read a bare array positionally into the envelope's
+    /// fields, so anything but a JSON object is refused before decoding.
+    async fn fetch<W: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<ListEnvelope<W>, ApiError> {
+        let reply = self.client.send(&Call::get(url, self.route)).await?;
+        let first = reply.body.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(self.protocol("the list page is not a `{data, next, hasNext}` object"));
+        }
+        decode(Api::Lever, self.route, &reply.body).map_err(malformed_page)
     }
 
     /// The next page's new items; `None` when the listing is complete.
@@ -92,7 +135,8 @@ impl Pager {
             if let Some(offset) = &self.offset {
                 url.query_pairs_mut().append_pair("offset", offset);
             }
-            let page: ListEnvelope<W> = match self.client.get_json(url, self.route).await {
+            let fetched = self.fetch(url).await;
+            let page: ListEnvelope<W> = match fetched {
                 Ok(page) => page,
                 Err(e) if self.offset.is_some() && is_invalid_offset(&e) => {
                     if self.restarted {
@@ -108,6 +152,9 @@ impl Pager {
                 }
                 Err(e) => return Err(e),
             };
+            let Some(data) = page.data else {
+                return Err(self.protocol("the list page has no `data` list (missing or null)"));
+            };
             let next = page.next.filter(|n| !n.is_empty());
             match (page.has_next, next) {
                 (Some(true), None) => {
@@ -121,8 +168,7 @@ impl Pager {
                     self.offset = Some(n);
                 }
             }
-            let items = page
-                .data
+            let items = data
                 .into_iter()
                 .map(T::from)
                 .filter(|item| self.seen.insert(item.listing_id().to_owned()))

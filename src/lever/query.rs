@@ -76,6 +76,9 @@ pub struct PostingQuery {
     pub states: Vec<String>,
     pub tags: Vec<String>,
     pub confidentiality: Option<Confidentiality>,
+    /// `distributionChannel` (`public`, `internal`; repeatable). Empty: the client asks for
+    /// both, since Lever's default is the public job site only.
+    pub distribution_channels: Vec<String>,
     pub limit: Option<u8>,
 }
 
@@ -84,6 +87,11 @@ impl PostingQuery {
         let mut q = Vec::new();
         q.extend(self.states.iter().map(|v| ("state", v.clone())));
         q.extend(self.tags.iter().map(|v| ("tag", v.clone())));
+        q.extend(
+            self.distribution_channels
+                .iter()
+                .map(|v| ("distributionChannel", v.clone())),
+        );
         q.extend(
             self.confidentiality
                 .map(|v| ("confidentiality", v.as_str().to_owned())),

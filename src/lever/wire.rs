@@ -4,23 +4,30 @@
 
 use serde::{Deserialize, Deserializer};
 
-pub(crate) use crate::http::decode::null_default;
+pub(crate) use crate::http::decode::{lenient, null_default};
 
-/// Milliseconds since the epoch, tolerating floats and null.
+/// Milliseconds since the epoch, tolerating floats, numeric strings and null; any other value
+/// reads as unknown rather than failing the page.
 pub(crate) fn opt_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let n = Option::<serde_json::Number>::deserialize(d)?;
+    let v = serde_json::Value::deserialize(d)?;
+    let n = match &v {
+        serde_json::Value::Number(n) => Some(n.clone()),
+        serde_json::Value::String(s) => s.trim().parse::<serde_json::Number>().ok(),
+        _ => None,
+    };
     Ok(n.and_then(|n| {
         n.as_i64()
             .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
     }))
 }
 
-/// `{data, next, hasNext}`.
+/// `{data, next, hasNext}`. `data` missing or null is `None`: the pager refuses such a page
+/// rather than read it as empty.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
 pub(crate) struct ListEnvelope<T> {
-    #[serde(default = "Vec::new", deserialize_with = "null_default")]
-    pub data: Vec<T>,
+    #[serde(default = "Option::default")]
+    pub data: Option<Vec<T>>,
     #[serde(default)]
     pub next: Option<String>,
     #[serde(default)]
@@ -70,7 +77,7 @@ pub(crate) struct Application {
 pub(crate) struct Archived {
     #[serde(default, deserialize_with = "opt_millis")]
     pub archived_at: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub reason: Option<String>,
 }
 
@@ -89,7 +96,7 @@ pub(crate) struct DataProtection {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Urls {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub show: Option<String>,
 }
 
@@ -97,9 +104,9 @@ pub(crate) struct Urls {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Opportunity {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub headline: Option<String>,
     #[serde(default)]
     pub contact: Option<IdOrObject>,
@@ -117,13 +124,13 @@ pub(crate) struct Opportunity {
     #[serde(default, deserialize_with = "opt_millis")]
     pub archived_at: Option<i64>,
     /// Legacy top-level form of `archived.reason`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub archive_reason: Option<String>,
     #[serde(default)]
     pub data_protection: Option<DataProtection>,
     #[serde(default)]
     pub is_anonymized: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub confidentiality: Option<String>,
     #[serde(default, deserialize_with = "opt_millis")]
     pub created_at: Option<i64>,
@@ -131,7 +138,7 @@ pub(crate) struct Opportunity {
     pub updated_at: Option<i64>,
     #[serde(default, deserialize_with = "opt_millis")]
     pub last_advanced_at: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub urls: Option<Urls>,
 }
 
@@ -148,9 +155,9 @@ pub(crate) struct User {
     pub id: String,
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub access_role: Option<String>,
     #[serde(default, deserialize_with = "opt_millis")]
     pub deactivated_at: Option<i64>,
@@ -169,11 +176,11 @@ pub(crate) struct Posting {
     pub id: String,
     #[serde(default, deserialize_with = "null_default")]
     pub text: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     pub tags: Vec<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub confidentiality: Option<String>,
     #[serde(default, deserialize_with = "opt_millis")]
     pub updated_at: Option<i64>,

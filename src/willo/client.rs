@@ -6,18 +6,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::header::HeaderValue;
+use serde_json::Value;
 use url::Url;
 
 use super::model::{Interview, NewParticipant, Participant};
+use super::shape::Shape;
+use super::state::StateFields;
 use super::wire;
 use crate::http::decode::decode;
 use crate::http::observer::{Api, ApiObserver};
 use crate::http::transport::{Call, Idempotency, Transport};
-use crate::http::{ApiError, BuildError, HttpConfig};
+use crate::http::{ApiError, BuildError, Grant, HttpConfig};
 use crate::secret::Secret;
 
 /// Willo's documented maximum page size.
 pub const MAX_PAGE_SIZE: u8 = 30;
+
+/// What a Willo 403 asks for: standard users' keys see only their own interviews, and Willo
+/// may refuse them listings outright.
+pub const ADMIN_KEY: Grant = Grant {
+    needs: "an Admin user's API key",
+    oauth_scopes: &[],
+};
 
 /// Everything one tenant's Willo client needs; the configuration produces it directly.
 #[derive(Debug, Clone)]
@@ -30,16 +40,20 @@ pub struct WilloClientConfig {
     pub http: HttpConfig,
     /// `page_size` of the first list request (1–30). Not configurable: the maximum.
     pub page_size: u8,
+    /// Where a participant's state is read from (`state_fields`).
+    pub state_fields: StateFields,
 }
 
 impl WilloClientConfig {
-    /// With the default pacing and timeouts (`HttpConfig::willo()`) and the largest pages.
+    /// With the default pacing and timeouts (`HttpConfig::willo()`), the largest pages and
+    /// the default state fields.
     pub fn new(base_url: Url, api_key: impl Into<Secret>) -> Self {
         WilloClientConfig {
             base_url,
             api_key: api_key.into(),
             http: HttpConfig::willo(),
             page_size: MAX_PAGE_SIZE,
+            state_fields: StateFields::default(),
         }
     }
 }
@@ -54,26 +68,19 @@ struct Inner {
     transport: Transport,
     auth: HeaderValue,
     page_size: u8,
-    foreign_rows: AtomicU64,
-    unverified_rows: AtomicU64,
+    state_fields: StateFields,
+    /// `next` links that named another scheme or port and were rebuilt on the base.
+    rebuilt_links: AtomicU64,
 }
 
-/// What a participant row says about the interview it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RowCheck {
-    Ours,
-    /// Names another interview: the server ignored our filter. Skipped.
-    Foreign,
-    /// Names no interview: kept (the filter is all we have), counted and warned about.
-    Unverified,
-}
-
-fn check_row(p: &Participant, wanted: &str) -> RowCheck {
-    match p.interview_key.as_deref() {
-        Some(k) if k == wanted => RowCheck::Ours,
-        Some(_) => RowCheck::Foreign,
-        None => RowCheck::Unverified,
-    }
+/// One participant row as `doctor` sees it: the model, which state field matched, and the
+/// row's shape (paths and types, no values).
+#[derive(Debug, Clone)]
+pub struct ParticipantSample {
+    pub participant: Participant,
+    /// The `state_fields` path the state was read from, if any held text.
+    pub state_path: Option<String>,
+    pub shape: Shape,
 }
 
 impl std::fmt::Debug for WilloClient {
@@ -87,6 +94,16 @@ impl std::fmt::Debug for WilloClient {
 const ROUTE_INTERVIEWS: &str = "/interviews/";
 const ROUTE_PARTICIPANTS: &str = "/participants/";
 const ROUTE_PARTICIPANT: &str = "/participants/{key}/";
+
+/// A row without a key cannot be used; the page is unreadable rather than silently short.
+fn keyless(route: &'static str) -> ApiError {
+    ApiError::Decode {
+        api: Api::Willo,
+        route,
+        path: "results[].key".into(),
+        message: "a row has no key".into(),
+    }
+}
 
 impl WilloClient {
     pub fn new(
@@ -109,16 +126,21 @@ impl WilloClient {
                 transport,
                 auth,
                 page_size: config.page_size.clamp(1, MAX_PAGE_SIZE),
-                foreign_rows: AtomicU64::new(0),
-                unverified_rows: AtomicU64::new(0),
+                state_fields: config.state_fields,
+                rebuilt_links: AtomicU64::new(0),
             }),
         })
     }
 
-    /// Participant rows skipped because they belonged to another interview than the one asked
-    /// for (the real API may ignore the `interview` filter).
-    pub fn foreign_rows_skipped(&self) -> u64 {
-        self.inner.foreign_rows.load(Ordering::Relaxed)
+    /// `next` links followed after rebuilding them on the configured base, because they named
+    /// another scheme or port (a TLS-terminating proxy in front of Willo).
+    pub fn rebuilt_links(&self) -> u64 {
+        self.inner.rebuilt_links.load(Ordering::Relaxed)
+    }
+
+    /// The configured base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
     }
 
     /// `base` + segments + trailing slash (Willo paths end in `/`).
@@ -130,21 +152,14 @@ impl WilloClient {
         url
     }
 
+    /// Sends with the key; a 403 names what to grant.
     async fn send(&self, call: &Call) -> Result<crate::http::transport::Reply, ApiError> {
         let auth = &self.inner.auth;
         self.inner
             .transport
             .execute(call, || async { Ok(Some(auth.clone())) })
             .await
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        url: Url,
-        route: &'static str,
-    ) -> Result<T, ApiError> {
-        let reply = self.send(&Call::get(url, route)).await?;
-        decode(Api::Willo, route, &reply.body)
+            .map_err(|e| e.with_grant(Some(ADMIN_KEY)))
     }
 
     /// Every interview the key can see (listed = open).
@@ -159,14 +174,17 @@ impl WilloClient {
         let mut url = self.url(&["interviews"]);
         url.query_pairs_mut()
             .append_pair("page_size", &self.inner.page_size.to_string());
-        pages::<wire::Interview>(self.clone(), url, ROUTE_INTERVIEWS).map_ok(Interview::from)
+        rows(self.clone(), url, ROUTE_INTERVIEWS).and_then(|row| {
+            futures::future::ready(
+                Interview::from_json(&row).ok_or_else(|| keyless(ROUTE_INTERVIEWS)),
+            )
+        })
     }
 
-    /// The participants of one interview. Rows that name another interview are skipped and
-    /// counted in [`WilloClient::foreign_rows_skipped`]. Rows that name none are kept and
-    /// counted in [`WilloClient::unverified_rows`]: dropping them would hide every participant
-    /// (and so every status change) if Willo never sends the field, which is worse than
-    /// trusting the filter.
+    /// The participants of one interview, as Willo lists them: EVERY row it sent, each with
+    /// the interview it names (`interview_key`). Willo may ignore the `interview` filter and
+    /// list everyone, so callers must check `interview_key` themselves; rows that name no
+    /// interview can only be attributed to the one asked for.
     pub fn participants(
         &self,
         interview_key: &str,
@@ -175,35 +193,70 @@ impl WilloClient {
         url.query_pairs_mut()
             .append_pair("interview", interview_key)
             .append_pair("page_size", &self.inner.page_size.to_string());
-        let wanted = interview_key.to_owned();
+        self.participant_rows(url)
+    }
+
+    /// Every participant of the account (no filter), each with the interview it names: one
+    /// shared listing, for when Willo ignores the `interview` filter anyway.
+    pub fn all_participants(
+        &self,
+    ) -> impl Stream<Item = Result<Participant, ApiError>> + Send + 'static {
+        let mut url = self.url(&["participants"]);
+        url.query_pairs_mut()
+            .append_pair("page_size", &self.inner.page_size.to_string());
+        self.participant_rows(url)
+    }
+
+    fn participant_rows(
+        &self,
+        url: Url,
+    ) -> impl Stream<Item = Result<Participant, ApiError>> + Send + 'static {
         let client = self.clone();
-        pages::<wire::Participant>(self.clone(), url, ROUTE_PARTICIPANTS)
-            .map_ok(Participant::from)
-            .try_filter(move |p| {
-                let keep = match check_row(p, &wanted) {
-                    RowCheck::Ours => true,
-                    RowCheck::Foreign => {
-                        client.inner.foreign_rows.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(participant = %p.key, "skipping a participant row of another interview");
-                        false
-                    }
-                    RowCheck::Unverified => {
-                        if client.inner.unverified_rows.fetch_add(1, Ordering::Relaxed) == 0 {
-                            tracing::warn!("Willo participant rows carry no interview; trusting the list filter");
-                        }
-                        true
-                    }
-                };
-                futures::future::ready(keep)
+        rows(self.clone(), url, ROUTE_PARTICIPANTS).and_then(move |row| {
+            futures::future::ready(client.read_participant(&row, ROUTE_PARTICIPANTS))
+        })
+    }
+
+    fn read_participant(&self, row: &Value, route: &'static str) -> Result<Participant, ApiError> {
+        Participant::from_json(row, &self.inner.state_fields).ok_or_else(|| keyless(route))
+    }
+
+    /// The first `limit` participants of the account (no filter), each with the state field
+    /// that matched and its shape: what `doctor` reports, without any value.
+    pub async fn participant_samples(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<ParticipantSample>, ApiError> {
+        let mut url = self.url(&["participants"]);
+        url.query_pairs_mut()
+            .append_pair("page_size", &self.inner.page_size.to_string());
+        let rows: Vec<Value> = rows(self.clone(), url, ROUTE_PARTICIPANTS)
+            .take(limit)
+            .try_collect()
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let (participant, path) = Participant::read(row, &self.inner.state_fields)
+                    .ok_or_else(|| keyless(ROUTE_PARTICIPANTS))?;
+                Ok(ParticipantSample {
+                    participant,
+                    state_path: path.map(str::to_owned),
+                    shape: Shape::of(row),
+                })
             })
+            .collect()
     }
 
     /// One participant.
     pub async fn participant(&self, key: &str) -> Result<Participant, ApiError> {
-        let w: wire::Participant = self
-            .get(self.url(&["participants", key]), ROUTE_PARTICIPANT)
+        let reply = self
+            .send(&Call::get(
+                self.url(&["participants", key]),
+                ROUTE_PARTICIPANT,
+            ))
             .await?;
-        Ok(w.into())
+        let row: Value = decode(Api::Willo, ROUTE_PARTICIPANT, &reply.body)?;
+        self.read_participant(&row, ROUTE_PARTICIPANT)
     }
 
     /// Creates a participant, which sends the invite email. Retried only when Willo provably
@@ -218,8 +271,10 @@ impl WilloClient {
             Idempotency::NonIdempotent,
         );
         let reply = self.send(&call).await?;
-        match decode::<wire::Participant>(Api::Willo, ROUTE_PARTICIPANTS, &reply.body) {
-            Ok(w) => Ok(w.into()),
+        let created = decode::<Value>(Api::Willo, ROUTE_PARTICIPANTS, &reply.body)
+            .and_then(|row| self.read_participant(&row, ROUTE_PARTICIPANTS));
+        match created {
+            Ok(p) => Ok(p),
             Err(e) => Err(ApiError::Ambiguous {
                 api: Api::Willo,
                 route: ROUTE_PARTICIPANTS,
@@ -232,27 +287,23 @@ impl WilloClient {
     }
 }
 
-/// DRF pages as a lazy stream, following `next` as given but only on the base URL's origin
-/// (scheme, host and port): a `next` elsewhere would send our key to another server.
-fn pages<W>(
+/// DRF pages as a lazy stream of raw rows, following `next` only on the configured host.
+///
+/// Django builds `next` from the request it saw: behind a TLS-terminating proxy it can name
+/// another scheme or port than the one configured. Such a link is rebuilt on the configured
+/// base (its path and query kept); a link to another host is refused, since following it would
+/// send the key to another server.
+fn rows(
     client: WilloClient,
     first: Url,
     route: &'static str,
-) -> impl Stream<Item = Result<W, ApiError>> + Send + 'static
-where
-    W: serde::de::DeserializeOwned + Send + 'static,
-{
+) -> impl Stream<Item = Result<Value, ApiError>> + Send + 'static {
     struct Pager {
         client: WilloClient,
         next: Option<Url>,
         visited: HashSet<String>,
         route: &'static str,
     }
-    let protocol = move |message: String| ApiError::Protocol {
-        api: Api::Willo,
-        route,
-        message,
-    };
     let pager = Pager {
         client,
         next: Some(first),
@@ -264,20 +315,15 @@ where
             return Ok(None);
         };
         p.visited.insert(url.to_string());
-        let page: wire::Page<W> = p.client.get(url.clone(), p.route).await?;
-        if let Some(next) = page.next.filter(|n| !n.trim().is_empty()) {
-            let next = url
-                .join(next.trim())
-                .map_err(|_| protocol("next is not a URL".into()))?;
-            if next.origin() != p.client.inner.base.origin() {
-                return Err(protocol(format!(
-                    "next points at {} instead of the configured host {}",
-                    next.origin().ascii_serialization(),
-                    p.client.inner.base.origin().ascii_serialization()
-                )));
-            }
+        let reply = p.client.send(&Call::get(url.clone(), p.route)).await?;
+        let page = wire::page(p.route, &reply.body)?;
+        if let Some(next) = page.next {
+            let next = next_on_base(&p.client, &url, &next, p.route)?;
             if p.visited.contains(next.as_str()) {
-                return Err(protocol("next points at a page already read".into()));
+                return Err(protocol(
+                    p.route,
+                    "next points at a page already read".into(),
+                ));
             }
             p.next = Some(next);
         }
@@ -288,30 +334,50 @@ where
     .boxed()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(interview: Option<&str>) -> Participant {
-        Participant {
-            key: "p".into(),
-            interview_key: interview.map(str::to_owned),
-            name: String::new(),
-            first_name: None,
-            last_name: None,
-            email: None,
-            phone: None,
-            external_id: None,
-            state: None,
-            created_at: None,
-            updated_at: None,
-        }
+fn protocol(route: &'static str, message: String) -> ApiError {
+    ApiError::Protocol {
+        api: Api::Willo,
+        route,
+        message,
     }
+}
 
-    #[test]
-    fn rows_are_checked_against_the_interview_asked_for() {
-        assert_eq!(check_row(&row(Some("a")), "a"), RowCheck::Ours);
-        assert_eq!(check_row(&row(Some("b")), "a"), RowCheck::Foreign);
-        assert_eq!(check_row(&row(None), "a"), RowCheck::Unverified);
+/// `next` as a URL on the configured base: same host required, scheme and port taken from
+/// the base, path and query kept.
+fn next_on_base(
+    client: &WilloClient,
+    current: &Url,
+    next: &str,
+    route: &'static str,
+) -> Result<Url, ApiError> {
+    let base = &client.inner.base;
+    let next = current
+        .join(next)
+        .map_err(|_| protocol(route, "next is not a URL".into()))?;
+    if next.host_str() != base.host_str() {
+        return Err(protocol(
+            route,
+            format!(
+                "next points at host {} instead of the configured host {}; set base_url to \
+                 the host Willo names, or fix the proxy in front of it",
+                next.host_str().unwrap_or("(none)"),
+                base.host_str().unwrap_or("(none)")
+            ),
+        ));
     }
+    if next.origin() == base.origin() {
+        return Ok(next);
+    }
+    let mut rebuilt = base.clone();
+    rebuilt.set_path(next.path());
+    rebuilt.set_query(next.query());
+    if client.inner.rebuilt_links.fetch_add(1, Ordering::Relaxed) == 0 {
+        tracing::warn!(
+            named = %next.origin().ascii_serialization(),
+            configured = %base.origin().ascii_serialization(),
+            "Willo's next links name another scheme or port than base_url (a proxy?); \
+             following them on base_url"
+        );
+    }
+    Ok(rebuilt)
 }

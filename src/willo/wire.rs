@@ -1,92 +1,113 @@
-//! Willo's JSON as it arrives (DRF style). Private; the polymorphic fields (`interview`,
-//! `stage`, `status`) are read as raw JSON and interpreted in one place.
+//! Willo's JSON as it arrives (DRF style). Private. Rows are read as raw JSON and each field is
+//! taken out tolerantly, in one place: Willo publishes no schema, so a field the daemon does not
+//! need must never fail a page because of its type (a phone as an object, timestamps as
+//! numbers, nested objects where text was expected).
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::decode::null_default;
+use crate::http::ApiError;
+use crate::http::decode::decode;
+use crate::http::observer::Api;
 
-/// DRF page-number pagination: `{count, next, previous, results}`.
-#[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
-pub(crate) struct Page<T> {
-    #[serde(default)]
+/// One list page: DRF's `{count, next, previous, results}`, or a bare array of rows (then there
+/// is no next page).
+#[derive(Debug)]
+pub(crate) struct Page {
     pub next: Option<String>,
-    #[serde(default = "Vec::new", deserialize_with = "null_default")]
-    pub results: Vec<T>,
+    pub results: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct Interview {
-    pub key: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub title: String,
+/// Reads a list page. A body that is not JSON is a `Decode` error; JSON that is neither an
+/// envelope with a `results` list nor a bare array is a `Protocol` error, never an empty page.
+pub(crate) fn page(route: &'static str, body: &[u8]) -> Result<Page, ApiError> {
+    let protocol = |what: &str| ApiError::Protocol {
+        api: Api::Willo,
+        route,
+        message: format!("the list page has no `results` list ({what})"),
+    };
+    match decode::<Value>(Api::Willo, route, body)? {
+        Value::Array(results) => Ok(Page {
+            next: None,
+            results,
+        }),
+        Value::Object(mut map) => {
+            let results = match map.remove("results") {
+                Some(Value::Array(rows)) => rows,
+                None => return Err(protocol("missing")),
+                Some(Value::Null) => return Err(protocol("null")),
+                Some(_) => return Err(protocol("not a list")),
+            };
+            Ok(Page {
+                next: map.get("next").and_then(text),
+                results,
+            })
+        }
+        _ => Err(protocol("the body is not an object")),
+    }
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct Participant {
-    pub key: String,
-    #[serde(default)]
-    pub interview: Value,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub first_name: Option<String>,
-    #[serde(default)]
-    pub last_name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub external_id: Option<Value>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default)]
-    pub stage: Value,
-    #[serde(default)]
-    pub status: Value,
-}
-
-/// Trimmed, non-empty text, or `None`.
-fn text(v: &Value) -> Option<String> {
+/// Trimmed, non-empty text, or `None` (also for every non-string value).
+pub(crate) fn text(v: &Value) -> Option<String> {
     v.as_str()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
 }
 
-/// `interview` as a key string or an object with `key`.
-pub(crate) fn interview_key(v: &Value) -> Option<String> {
+/// `v[name]` as text.
+pub(crate) fn field(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(text)
+}
+
+/// A reference: a key string, or an object with `key`.
+pub(crate) fn key_of(v: &Value) -> Option<String> {
     text(v).or_else(|| v.get("key").and_then(text))
 }
 
-/// The participant's state, the first present of: `stage` as a string; `stage` as an
-/// object's `name` (or `title`); `status` as a string. `None` when none is present.
-pub(crate) fn state(stage: &Value, status: &Value) -> Option<String> {
-    text(stage)
-        .or_else(|| stage.get("name").and_then(text))
-        .or_else(|| stage.get("title").and_then(text))
-        .or_else(|| text(status))
+/// A phone: text, or an object carrying the number (`{"number", "country_code"}`).
+pub(crate) fn phone(v: &Value) -> Option<String> {
+    text(v).or_else(|| {
+        ["number", "phone", "e164"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(text))
+    })
 }
 
 /// `external_id` may come back as a string or a number.
-pub(crate) fn external_id(v: &Option<Value>) -> Option<String> {
+pub(crate) fn external_id(v: &Value) -> Option<String> {
     match v {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+        Value::Number(n) => Some(n.to_string()),
+        other => text(other),
     }
 }
 
-/// ISO 8601 → ms since the epoch; unparseable text is ignored (tolerant read).
-pub(crate) fn iso_millis(v: &Option<String>) -> Option<i64> {
-    let s = v.as_deref()?;
-    chrono::DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|d| d.timestamp_millis())
+/// Below this, an epoch number is read as seconds; at or above it, as milliseconds. 10^11 s is
+/// the year 5138, and 10^11 ms is March 1973, long before any Willo record.
+const EPOCH_MS_THRESHOLD: f64 = 1e11;
+
+/// A time as ms since the epoch: ISO 8601 text, or an epoch number in seconds or ms (numeric
+/// text too). Anything else is unknown (tolerant read).
+pub(crate) fn millis(v: &Value) -> Option<i64> {
+    let number = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+                return Some(d.timestamp_millis());
+            }
+            s.parse::<f64>().ok()
+        }
+        _ => None,
+    }?;
+    if !number.is_finite() {
+        return None;
+    }
+    let ms = if number.abs() < EPOCH_MS_THRESHOLD {
+        number * 1000.0
+    } else {
+        number
+    };
+    Some(ms as i64)
 }
 
 /// Flattens a DRF error body into one readable line:
@@ -131,40 +152,65 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn state_follows_the_model_order() {
-        assert_eq!(
-            state(&json!(" Accepted "), &json!("new")).as_deref(),
-            Some("Accepted")
-        );
-        assert_eq!(
-            state(&json!({"name": "To Review"}), &json!("x")).as_deref(),
-            Some("To Review")
-        );
-        assert_eq!(
-            state(&json!({"title": "Rejected"}), &Value::Null).as_deref(),
-            Some("Rejected")
-        );
-        assert_eq!(
-            state(&json!({"name": null, "title": "Hired"}), &Value::Null).as_deref(),
-            Some("Hired")
-        );
-        assert_eq!(
-            state(&Value::Null, &json!("completed")).as_deref(),
-            Some("completed")
-        );
-        assert_eq!(state(&json!(""), &json!("  ")), None);
-        assert_eq!(state(&Value::Null, &Value::Null), None);
-        assert_eq!(state(&json!(3), &Value::Null), None);
+    fn pages_are_envelopes_or_bare_arrays_and_nothing_else() {
+        let p = page(
+            "/r",
+            br#"{"count":1,"next":"http://h/x?page=2","results":[{"key":"a"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.next.as_deref(), Some("http://h/x?page=2"));
+        assert_eq!(p.results.len(), 1);
+        let p = page("/r", br#"[{"key":"a"},{"key":"b"}]"#).unwrap();
+        assert_eq!((p.next, p.results.len()), (None, 2));
+        for broken in [
+            &br#"{"count":1,"next":null}"#[..],
+            br#"{"results":null}"#,
+            br#"{"results":{"key":"a"}}"#,
+            br#""results""#,
+        ] {
+            let e = page("/r", broken).unwrap_err();
+            assert_eq!(e.metric_label(), "protocol", "{e}");
+        }
+        assert_eq!(page("/r", b"<html>").unwrap_err().metric_label(), "decode");
     }
 
     #[test]
-    fn interview_is_a_key_or_an_object() {
-        assert_eq!(interview_key(&json!("abc")).as_deref(), Some("abc"));
+    fn references_are_keys_or_objects() {
+        assert_eq!(key_of(&json!("abc")).as_deref(), Some("abc"));
         assert_eq!(
-            interview_key(&json!({"key": "abc", "title": "T"})).as_deref(),
+            key_of(&json!({"key": "abc", "title": "T"})).as_deref(),
             Some("abc")
         );
-        assert_eq!(interview_key(&Value::Null), None);
+        assert_eq!(key_of(&Value::Null), None);
+        assert_eq!(key_of(&json!(3)), None);
+    }
+
+    #[test]
+    fn phones_are_text_or_objects() {
+        assert_eq!(phone(&json!("+44 1")).as_deref(), Some("+44 1"));
+        assert_eq!(
+            phone(&json!({"number": "+44 1", "country_code": null})).as_deref(),
+            Some("+44 1")
+        );
+        assert_eq!(phone(&json!({"country_code": "GB"})), None);
+        assert_eq!(phone(&json!("")), None);
+    }
+
+    #[test]
+    fn timestamps_are_iso_8601_or_epoch_seconds_or_milliseconds() {
+        assert_eq!(millis(&json!("1970-01-01T00:00:01.500Z")), Some(1500));
+        assert_eq!(
+            millis(&json!("2026-01-01T01:00:00+01:00")),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(millis(&json!(1_767_225_600)), Some(1_767_225_600_000));
+        assert_eq!(
+            millis(&json!(1_767_225_600_123_i64)),
+            Some(1_767_225_600_123)
+        );
+        assert_eq!(millis(&json!("1767225600")), Some(1_767_225_600_000));
+        assert_eq!(millis(&json!("yesterday")), None);
+        assert_eq!(millis(&json!({"at": 1})), None);
     }
 
     #[test]
@@ -183,18 +229,5 @@ mod tests {
             Some("a b")
         );
         assert_eq!(error_message(b"not json"), None);
-    }
-
-    #[test]
-    fn timestamps_parse_as_iso_8601() {
-        assert_eq!(
-            iso_millis(&Some("1970-01-01T00:00:01.500Z".into())),
-            Some(1500)
-        );
-        assert_eq!(
-            iso_millis(&Some("2026-01-01T01:00:00+01:00".into())),
-            Some(1_767_225_600_000)
-        );
-        assert_eq!(iso_millis(&Some("yesterday".into())), None);
     }
 }

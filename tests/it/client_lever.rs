@@ -233,6 +233,31 @@ async fn a_refused_offset_token_restarts_the_listing_once() {
 }
 
 #[tokio::test]
+async fn an_offset_token_refused_with_any_4xx_status_restarts_the_listing_once() {
+    for status in [400, 422, 404] {
+        let lever = sim().await;
+        lever.set_offset_error_status(status);
+        let stage = lever.add_stage("Video Interview");
+        let expected = seed_many(&lever, 120, &stage);
+        let proxy = tampering_proxy(lever.origin(), |n| n == 1).await;
+        let (client, _) = client_at(&format!("http://{proxy}/v1"), http(1000, 100));
+
+        let query = OpportunityQuery {
+            stage_ids: vec![stage],
+            limit: Some(50),
+            ..Default::default()
+        };
+        let opps: Vec<_> = client.opportunities(&query).try_collect().await.unwrap();
+
+        let ids: HashSet<String> = opps.iter().map(|o| o.id.clone()).collect();
+        assert_eq!(ids, expected, "HTTP {status}");
+        let statuses: Vec<u16> = lever.requests().iter().map(|r| r.status).collect();
+        // page 1, the refusal, then pages 1–3 from scratch.
+        assert_eq!(statuses, [200, status, 200, 200, 200], "HTTP {status}");
+    }
+}
+
+#[tokio::test]
 async fn a_second_refused_offset_token_is_a_protocol_error() {
     let lever = sim().await;
     let stage = lever.add_stage("Video Interview");

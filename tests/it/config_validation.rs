@@ -33,6 +33,9 @@ base_url = "https://api.willotalent.com/api/integrations/v2"
 api_key = "willo-key"
 "#;
 
+const LEVER_KEY_LINE: &str = "api_key = \"lever-key\"";
+const WILLO_KEY_LINE: &str = "api_key = \"willo-key\"";
+
 fn load(text: &str) -> Result<willo_lever_sync::config::Settings, ConfigError> {
     load_from_str(text, Path::new("/etc/wls/test.toml"), &HashMap::new())
 }
@@ -270,6 +273,60 @@ fn every_validation_case_names_its_key_and_exits_78() {
             edit("listen = \"127.0.0.1:8787\"", "listen = 8787"),
             "daemon.listen",
             "invalid type",
+        ),
+        (
+            "no state fields",
+            edit(
+                WILLO_KEY_LINE,
+                &format!("{WILLO_KEY_LINE}\nstate_fields = []"),
+            ),
+            "tenants[0].willo.state_fields",
+            "at least one",
+        ),
+        (
+            "a state field with an empty segment",
+            edit(
+                WILLO_KEY_LINE,
+                &format!("{WILLO_KEY_LINE}\nstate_fields = [\"stage..name\"]"),
+            ),
+            "tenants[0].willo.state_fields",
+            "stage..name",
+        ),
+        (
+            "unknown key in interview_scope",
+            format!("{BASE}\n[tenants.willo.interview_scope]\ndepartment = [\"d\"]\n"),
+            "tenants[0].willo.interview_scope",
+            "department",
+        ),
+        (
+            "empty title pattern",
+            format!("{BASE}\n[tenants.willo.interview_scope]\ntitle_patterns = [\"a*\", \" \"]\n"),
+            "tenants[0].willo.interview_scope.title_patterns[1]",
+            "must not be empty",
+        ),
+        (
+            "owner that is not an email",
+            format!("{BASE}\n[tenants.willo.interview_scope]\nowner_emails = [\"hiring\"]\n"),
+            "tenants[0].willo.interview_scope.owner_emails[0]",
+            "not an email address",
+        ),
+        (
+            "zero catalog_max_tags",
+            edit(
+                "trigger_stages = [\"Video Interview\"]",
+                "trigger_stages = [\"Video Interview\"]\ncatalog_max_tags = 0",
+            ),
+            "tenants[0].catalog_max_tags",
+            "positive integer",
+        ),
+        (
+            "include_confidential not a boolean",
+            edit(
+                LEVER_KEY_LINE,
+                &format!("{LEVER_KEY_LINE}\ninclude_confidential = \"yes\""),
+            ),
+            "tenants[0].lever",
+            "include_confidential",
         ),
     ];
     let mut failures = Vec::new();
@@ -534,4 +591,98 @@ fn out_of_range_timeouts_and_rates_name_their_key() {
         assert_eq!(err.key(), key, "{err}");
         assert!(err.to_string().contains(words), "{err}");
     }
+}
+
+#[test]
+fn issue_ten_keys_default_to_what_the_readme_says() {
+    let s = load(BASE).unwrap();
+    let t = &s.tenants[0];
+    assert!(!t.lever.client.include_confidential);
+    assert_eq!(t.catalog_max_tags, 500);
+    assert_eq!(
+        t.willo.client.state_fields.paths().collect::<Vec<_>>(),
+        willo_lever_sync::willo::DEFAULT_STATE_FIELDS
+    );
+    assert!(t.willo.interview_scope.is_everything());
+}
+
+#[test]
+fn issue_ten_keys_are_read_as_written() {
+    let text = format!(
+        "{}\n[tenants.willo.interview_scope]\ndepartments = [\"d1\"]\n\
+         owner_emails = [\"Hiring@Example.com\"]\ntitle_patterns = [\"Sales*\"]\n",
+        edit(
+            LEVER_KEY_LINE,
+            &format!("{LEVER_KEY_LINE}\ninclude_confidential = true")
+        )
+        .replace(
+            WILLO_KEY_LINE,
+            &format!("{WILLO_KEY_LINE}\nstate_fields = [\"current_stage.name\", \"status\"]"),
+        )
+        .replace(
+            "trigger_stages = [\"Video Interview\"]",
+            "trigger_stages = [\"Video Interview\"]\ncatalog_max_tags = 40",
+        )
+    );
+    let s = load(&text).unwrap();
+    let t = &s.tenants[0];
+    assert!(t.lever.client.include_confidential);
+    assert_eq!(t.catalog_max_tags, 40);
+    assert_eq!(
+        t.willo.client.state_fields.paths().collect::<Vec<_>>(),
+        ["current_stage.name", "status"]
+    );
+    let scope = &t.willo.interview_scope;
+    assert_eq!(scope.departments(), ["d1"]);
+    assert_eq!(scope.owner_emails(), ["hiring@example.com"]);
+    assert_eq!(scope.title_patterns(), ["Sales*"]);
+    // And `check-config` prints them back as the same settings.
+    let first = s.to_redacted_toml();
+    assert!(first.contains("include_confidential = true"), "{first}");
+    assert!(first.contains("catalog_max_tags = 40"), "{first}");
+    let again = load(&first).unwrap_or_else(|e| panic!("{e}\n{first}"));
+    assert_eq!(again.to_redacted_toml(), first);
+}
+
+#[test]
+fn include_confidential_with_oauth_asks_for_the_confidential_scope() {
+    let oauth = "[tenants.lever.oauth]\nclient_id = \"cid\"\nclient_secret = \"cs\"\n\
+                 redirect_uri = \"http://127.0.0.1:8788/callback\"";
+    let scopes = |text: &str| {
+        let s = load(text).unwrap();
+        let LeverAuth::OAuth(o) = &s.tenants[0].lever.client.auth else {
+            panic!("expected OAuth")
+        };
+        o.scopes.clone()
+    };
+    let without = scopes(&edit(LEVER_KEY_LINE, oauth));
+    assert!(!without.iter().any(|s| s == "confidential:access:admin"));
+    let with = scopes(&edit(
+        LEVER_KEY_LINE,
+        &format!("include_confidential = true\n{oauth}"),
+    ));
+    assert!(
+        with.iter().any(|s| s == "confidential:access:admin"),
+        "{with:?}"
+    );
+    let once = scopes(&edit(
+        LEVER_KEY_LINE,
+        &format!(
+            "include_confidential = true\n{oauth}\n\
+             scopes = [\"offline_access\", \"confidential:access:admin\"]"
+        ),
+    ));
+    assert_eq!(once, ["offline_access", "confidential:access:admin"]);
+}
+
+#[test]
+fn a_willo_stage_key_works_as_a_status_map_entry() {
+    use willo_lever_sync::domain::status_map::Mapped;
+    use willo_lever_sync::domain::tags::StatusTag;
+    let key = "9f86d081884c7d659a2feaa0c55ad015";
+    let text = format!("{BASE}\n[tenants.willo.status_map]\n\"{key}\" = \"Willo:Accepted\"\n");
+    let s = load(&text).unwrap();
+    let m = &s.tenants[0].willo.status_map;
+    assert_eq!(m.lookup(Some(key)), Mapped::Tag(StatusTag::Accepted));
+    assert_eq!(m.lookup(Some("new")), Mapped::Unknown("new".into()));
 }

@@ -600,7 +600,6 @@ fn each_default_mapping_row_gives_its_tag() {
         ("invited", StatusTag::Invited),
         ("pending", StatusTag::Invited),
         ("sent", StatusTag::Invited),
-        ("new", StatusTag::Invited),
         ("in progress", StatusTag::Invited),
         ("started", StatusTag::Invited),
         ("to review", StatusTag::ToReview),
