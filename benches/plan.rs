@@ -29,6 +29,7 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
         match_posting_tags: true,
         status_map: StatusMap::default(),
         catalog_opportunity_id: None,
+        catalog_max_tags: 500,
     };
     let interviews: Vec<Interview> = (0..INTERVIEWS)
         .map(|i| Interview {

@@ -12,6 +12,8 @@ struct TenantHealth {
     connected: bool,
     disconnected_reason: Option<String>,
     last_completed_pass: Option<i64>,
+    /// What the last scheduled pass could not read for lack of permission.
+    missing: Vec<String>,
 }
 
 /// Shared between the pass runners (which report) and the HTTP handler (which asks).
@@ -53,13 +55,21 @@ impl Readiness {
         f(&mut self.tenants.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    pub fn pass_completed(&self, tenant: &str, at: i64) {
+    /// A scheduled pass finished at `at`; `missing` names the parts Lever or Willo refused for
+    /// lack of permission (empty when none was).
+    pub fn pass_completed(&self, tenant: &str, at: i64, missing: Vec<String>) {
         self.with(|m| {
             let h = m.entry(tenant.to_owned()).or_default();
             h.last_completed_pass = Some(at);
             h.connected = true;
             h.disconnected_reason = None;
+            h.missing = missing;
         });
+    }
+
+    /// A pass could not run for lack of a permission it cannot do without.
+    pub fn lacks(&self, tenant: &str, missing: Vec<String>) {
+        self.with(|m| m.entry(tenant.to_owned()).or_default().missing = missing);
     }
 
     pub fn disconnected(&self, tenant: &str, reason: &str) {
@@ -82,6 +92,9 @@ impl Readiness {
                                 .as_deref()
                                 .unwrap_or("credentials rejected")
                         ));
+                    }
+                    if let Some(first) = h.missing.first() {
+                        return Some(format!("tenant {id} lacks a permission: {first}"));
                     }
                     match h.last_completed_pass {
                         None => Some(format!("tenant {id} has not finished a pass yet")),
@@ -112,13 +125,28 @@ mod tests {
         let v = r.verdict(0);
         assert!(!v.ready);
         assert_eq!(v.reasons.len(), 2);
-        r.pass_completed("a", 1_000);
-        r.pass_completed("b", 1_000);
+        r.pass_completed("a", 1_000, Vec::new());
+        r.pass_completed("b", 1_000, Vec::new());
         assert!(r.verdict(2_000).ready);
         assert!(!r.verdict(1_000 + 900_001).ready);
         r.disconnected("b", "401 from Lever");
         let v = r.verdict(2_000);
         assert!(!v.ready);
         assert!(v.reasons[0].contains("401 from Lever"), "{v:?}");
+    }
+
+    #[test]
+    fn a_missing_permission_makes_the_tenant_unready_and_says_which() {
+        let r = Readiness::new(["a"], Duration::from_secs(900));
+        r.pass_completed(
+            "a",
+            1_000,
+            vec!["posting tags not read: Lever GET /postings: permission denied".into()],
+        );
+        let v = r.verdict(2_000);
+        assert!(!v.ready);
+        assert!(v.reasons[0].contains("GET /postings"), "{v:?}");
+        r.pass_completed("a", 1_500, Vec::new());
+        assert!(r.verdict(2_000).ready);
     }
 }

@@ -60,10 +60,22 @@ pub(super) async fn pass_runner(
             (&outcome.error, outcome.result),
             (
                 None,
-                PassResult::Converged | PassResult::ActionsFailed | PassResult::Deferred
+                PassResult::Converged
+                    | PassResult::ActionsFailed
+                    | PassResult::Deferred
+                    | PassResult::Partial
             )
         ) {
-            readiness.pass_completed(tenant.id(), now_ms());
+            let missing = outcome
+                .summary
+                .missing
+                .iter()
+                .map(|g| g.to_string())
+                .collect();
+            readiness.pass_completed(tenant.id(), now_ms(), missing);
+        }
+        if let Some(e @ PassError::Permission { .. }) = &outcome.error {
+            readiness.lacks(tenant.id(), vec![chain(e).to_string()]);
         }
         note_disconnect(&readiness, tenant.id(), &outcome);
         notify::status(&outcome.summary.status_line());

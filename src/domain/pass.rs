@@ -34,6 +34,9 @@ pub enum PassResult {
     Converged,
     /// The pass finished; some actions failed and will be retried.
     ActionsFailed,
+    /// The pass did what it could, but Lever or Willo refused some part of it for lack of
+    /// permission (HTTP 403); the summary names what to grant.
+    Partial,
     /// The pass finished without failures, but left work for later: opportunities waiting
     /// out the backoff of an earlier failure, invites whose outcome cannot be settled yet.
     Deferred,
@@ -46,9 +49,10 @@ pub enum PassResult {
 }
 
 impl PassResult {
-    pub const ALL: [PassResult; 6] = [
+    pub const ALL: [PassResult; 7] = [
         PassResult::Converged,
         PassResult::ActionsFailed,
+        PassResult::Partial,
         PassResult::Deferred,
         PassResult::Failed,
         PassResult::Disconnected,
@@ -60,6 +64,7 @@ impl PassResult {
             PassResult::Converged => "converged",
             PassResult::ActionsFailed => "actions_failed",
             PassResult::Deferred => "deferred",
+            PassResult::Partial => "partial",
             PassResult::Failed => "failed",
             PassResult::Disconnected => "disconnected",
             PassResult::Interrupted => "interrupted",

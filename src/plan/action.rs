@@ -229,6 +229,9 @@ pub enum Warning {
         unresolved_opportunity_id: OpportunityId,
         unresolved_state: String,
     },
+    /// The catalog would carry more tags than the tenant's cap: it is not written at all (a
+    /// placeholder with thousands of tags helps nobody; the interview scope is the fix).
+    CatalogTooLarge { tags: usize, cap: usize },
 }
 
 impl Warning {
@@ -242,6 +245,7 @@ impl Warning {
             Warning::TagCollidesWithStatusTag { .. } => "tag_collides_with_status_tag",
             Warning::AmbiguousInterviewTag { .. } => "ambiguous_interview_tag",
             Warning::InviteWaitsForUnresolved { .. } => "invite_waits_for_unresolved",
+            Warning::CatalogTooLarge { .. } => "catalog_too_large",
         }
     }
 }
@@ -299,6 +303,10 @@ impl fmt::Display for Warning {
                 f,
                 "opportunity {} waits for the {unresolved_state} invite of opportunity {unresolved_opportunity_id} to interview {interview_key} (same email)",
                 opportunity_ids.join(", ")
+            ),
+            Warning::CatalogTooLarge { tags, cap } => write!(
+                f,
+                "the tag catalog would hold {tags} tags, more than catalog_max_tags ({cap}); the catalog opportunity is left as it is (narrow the interview scope or raise the cap)"
             ),
         }
     }

@@ -3,19 +3,29 @@
 
 use std::collections::BTreeSet;
 
-use super::action::Action;
+use super::action::{Action, Warning};
 use super::input::Opportunity;
 use super::interviews::InterviewView;
 use crate::domain::tags::StatusTag;
 
 /// The catalog's tag changes. Only tags the daemon owns are ever removed, so whatever else a
-/// person puts on the placeholder stays.
-pub(crate) fn plan_catalog(catalog: &Opportunity, interviews: &InterviewView) -> Vec<Action> {
+/// person puts on the placeholder stays. A catalog larger than `cap` is not written.
+pub(crate) fn plan_catalog(
+    catalog: &Opportunity,
+    interviews: &InterviewView,
+    cap: usize,
+) -> Result<Vec<Action>, Warning> {
     let desired: BTreeSet<&str> = interviews
         .open()
         .map(|i| i.current_tag.as_str())
         .chain(StatusTag::ALL.iter().map(|t| t.as_str()))
         .collect();
+    if desired.len() > cap {
+        return Err(Warning::CatalogTooLarge {
+            tags: desired.len(),
+            cap,
+        });
+    }
     let add: BTreeSet<String> = desired
         .iter()
         .filter(|t| !catalog.tags.contains(**t))
@@ -40,5 +50,5 @@ pub(crate) fn plan_catalog(catalog: &Opportunity, interviews: &InterviewView) ->
             tags: remove,
         });
     }
-    actions
+    Ok(actions)
 }

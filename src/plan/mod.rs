@@ -37,6 +37,7 @@ pub use input::{
 };
 pub use rules::Rules;
 
+use crate::domain::attention::AttentionReason;
 use crate::domain::{Millis, OpportunityId, ParticipantKey};
 use connect::Connector;
 use journal::Journal;
@@ -71,6 +72,20 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
         &memory.attention,
     );
     let mut actions = invites.actions;
+    // Read fresh, so Lever shows it again: a "no access" item is over.
+    actions.extend(
+        actionable
+            .iter()
+            .filter(|o| {
+                memory
+                    .attention
+                    .contains(&(o.id.clone(), AttentionReason::NoAccess))
+            })
+            .map(|o| Action::ClearAttention {
+                opportunity_id: o.id.clone(),
+                reason: AttentionReason::NoAccess,
+            }),
+    );
     actions.extend(status::plan_status(
         rules,
         &actionable,
@@ -79,6 +94,7 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
         &participants,
         now,
     ));
+    let mut catalog_warning = None;
     // The catalog follows the interviews only when they were listed: a stale view must not
     // strip tags from it.
     if let (Some(id), Some(catalog), Some(_)) =
@@ -87,12 +103,16 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
         && !observed.deleted.contains(id)
         && !in_backoff(id)
     {
-        actions.extend(catalog::plan_catalog(catalog, &interviews));
+        match catalog::plan_catalog(catalog, &interviews, rules.catalog_max_tags) {
+            Ok(catalog_actions) => actions.extend(catalog_actions),
+            Err(too_large) => catalog_warning = Some(too_large),
+        }
     }
     let mut actions = only_owned(actions, &interviews.owned);
     actions.sort();
 
     let mut warnings = interviews.warnings;
+    warnings.extend(catalog_warning);
     warnings.extend(invites.warnings);
     warnings.extend(participants.warnings);
     warnings.sort();

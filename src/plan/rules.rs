@@ -19,6 +19,8 @@ pub struct Rules {
     pub status_map: StatusMap,
     /// The placeholder opportunity that carries the tag catalog (rule: tag catalog), if any.
     pub catalog_opportunity_id: Option<OpportunityId>,
+    /// The most tags the catalog may carry; beyond it the catalog is not written.
+    pub catalog_max_tags: usize,
 }
 
 impl Rules {

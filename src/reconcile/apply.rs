@@ -18,6 +18,9 @@ use crate::http::ApiError;
 use crate::plan::{Action, Opportunity, Plan};
 use crate::willo::NewParticipant;
 
+/// Tags written per Lever call at most.
+const TAGS_PER_CALL: usize = 50;
+
 /// What applying did, for the pass summary.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Applied {
@@ -326,22 +329,28 @@ impl<'p> Applier<'p> {
     ) -> Result<Done, ActionError> {
         let list: Vec<String> = tags.iter().cloned().collect();
         let lever = &self.tenant.lever;
-        let written = if add {
-            lever.add_tags(id, &list).await
-        } else {
-            lever.remove_tags(id, &list).await
-        };
-        match written {
-            Ok(after) => Ok(Done::TagsWritten {
-                id: id.to_owned(),
-                tags: tags.clone(),
-                add,
-                after: after.map(|o| o.tags.into_iter().collect()),
-            }),
-            // Deleted between reading and writing: nothing left to tag.
-            Err(ApiError::NotFound { .. }) => Ok(Done::Vanished { id: id.to_owned() }),
-            Err(e) => Err(ActionError::Api(e)),
+        let mut after = None;
+        // Lever documents no limit on the tags of one call; a catalog of hundreds of
+        // interviews is written a batch at a time so no single request is outlandish.
+        for batch in list.chunks(TAGS_PER_CALL) {
+            let written = if add {
+                lever.add_tags(id, batch).await
+            } else {
+                lever.remove_tags(id, batch).await
+            };
+            match written {
+                Ok(o) => after = o,
+                // Deleted between reading and writing: nothing left to tag.
+                Err(ApiError::NotFound { .. }) => return Ok(Done::Vanished { id: id.to_owned() }),
+                Err(e) => return Err(ActionError::Api(e)),
+            }
         }
+        Ok(Done::TagsWritten {
+            id: id.to_owned(),
+            tags: tags.clone(),
+            add,
+            after: after.map(|o| o.tags.into_iter().collect()),
+        })
     }
 
     fn attention(

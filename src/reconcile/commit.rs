@@ -8,6 +8,7 @@ use super::error::PassError;
 use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
 use super::pass::Pass;
 use crate::domain::PassKind;
+use crate::domain::attention::AttentionReason;
 use crate::plan::{self, Plan};
 use crate::store::{PostingRow, SeenOpportunity, SeenParticipant, StoreError, Tx};
 
@@ -78,6 +79,11 @@ impl Pass<'_> {
             tx.mark_opportunity_deleted(tenant, id, now)?;
             tx.clear_attention_for(tenant, id)?;
         }
+        for id in &obs.no_access {
+            let reason = AttentionReason::NoAccess.as_str();
+            let detail = "Lever answers 403 for this opportunity (a confidential requisition, or a key without access to it)";
+            tx.record_attention(tenant, id, reason, Some(detail), now)?;
+        }
         Ok(())
     }
 
@@ -132,7 +138,7 @@ impl Pass<'_> {
             let old = tx.cursor(tenant, CURSOR_UPDATED_AT)?.unwrap_or(i64::MIN);
             tx.set_cursor(tenant, CURSOR_UPDATED_AT, old.max(max), now)?;
         }
-        if self.kind == PassKind::Full {
+        if self.kind == PassKind::Full && obs.deleted_listed {
             let overlap = i64::try_from(self.tenant.options.overlap.as_millis()).unwrap_or(0);
             tx.set_cursor(tenant, CURSOR_DELETED_AT, (now - overlap).max(0), now)?;
         }

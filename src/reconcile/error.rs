@@ -9,9 +9,18 @@ pub enum PassError {
     /// The configuration does not fit the account (e.g. an unknown trigger stage name).
     #[error("tenant {tenant}: {message}")]
     Config { tenant: String, message: String },
-    /// Credentials were rejected (401/403): the tenant is disconnected until an operator acts.
+    /// Credentials were rejected (401, a refused OAuth grant): the tenant is disconnected until
+    /// an operator acts.
     #[error("tenant {tenant} is disconnected")]
     Disconnected {
+        tenant: String,
+        #[source]
+        source: ApiError,
+    },
+    /// A call the pass cannot do without was refused for lack of permission (403): the
+    /// tenant stays connected; the error names what to grant (rule: 403 is a permission).
+    #[error("tenant {tenant}: a call the pass needs is not permitted")]
+    Permission {
         tenant: String,
         #[source]
         source: ApiError,
@@ -41,6 +50,11 @@ impl PassError {
                 tenant: tenant.to_owned(),
                 source,
             }
+        } else if matches!(source, ApiError::Forbidden { .. }) {
+            PassError::Permission {
+                tenant: tenant.to_owned(),
+                source,
+            }
         } else {
             PassError::Api {
                 tenant: tenant.to_owned(),
@@ -59,7 +73,10 @@ impl PassError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             PassError::Config { .. } => ExitStatus::Config,
-            PassError::Disconnected { .. } => ExitStatus::Credentials,
+            // EX_NOPERM: for a refused permission as much as for refused credentials.
+            PassError::Disconnected { .. } | PassError::Permission { .. } => {
+                ExitStatus::Credentials
+            }
             PassError::Api { .. } => ExitStatus::Unavailable,
             PassError::Store { .. } => ExitStatus::StateStore,
             PassError::Interrupted { .. } => ExitStatus::ActionsFailed,
@@ -70,6 +87,7 @@ impl PassError {
         match self {
             PassError::Config { .. } => "config",
             PassError::Disconnected { .. } => "disconnected",
+            PassError::Permission { .. } => "forbidden",
             PassError::Api { source, .. } => source.metric_label(),
             PassError::Store { .. } => "store",
             PassError::Interrupted { .. } => "interrupted",

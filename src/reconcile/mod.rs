@@ -12,6 +12,7 @@ mod commit;
 mod convert;
 mod directory;
 mod error;
+mod gap;
 mod invite;
 mod memory;
 mod observe;

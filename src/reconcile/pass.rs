@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use super::apply::{ActionFailure, Applied, Applier};
 use super::directory::Directory;
 use super::error::PassError;
+use super::gap::Gap;
 use super::memory;
 use super::observe::{CURSOR_UPDATED_AT, Observation};
 use super::resolve::Resolved;
@@ -78,6 +79,8 @@ struct Progress {
     warnings: Vec<String>,
     applied: Applied,
     failures: Vec<ActionFailure>,
+    /// Parts refused for lack of permission.
+    gaps: Vec<Gap>,
 }
 
 impl Progress {
@@ -136,10 +139,11 @@ impl Tenant {
         };
         let clean = progress.applied.failed + progress.applied.skipped == 0;
         let (result, error) = match ran {
-            Ok(()) if clean && progress.deferred_work() == 0 => (PassResult::Converged, None),
-            Ok(()) if cancel.is_cancelled() => (PassResult::Interrupted, None),
-            Ok(()) if clean => (PassResult::Deferred, None),
-            Ok(()) => (PassResult::ActionsFailed, None),
+            Ok(()) if cancel.is_cancelled() && !clean => (PassResult::Interrupted, None),
+            Ok(()) if !clean => (PassResult::ActionsFailed, None),
+            Ok(()) if !progress.gaps.is_empty() => (PassResult::Partial, None),
+            Ok(()) if progress.deferred_work() > 0 => (PassResult::Deferred, None),
+            Ok(()) => (PassResult::Converged, None),
             Err(e @ PassError::Disconnected { .. }) => (PassResult::Disconnected, Some(e)),
             Err(e @ PassError::Interrupted { .. }) => (PassResult::Interrupted, Some(e)),
             Err(e) => (PassResult::Failed, Some(e)),
@@ -157,6 +161,7 @@ impl Tenant {
             duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
             warnings: progress.warnings,
             failures: progress.failures,
+            missing: progress.gaps,
             error: error.as_ref().map(|e| chain(e).to_string()),
         };
         let outcome = PassOutcome {
@@ -287,6 +292,7 @@ impl<'t> Pass<'t> {
         }
         self.progress.examined = obs.observed.opportunities.len();
         let plan = self.plan_with_listings(&mut obs, &memory).await?;
+        self.progress.gaps.clone_from(&obs.gaps);
         self.progress.deferred = plan.deferred.len();
         self.progress.warnings = self.warn(&plan.warnings);
         self.directory
@@ -343,9 +349,12 @@ impl<'t> Pass<'t> {
         if unlisted.is_empty() {
             return Ok(plan);
         }
-        let participants = self.participants_of(&unlisted).await?;
-        obs.observed.participants.extend(participants);
-        obs.listed.extend(unlisted);
+        let gaps = obs.gaps.len();
+        self.observe_participants(obs, unlisted).await?;
+        if obs.gaps.len() > gaps {
+            // Refused: the apply step's own lookup refuses those invites the same way.
+            return Ok(plan);
+        }
         Ok(self.plan(obs, memory))
     }
 

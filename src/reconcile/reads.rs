@@ -10,6 +10,7 @@ use super::error::PassError;
 use super::tenant::Tenant;
 use crate::domain::tags::StatusTag;
 use crate::domain::{InterviewKey, OpportunityId, ParticipantKey, PostingId, StageId};
+use crate::error_chain::chain;
 use crate::http::ApiError;
 use crate::lever::{OpportunityQuery, PostingQuery};
 use crate::plan;
@@ -20,11 +21,13 @@ use crate::plan;
 pub(crate) struct Opportunities {
     read: BTreeMap<OpportunityId, plan::Opportunity>,
     pub deleted: BTreeSet<OpportunityId>,
+    /// Opportunities Lever refused to show (403): skipped, each needs attention.
+    pub no_access: BTreeSet<OpportunityId>,
 }
 
 impl Opportunities {
     pub fn contains(&self, id: &str) -> bool {
-        self.read.contains_key(id) || self.deleted.contains(id)
+        self.read.contains_key(id) || self.deleted.contains(id) || self.no_access.contains(id)
     }
 
     /// Streams a listing in; returns the largest `updatedAt` it held.
@@ -43,7 +46,8 @@ impl Opportunities {
         Ok(max)
     }
 
-    /// Reads opportunities one by one; a 404 means deleted.
+    /// Reads opportunities one by one; a 404 means deleted, a 403 that this one is not shown
+    /// to the daemon (the others are read all the same).
     pub async fn read_each(
         &mut self,
         tenant: &Tenant,
@@ -56,6 +60,11 @@ impl Opportunities {
                 }
                 Err(ApiError::NotFound { .. }) => {
                     self.deleted.insert(id);
+                }
+                Err(e @ ApiError::Forbidden { .. }) => {
+                    tracing::warn!(tenant = %tenant.id, opportunity = %id, error = %chain(&e),
+                        "Lever refuses to show this opportunity; it is skipped and needs attention");
+                    self.no_access.insert(id);
                 }
                 Err(e) => return Err(tenant.api_err(e)),
             }
@@ -79,11 +88,19 @@ impl Opportunities {
     pub fn into_parts(
         mut self,
         catalog_id: Option<&OpportunityId>,
-    ) -> (Vec<plan::Opportunity>, BTreeSet<OpportunityId>) {
+    ) -> (
+        Vec<plan::Opportunity>,
+        BTreeSet<OpportunityId>,
+        BTreeSet<OpportunityId>,
+    ) {
         if let Some(id) = catalog_id {
             self.read.remove(id);
         }
-        (self.read.into_values().collect(), self.deleted)
+        (
+            self.read.into_values().collect(),
+            self.deleted,
+            self.no_access,
+        )
     }
 }
 
@@ -110,14 +127,20 @@ pub(crate) fn status_tag_query() -> OpportunityQuery {
     }
 }
 
-/// The interviews Willo lists now.
+/// The interviews Willo lists now that are in the tenant's interview scope (an interview out
+/// of scope is as good as not listed: it connects nothing and has no catalog tag).
 pub(crate) async fn interviews(tenant: &Tenant) -> Result<Vec<plan::Interview>, PassError> {
     let listed = tenant
         .willo
         .interviews()
         .await
         .map_err(|e| tenant.api_err(e))?;
-    Ok(listed.iter().map(convert::interview).collect())
+    let scope = &tenant.settings.willo.interview_scope;
+    Ok(listed
+        .iter()
+        .filter(|i| scope.contains(i))
+        .map(convert::interview)
+        .collect())
 }
 
 /// Every posting's tags.
@@ -146,6 +169,12 @@ pub(crate) async fn catalog(tenant: &Tenant) -> Result<Option<plan::Opportunity>
             tracing::warn!(tenant = %tenant.id, catalog_opportunity_id = %id,
                 "the catalog opportunity does not exist in Lever; the tag catalog is not kept");
             tenant.metrics.warning(&tenant.id, "catalog_missing");
+            Ok(None)
+        }
+        Err(e @ ApiError::Forbidden { .. }) => {
+            tracing::warn!(tenant = %tenant.id, catalog_opportunity_id = %id, error = %chain(&e),
+                "Lever refuses to show the catalog opportunity; the tag catalog is not kept");
+            tenant.metrics.warning(&tenant.id, "catalog_forbidden");
             Ok(None)
         }
         Err(e) => Err(tenant.api_err(e)),

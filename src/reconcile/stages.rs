@@ -5,8 +5,10 @@
 use std::collections::BTreeSet;
 
 use super::error::PassError;
+use super::gap::Gap;
 use super::tenant::Tenant;
 use crate::domain::StageId;
+use crate::http::ApiError;
 use crate::lever::Stage;
 use crate::store::TriggerStagesRow;
 
@@ -30,35 +32,58 @@ impl TriggerStages {
 }
 
 /// Resolves the trigger stages: from Lever when `refresh`, else from the store when it
-/// remembers a resolution of the same configured list.
+/// remembers a resolution of the same configured list. When Lever refuses `GET /stages` (403),
+/// a remembered resolution still serves, and the gap is named.
 pub(crate) async fn trigger_stages(
     tenant: &Tenant,
     refresh: bool,
+    gaps: &mut Vec<Gap>,
 ) -> Result<TriggerStages, PassError> {
-    let configured = &tenant.settings.trigger_stages;
-    if !refresh {
-        let stored = tenant
-            .store
-            .read(|r| r.trigger_stages(&tenant.id))
-            .map_err(|e| tenant.store_err(e))?;
-        if let Some(row) = stored.filter(|r| &r.configured == configured) {
-            return Ok(TriggerStages {
-                ids: row.stage_ids.into_iter().collect(),
-                fresh: false,
-            });
-        }
+    if !refresh && let Some(stored) = stored(tenant)? {
+        return Ok(stored);
     }
-    let stages = tenant.lever.stages().await.map_err(|e| tenant.api_err(e))?;
-    let ids = match_stages(configured, &stages).map_err(|message| PassError::Config {
-        tenant: tenant.id.clone(),
-        message,
+    let stages = match tenant.lever.stages().await {
+        Ok(stages) => stages,
+        Err(e @ ApiError::Forbidden { .. }) => match stored(tenant)? {
+            Some(stored) => {
+                gaps.extend(Gap::of(&e, NO_STAGES));
+                return Ok(stored);
+            }
+            None => return Err(tenant.api_err(e)),
+        },
+        Err(e) => return Err(tenant.api_err(e)),
+    };
+    let ids = match_stages(&tenant.settings.trigger_stages, &stages).map_err(|message| {
+        PassError::Config {
+            tenant: tenant.id.clone(),
+            message,
+        }
     })?;
     Ok(TriggerStages { ids, fresh: true })
 }
 
+const NO_STAGES: &str = "stages not read: the trigger stage ids resolved earlier are used";
+
+/// The resolution the store remembers for the configured list, if any.
+fn stored(tenant: &Tenant) -> Result<Option<TriggerStages>, PassError> {
+    let row = tenant
+        .store
+        .read(|r| r.trigger_stages(&tenant.id))
+        .map_err(|e| tenant.store_err(e))?;
+    Ok(row
+        .filter(|r| r.configured == tenant.settings.trigger_stages)
+        .map(|row| TriggerStages {
+            ids: row.stage_ids.into_iter().collect(),
+            fresh: false,
+        }))
+}
+
 /// The ids of the configured stages (each given by id or by name). An unknown one is a
 /// configuration error that lists the stages the account has.
-fn match_stages(configured: &[String], stages: &[Stage]) -> Result<BTreeSet<StageId>, String> {
+pub(crate) fn match_stages(
+    configured: &[String],
+    stages: &[Stage],
+) -> Result<BTreeSet<StageId>, String> {
     let mut ids = BTreeSet::new();
     let mut unknown = Vec::new();
     for wanted in configured {

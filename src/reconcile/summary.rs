@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::apply::{ActionFailure, Applied};
+use super::gap::Gap;
 use super::resolve::Resolved;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -33,6 +34,8 @@ pub struct PassSummary {
     pub warnings: Vec<String>,
     /// Each failed action: opportunity, candidate, action, error kind and error.
     pub failures: Vec<ActionFailure>,
+    /// Parts of the pass refused for lack of permission, with what to grant.
+    pub missing: Vec<Gap>,
     pub error: Option<String>,
 }
 
@@ -43,6 +46,7 @@ impl PassSummary {
             "opportunities_examined": self.opportunities_examined,
             "deferred": self.deferred,
             "failures": self.failures.len(),
+            "missing": self.missing,
             "resolved": self.resolved,
             "applied": self.applied,
             "needs_attention": self.needs_attention,
@@ -114,6 +118,9 @@ impl fmt::Display for PassSummary {
                 "    {} {} ({}): {} [{}]",
                 x.action, x.opportunity_id, x.candidate, x.error, x.error_kind
             )?;
+        }
+        for g in &self.missing {
+            writeln!(f, "  missing permission      {g}")?;
         }
         if self.deferred > 0 {
             writeln!(

@@ -4,11 +4,14 @@
 use std::collections::BTreeSet;
 
 use super::error::PassError;
+use super::gap::optional;
 use super::observe::Observation;
 use super::pass::Pass;
 use super::reads::{self, Opportunities};
 use super::stages::trigger_stages;
-use crate::plan::{Memory, Observed, Participant, Scope};
+use crate::plan::{Memory, Scope};
+
+const NO_PARTICIPANT: &str = "participant not read: its status tag waits";
 
 impl Pass<'_> {
     /// One opportunity, with the participants of its invites.
@@ -18,7 +21,9 @@ impl Pass<'_> {
         memory: &Memory,
     ) -> Result<Observation, PassError> {
         let t = self.tenant;
-        let stages = trigger_stages(t, false).await?;
+        let mut gaps = Vec::new();
+        let mut obs = Observation::new(Scope::Targeted, trigger_stages(t, false, &mut gaps).await?);
+        obs.gaps = gaps;
         let mut opps = Opportunities::default();
         opps.read_each(t, [id.to_owned()]).await?;
         let keys = memory
@@ -27,8 +32,11 @@ impl Pass<'_> {
             .filter(|i| i.opportunity_id == id)
             .filter_map(|i| Some((i.participant_key.clone()?, i.interview_key.clone())))
             .collect();
-        let participants = reads::participants(t, keys).await?;
-        Ok(self.targeted(opps, participants, stages))
+        let read = reads::participants(t, keys).await;
+        obs.observed.participants =
+            optional(read, NO_PARTICIPANT, &mut obs.gaps)?.unwrap_or_default();
+        obs.take(opps, t.settings.catalog_opportunity_id.as_ref());
+        Ok(obs)
     }
 
     /// One participant, with the opportunities it was recorded for.
@@ -38,44 +46,24 @@ impl Pass<'_> {
         memory: &Memory,
     ) -> Result<Observation, PassError> {
         let t = self.tenant;
-        let stages = trigger_stages(t, false).await?;
+        let mut gaps = Vec::new();
+        let mut obs = Observation::new(Scope::Targeted, trigger_stages(t, false, &mut gaps).await?);
+        obs.gaps = gaps;
         let rows: Vec<_> = memory
             .invites
             .iter()
             .filter(|i| i.participant_key.as_deref() == Some(key))
             .collect();
         let mut opps = Opportunities::default();
-        let mut participants = Vec::new();
         if let Some(first) = rows.first() {
-            participants =
-                reads::participants(t, vec![(key.to_owned(), first.interview_key.clone())]).await?;
+            let read =
+                reads::participants(t, vec![(key.to_owned(), first.interview_key.clone())]).await;
+            obs.observed.participants =
+                optional(read, NO_PARTICIPANT, &mut obs.gaps)?.unwrap_or_default();
             let ids: BTreeSet<String> = rows.iter().map(|i| i.opportunity_id.clone()).collect();
             opps.read_each(t, ids).await?;
         }
-        Ok(self.targeted(opps, participants, stages))
-    }
-
-    fn targeted(
-        &self,
-        opps: Opportunities,
-        participants: Vec<Participant>,
-        stages: super::stages::TriggerStages,
-    ) -> Observation {
-        let (opportunities, deleted) =
-            opps.into_parts(self.tenant.settings.catalog_opportunity_id.as_ref());
-        Observation {
-            observed: Observed {
-                scope: Scope::Targeted,
-                interviews: None,
-                postings: None,
-                opportunities,
-                deleted,
-                participants,
-                catalog: None,
-            },
-            stages,
-            max_updated_at: None,
-            listed: BTreeSet::new(),
-        }
+        obs.take(opps, t.settings.catalog_opportunity_id.as_ref());
+        Ok(obs)
     }
 }

@@ -883,6 +883,18 @@ fn the_catalog_is_left_alone_when_interviews_were_not_listed() {
 }
 
 #[test]
+fn a_catalog_larger_than_its_cap_is_not_written_and_says_why() {
+    check(
+        World::new()
+            .rules(|r| r.catalog_max_tags = 5)
+            .interview("i1", "Sales")
+            .interview("i2", "Support")
+            .catalog("cat", &[]),
+        &["warn catalog too large 6 > 5"],
+    );
+}
+
+#[test]
 fn the_catalog_opportunity_is_never_invited() {
     check(
         World::new()

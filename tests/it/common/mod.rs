@@ -50,6 +50,7 @@ impl World {
                 match_posting_tags: true,
                 status_map: StatusMap::default(),
                 catalog_opportunity_id: None,
+                catalog_max_tags: 500,
             },
             observed: Observed {
                 scope: Scope::Full,
@@ -337,6 +338,7 @@ pub fn warning_line(w: &Warning) -> String {
             keys(interview_keys),
             connects_to.as_deref().unwrap_or("none")
         ),
+        Warning::CatalogTooLarge { tags, cap } => format!("warn catalog too large {tags} > {cap}"),
         Warning::InviteWaitsForUnresolved {
             interview_key,
             opportunity_ids,
