@@ -70,7 +70,13 @@ pub fn run(once: bool) -> Result<ExitStatus, CommandError> {
         let status = match signals {
             None => {
                 out.line("sandbox: running one full pass (the code `--once` runs)…");
-                super::once::once(&settings, vec![&tenant], false).await?
+                super::once::once(
+                    &settings,
+                    vec![&tenant],
+                    false,
+                    &daemon::signals::Stop::new(),
+                )
+                .await?
             }
             Some(signals) => {
                 let (listen, fell_back) = sandbox_config::listen_address(settings.daemon.listen);

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::CommandError;
 use crate::config::{Settings, TenantSettings};
-use crate::domain::PassKind;
+use crate::domain::{PassKind, PassResult};
 use crate::exit::ExitStatus;
 use crate::store::{PassRow, Store, StoreError};
 use crate::timefmt::rfc3339;
@@ -33,6 +33,9 @@ struct TenantReport {
 #[derive(Serialize)]
 struct PassReport {
     kind: String,
+    /// `finished`, `running` (no result yet and the state's writer is alive) or
+    /// `interrupted` (recorded so, or no result and its process is gone).
+    state: &'static str,
     started_at: String,
     finished_at: Option<String>,
     duration_ms: Option<i64>,
@@ -57,6 +60,8 @@ pub fn run(
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
     let store = super::read_store(settings)?;
+    // A pass without a result is running only while the writer holding the state is alive.
+    let writer = crate::store::live_writer(&settings.daemon.state_dir);
     let mut report = Report {
         state_file: settings
             .daemon
@@ -68,7 +73,7 @@ pub fn run(
     };
     for t in tenants {
         report.tenants.push(match &store {
-            Some(store) => tenant_report(store, &t.id)?,
+            Some(store) => tenant_report(store, &t.id, writer.is_some())?,
             None => TenantReport {
                 id: t.id.clone(),
                 connected: None,
@@ -91,7 +96,8 @@ pub fn run(
     Ok(ExitStatus::Converged)
 }
 
-fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
+fn tenant_report(store: &Store, id: &str, writer_alive: bool) -> Result<TenantReport, StoreError> {
+    let pass_report = |p| pass_report(p, writer_alive);
     store.read(|r| {
         let tenant = r.tenant(id)?;
         Ok(TenantReport {
@@ -128,9 +134,15 @@ fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
     })
 }
 
-fn pass_report(p: PassRow) -> PassReport {
+fn pass_report(p: PassRow, writer_alive: bool) -> PassReport {
+    let state = match p.result {
+        None if writer_alive => "running",
+        None | Some(PassResult::Interrupted) => "interrupted",
+        Some(_) => "finished",
+    };
     PassReport {
         kind: p.kind.as_str().to_owned(),
+        state,
         started_at: rfc3339(p.started_at),
         finished_at: p.finished_at.map(rfc3339),
         duration_ms: p.finished_at.map(|f| f - p.started_at),
@@ -168,7 +180,7 @@ fn write_text(out: &mut impl Write, report: &Report, have_state: bool) -> std::i
                 p.kind,
                 p.started_at,
                 took,
-                p.result.as_deref().unwrap_or("running or interrupted"),
+                p.result.as_deref().unwrap_or(p.state),
                 p.error
                     .as_deref()
                     .map(|e| format!(" ({e})"))
