@@ -14,6 +14,9 @@ pub enum ExitStatus {
     Usage,
     /// EX_UNAVAILABLE: an API could not be reached.
     Unavailable,
+    /// EX_TEMPFAIL: SIGTERM or SIGINT stopped the run before its passes finished; the next
+    /// run picks up where it stopped.
+    Interrupted,
     /// EX_IOERR: the state store could not be opened, locked, migrated or written.
     StateStore,
     /// EX_NOPERM: credentials were rejected (tenant disconnected).
@@ -29,6 +32,7 @@ impl ExitStatus {
             ExitStatus::ActionsFailed => 1,
             ExitStatus::Usage => 64,
             ExitStatus::Unavailable => 69,
+            ExitStatus::Interrupted => 75,
             ExitStatus::StateStore => 74,
             ExitStatus::Credentials => 77,
             ExitStatus::Config => 78,
@@ -37,16 +41,19 @@ impl ExitStatus {
 
     /// When several tenants end differently, the process reports the most severe outcome.
     /// Severity is not numeric order: a config error outranks a rejected credential, which
-    /// outranks an unreachable API, which outranks failed actions.
+    /// outranks an unreachable API, which outranks an interrupted run, which outranks failed
+    /// actions. An interruption says only that the run stopped early; what a tenant found
+    /// before that (an API down, a credential refused) is worth more to the operator.
     pub fn severity(self) -> u8 {
         match self {
             ExitStatus::Converged => 0,
             ExitStatus::ActionsFailed => 1,
-            ExitStatus::Unavailable => 2,
-            ExitStatus::Credentials => 3,
-            ExitStatus::StateStore => 4,
-            ExitStatus::Usage => 5,
-            ExitStatus::Config => 6,
+            ExitStatus::Interrupted => 2,
+            ExitStatus::Unavailable => 3,
+            ExitStatus::Credentials => 4,
+            ExitStatus::StateStore => 5,
+            ExitStatus::Usage => 6,
+            ExitStatus::Config => 7,
         }
     }
 
@@ -77,11 +84,12 @@ impl From<ExitStatus> for ExitCode {
 mod tests {
     use super::*;
 
-    const ALL: [ExitStatus; 7] = [
+    const ALL: [ExitStatus; 8] = [
         ExitStatus::Converged,
         ExitStatus::ActionsFailed,
         ExitStatus::Usage,
         ExitStatus::Unavailable,
+        ExitStatus::Interrupted,
         ExitStatus::StateStore,
         ExitStatus::Credentials,
         ExitStatus::Config,
@@ -90,7 +98,7 @@ mod tests {
     #[test]
     fn codes_are_the_spec_sysexits() {
         let codes: Vec<u8> = ALL.iter().map(|s| s.code()).collect();
-        assert_eq!(codes, [0, 1, 64, 69, 74, 77, 78]);
+        assert_eq!(codes, [0, 1, 64, 69, 75, 74, 77, 78]);
     }
 
     #[test]
@@ -118,6 +126,7 @@ mod tests {
             [
                 ExitStatus::Converged,
                 ExitStatus::ActionsFailed,
+                ExitStatus::Interrupted,
                 ExitStatus::Unavailable,
                 ExitStatus::Credentials,
                 ExitStatus::StateStore,

@@ -209,7 +209,7 @@ impl Metrics {
         );
         r.register(
             "hints",
-            "Webhook hints by source and outcome (received, queued, rejected, deduplicated, replayed, stale, dropped)",
+            "Webhook hints by source and outcome (received, queued, rejected, deduplicated, replayed, stale, dropped, unrecognised)",
             m.hints.clone(),
         );
         r.register(

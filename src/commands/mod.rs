@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, ConfigError, Settings};
+use crate::daemon::DaemonError;
+use crate::daemon::signals::Stop;
 use crate::exit::ExitStatus;
 use crate::lever::ConnectError;
 use crate::logging::{self, LogError, LogGuard};
@@ -119,10 +121,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             connect::run(&settings, tenant)
         }
         Some(Command::Sandbox { once, doctor }) => sandbox::run(*once, *doctor),
-        None if cli.once => {
+        None if cli.once && cli.dry_run => {
             let (settings, _guard) = load(&cli)?;
             let tenants = tenants(&cli, &settings)?;
-            once::run(&settings, tenants, cli.dry_run, cli.json)
+            runtime()?.block_on(dry_run::run(&settings, tenants, cli.json))
+        }
+        None if cli.once => {
+            // Signal handlers before anything else: a stop during start-up is a stop.
+            let rt = runtime()?;
+            let stop = Stop::install(&rt).map_err(DaemonError::Signals)?;
+            let (settings, _guard) = load(&cli)?;
+            let tenants = tenants(&cli, &settings)?;
+            rt.block_on(once::once(&settings, tenants, cli.json, &stop))
         }
         None => {
             if cli.tenant.is_some() {
@@ -131,8 +141,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
                         .into(),
                 ));
             }
+            let rt = runtime()?;
+            let stop = Stop::install(&rt).map_err(DaemonError::Signals)?;
             let (settings, _guard) = load(&cli)?;
-            daemon::run(&settings)
+            daemon::run(&rt, &settings, &stop)
         }
     }
 }

@@ -1,4 +1,8 @@
 //! `--once`: one full pass per tenant, a summary, an exit status.
+//!
+//! SIGTERM or SIGINT stops it the daemon's way (rule: exit statuses, docs/behaviour.md): no
+//! new actions, the action in flight finishes within `daemon.shutdown_grace_seconds`, the
+//! pass is recorded as interrupted, the summary is printed and the status is 75.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -7,48 +11,59 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{CommandError, build_tenants};
+use crate::clock::now_ms;
 use crate::config::{Settings, TenantSettings};
-use crate::domain::PassKind;
+use crate::daemon::signals::Stop;
+use crate::domain::{PassKind, PassResult};
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
-use crate::reconcile::{PassSummary, Tenant};
+use crate::reconcile::{Applied, PassSummary, Resolved, Tenant};
 use crate::store::{OpenMode, Store};
 
-pub fn run(
-    settings: &Settings,
-    tenants: Vec<&TenantSettings>,
-    dry_run: bool,
-    json: bool,
-) -> Result<ExitStatus, CommandError> {
-    let rt = super::runtime()?;
-    if dry_run {
-        rt.block_on(super::dry_run::run(settings, tenants, json))
-    } else {
-        rt.block_on(once(settings, tenants, json))
-    }
-}
-
 /// One full pass per tenant, the summary on stdout, the combined exit status. Also what
-/// `sandbox --once` runs, so the sandbox shows exactly this code path.
+/// `sandbox --once` runs (with a stop nobody requests), so the sandbox shows this code path.
 pub(super) async fn once(
     settings: &Settings,
     tenants: Vec<&TenantSettings>,
     json: bool,
+    stop: &Stop,
 ) -> Result<ExitStatus, CommandError> {
+    if stop.is_requested() {
+        tracing::info!(
+            signal = stop.by().unwrap_or("-"),
+            "stopped before any pass started"
+        );
+        return Ok(ExitStatus::Interrupted);
+    }
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
-    let tenants = build_tenants(settings, &tenants, store, Metrics::new())?;
-    let cancel = CancellationToken::new();
-    let progress = progress(&tenants, cancel.clone());
+    settle_dead_passes(&store);
+    let tenants = build_tenants(settings, &tenants, Arc::clone(&store), Metrics::new())?;
+    let done = CancellationToken::new();
+    let progress = progress(&tenants, done.clone());
+    let grace = settings.daemon.shutdown_grace;
     // Tenants are independent: one's failure never stops another.
-    let outcomes =
-        futures::future::join_all(tenants.iter().map(|t| t.pass(PassKind::Full, &cancel))).await;
-    cancel.cancel();
+    let ends =
+        futures::future::join_all(tenants.iter().map(|t| pass_within_grace(t, stop, grace))).await;
+    done.cancel();
     let _ = progress.await;
     let mut status = ExitStatus::Converged;
-    let mut summaries: Vec<&PassSummary> = Vec::new();
-    for o in &outcomes {
-        status = status.worst(o.exit_status());
-        summaries.push(&o.summary);
+    let mut summaries: Vec<PassSummary> = Vec::new();
+    for (t, end) in tenants.iter().zip(ends) {
+        let (summary, tenant_status) = match end {
+            End::Finished(o) if o.result == PassResult::Interrupted => {
+                (o.summary, ExitStatus::Interrupted)
+            }
+            End::Finished(o) => {
+                let s = o.exit_status();
+                (o.summary, s)
+            }
+            End::Abandoned { started, calls } => (
+                abandoned(t, &store, grace, started, &calls),
+                ExitStatus::Interrupted,
+            ),
+        };
+        status = status.worst(tenant_status);
+        summaries.push(summary);
     }
     let mut out = super::output::stdout();
     if json {
@@ -59,12 +74,95 @@ pub(super) async fn once(
         .map_err(std::io::Error::other)?;
         writeln!(out)?;
     } else {
-        for s in summaries {
+        for s in &summaries {
             write!(out, "{s}")?;
         }
     }
     out.flush()?;
     Ok(status)
+}
+
+/// How one tenant's pass ended.
+enum End {
+    Finished(Box<crate::reconcile::PassOutcome>),
+    /// Still running when the grace period after a stop request ran out, and dropped there.
+    Abandoned {
+        started: std::time::Instant,
+        calls: crate::reconcile::ApiCounts,
+    },
+}
+
+/// Runs the pass; after a stop request it has `grace` to finish its action in flight, and is
+/// abandoned after that (the journal settles an invite cut short on the next pass).
+async fn pass_within_grace(t: &Tenant, stop: &Stop, grace: Duration) -> End {
+    let (started, calls) = (std::time::Instant::now(), t.api_counts());
+    let cancel = stop.token();
+    tokio::select! {
+        biased;
+        o = t.pass(PassKind::Full, &cancel) => End::Finished(Box::new(o)),
+        _ = stop.grace_over(grace) => End::Abandoned { started, calls },
+    }
+}
+
+/// Records an abandoned pass as interrupted and describes it like any other.
+fn abandoned(
+    t: &Tenant,
+    store: &Store,
+    grace: Duration,
+    started: std::time::Instant,
+    calls: &crate::reconcile::ApiCounts,
+) -> PassSummary {
+    let error = format!(
+        "tenant {}: an action was still running {} s after the stop request and was abandoned; the next pass settles it",
+        t.id(),
+        grace.as_secs()
+    );
+    tracing::warn!(tenant = %t.id(), "{error}");
+    let recorded =
+        store.write(|tx| tx.interrupt_unfinished_passes(Some(t.id()), &error, Some(now_ms())));
+    if let Err(e) = recorded {
+        tracing::error!(tenant = %t.id(), error = %crate::error_chain::chain(&e),
+            "cannot record the interrupted pass");
+    }
+    let now = t.api_counts();
+    PassSummary {
+        tenant: t.id().to_owned(),
+        kind: PassKind::Full.as_str(),
+        result: PassResult::Interrupted.as_str(),
+        opportunities_examined: 0,
+        deferred: 0,
+        resolved: Resolved::default(),
+        applied: Applied::default(),
+        needs_attention: 0,
+        api: crate::reconcile::ApiCounts {
+            lever_calls: now.lever_calls - calls.lever_calls,
+            lever_rate_limited: now.lever_rate_limited - calls.lever_rate_limited,
+            willo_calls: now.willo_calls - calls.willo_calls,
+            willo_rate_limited: now.willo_rate_limited - calls.willo_rate_limited,
+        },
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        warnings: Vec::new(),
+        failures: Vec::new(),
+        missing: Vec::new(),
+        error: Some(error),
+    }
+}
+
+/// Passes left without a result hold no one's interest but `status`: this process holds the
+/// lock now, so whoever ran them is gone.
+pub(super) fn settle_dead_passes(store: &Store) {
+    let settled = store.write(|tx| {
+        tx.interrupt_unfinished_passes(None, "the process running this pass ended during it", None)
+    });
+    match settled {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            passes = n,
+            "passes left unfinished by an earlier process are recorded as interrupted"
+        ),
+        Err(e) => tracing::warn!(error = %crate::error_chain::chain(&e),
+            "cannot record earlier unfinished passes as interrupted"),
+    }
 }
 
 /// On a terminal, a line on stderr every few seconds while passes run.

@@ -77,7 +77,8 @@ pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
                 let mut status = ExitStatus::Converged;
                 if once {
                     out.line("sandbox: running one full pass (the code `--once` runs)…");
-                    status = super::once::once(&settings, vec![&tenant], false).await?;
+                    let stop = daemon::signals::Stop::new();
+                    status = super::once::once(&settings, vec![&tenant], false, &stop).await?;
                 }
                 if doctor {
                     out.line("sandbox: running doctor against the simulated accounts…");

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::CommandError;
 use crate::config::{Settings, TenantSettings};
-use crate::domain::PassKind;
+use crate::domain::{PassKind, PassResult};
 use crate::exit::ExitStatus;
 use crate::store::{PassRow, Store, StoreError};
 use crate::timefmt::rfc3339;
@@ -45,6 +45,9 @@ struct FailingReport {
 #[derive(Serialize)]
 struct PassReport {
     kind: String,
+    /// `finished`, `running` (no result yet and the state's writer is alive) or
+    /// `interrupted` (recorded so, or no result and its process is gone).
+    state: &'static str,
     started_at: String,
     finished_at: Option<String>,
     duration_ms: Option<i64>,
@@ -69,6 +72,8 @@ pub fn run(
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
     let store = super::read_store(settings)?;
+    // A pass without a result is running only while the writer holding the state is alive.
+    let writer = crate::store::live_writer(&settings.daemon.state_dir);
     let mut report = Report {
         state_file: settings
             .daemon
@@ -80,7 +85,7 @@ pub fn run(
     };
     for t in tenants {
         report.tenants.push(match &store {
-            Some(store) => tenant_report(store, &t.id)?,
+            Some(store) => tenant_report(store, &t.id, writer.is_some())?,
             None => TenantReport {
                 id: t.id.clone(),
                 connected: None,
@@ -104,8 +109,9 @@ pub fn run(
     Ok(ExitStatus::Converged)
 }
 
-fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
+fn tenant_report(store: &Store, id: &str, writer_alive: bool) -> Result<TenantReport, StoreError> {
     let now = crate::clock::now_ms();
+    let pass_report = |p| pass_report(p, writer_alive);
     store.read(|r| {
         let tenant = r.tenant(id)?;
         Ok(TenantReport {
@@ -154,9 +160,15 @@ fn tenant_report(store: &Store, id: &str) -> Result<TenantReport, StoreError> {
     })
 }
 
-fn pass_report(p: PassRow) -> PassReport {
+fn pass_report(p: PassRow, writer_alive: bool) -> PassReport {
+    let state = match p.result {
+        None if writer_alive => "running",
+        None | Some(PassResult::Interrupted) => "interrupted",
+        Some(_) => "finished",
+    };
     PassReport {
         kind: p.kind.as_str().to_owned(),
+        state,
         started_at: rfc3339(p.started_at),
         finished_at: p.finished_at.map(rfc3339),
         duration_ms: p.finished_at.map(|f| f - p.started_at),
@@ -194,7 +206,7 @@ fn write_text(out: &mut impl Write, report: &Report, have_state: bool) -> std::i
                 p.kind,
                 p.started_at,
                 took,
-                p.result.as_deref().unwrap_or("running or interrupted"),
+                p.result.as_deref().unwrap_or(p.state),
                 p.error
                     .as_deref()
                     .map(|e| format!(" ({e})"))

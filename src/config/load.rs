@@ -64,6 +64,11 @@ pub fn load_from_str(
         )
         .build()
         .map_err(|e| invalid(path, "", e.to_string()))?;
+    let tree: config::Value = merged
+        .clone()
+        .try_deserialize()
+        .map_err(|e| invalid(path, "", e.to_string()))?;
+    validate::finite_numbers(path, "", &tree)?;
     // Deserialising through a JSON value lets serde_path_to_error name the exact key path of
     // a missing, mistyped or unknown key.
     let value: serde_json::Value = merged

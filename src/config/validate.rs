@@ -8,6 +8,11 @@ use std::time::Duration;
 
 use url::Url;
 
+mod bounds;
+
+pub(super) use bounds::finite_numbers;
+use bounds::{MAX_SECONDS, MIN_REQUESTS_PER_SECOND};
+
 use super::load::invalid;
 use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant};
 use super::schedule::Schedule;
@@ -66,21 +71,24 @@ pub(super) fn settings(
         listen: socket_addr(&cx, "daemon.listen", &d.listen)?,
         schedule: cron(&cx, "daemon.schedule", &d.schedule)?,
         full_schedule: cron(&cx, "daemon.full_schedule", &d.full_schedule)?,
-        concurrency: positive_int(&cx, "daemon.concurrency", d.concurrency)?,
+        concurrency: positive_int(&cx, "daemon.concurrency", d.concurrency, 1024)?,
         incremental_overlap: Duration::from_secs(non_negative(
             &cx,
             "daemon.incremental_overlap_seconds",
             d.incremental_overlap_seconds,
+            7 * 86_400,
         )?),
         hint_queue_capacity: positive_int(
             &cx,
             "daemon.hint_queue_capacity",
             d.hint_queue_capacity,
+            1_000_000,
         )?,
         shutdown_grace: Duration::from_secs(non_negative(
             &cx,
             "daemon.shutdown_grace_seconds",
             d.shutdown_grace_seconds,
+            3600,
         )?),
     };
     let format = match raw.log.format.as_str() {
@@ -165,7 +173,7 @@ fn tenant(cx: &Ctx, key: &str, t: RawTenant) -> Result<TenantSettings, ConfigErr
     }
     let catalog_max_tags = match t.catalog_max_tags {
         None => DEFAULT_CATALOG_MAX_TAGS,
-        Some(n) => positive_int(cx, &format!("{key}.catalog_max_tags"), n)?,
+        Some(n) => positive_int(cx, &format!("{key}.catalog_max_tags"), n, 100_000)?,
     };
     Ok(TenantSettings {
         lever: lever(cx, &format!("{key}.lever"), t.lever)?,
@@ -338,15 +346,24 @@ pub(super) fn base_url(cx: &Ctx, key: &str, text: &str) -> Result<Url, ConfigErr
     Ok(url)
 }
 
-fn positive_int(cx: &Ctx, key: &str, v: i64) -> Result<usize, ConfigError> {
+fn positive_int(cx: &Ctx, key: &str, v: i64, max: usize) -> Result<usize, ConfigError> {
     usize::try_from(v)
         .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| cx.err(key, format!("must be a positive integer, got {v}")))
+        .filter(|v| (1..=max).contains(v))
+        .ok_or_else(|| {
+            cx.err(
+                key,
+                format!("must be a positive integer no larger than {max}, got {v}"),
+            )
+        })
 }
 
-fn non_negative(cx: &Ctx, key: &str, v: i64) -> Result<u64, ConfigError> {
-    u64::try_from(v).map_err(|_| cx.err(key, format!("must not be negative, got {v}")))
+/// Upper bounds keep every later computation (milliseconds in an i64, deadlines) in range.
+fn non_negative(cx: &Ctx, key: &str, v: i64, max: u64) -> Result<u64, ConfigError> {
+    u64::try_from(v)
+        .ok()
+        .filter(|v| *v <= max)
+        .ok_or_else(|| cx.err(key, format!("must be between 0 and {max}, got {v}")))
 }
 
 /// The pacing and timeout keys of `[tenants.lever]` and `[tenants.willo]`, as written.
@@ -367,15 +384,17 @@ pub(super) fn http(
 ) -> Result<HttpConfig, ConfigError> {
     let mut h = defaults;
     if let Some(v) = raw.requests_per_second {
-        h.requests_per_second = RequestsPerSecond::new(v).ok_or_else(|| {
-            cx.err(
-                &format!("{key}.requests_per_second"),
-                format!(
-                    "must be a positive number no larger than {}, got {v}",
-                    RequestsPerSecond::MAX
-                ),
-            )
-        })?;
+        h.requests_per_second = RequestsPerSecond::new(v)
+            .filter(|_| v >= MIN_REQUESTS_PER_SECOND)
+            .ok_or_else(|| {
+                cx.err(
+                    &format!("{key}.requests_per_second"),
+                    format!(
+                        "must be a positive number no smaller than {MIN_REQUESTS_PER_SECOND} and no larger than {}, got {v}",
+                        RequestsPerSecond::MAX
+                    ),
+                )
+            })?;
     }
     if let Some(b) = raw.burst {
         h.burst = u32::try_from(b)
@@ -393,11 +412,13 @@ pub(super) fn http(
             None => Ok(default),
             Some(s) => Duration::try_from_secs_f64(s)
                 .ok()
-                .filter(|d| !d.is_zero())
+                .filter(|d| !d.is_zero() && s <= MAX_SECONDS)
                 .ok_or_else(|| {
                     cx.err(
                         &format!("{key}.{name}"),
-                        format!("must be a positive number of seconds, got {s}"),
+                        format!(
+                            "must be a positive number of seconds up to {MAX_SECONDS}, got {s}"
+                        ),
                     )
                 }),
         }

@@ -129,12 +129,16 @@ pub fn verify(
     })
 }
 
-/// Lever ids are UUIDs; accept any short, plain identifier and nothing else.
+/// Lever ids are UUIDs. The id becomes a path segment of the next request, so it is checked
+/// by shape before any use: letters, digits, `-` and `_` only, at least one letter or digit.
+/// No dot: `.` and `..` would be normalised out of the URL and turn a read of one opportunity
+/// into a listing.
 pub(crate) fn valid_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && id.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
 /// Signs a delivery the way Lever does, for this module's tests (the integration tests sign
@@ -253,6 +257,19 @@ mod tests {
             check(&body("s", at, Some(&sign("sk", "s", at))), &["sk"], &seen),
             Ok(Accepted::Stale)
         );
+    }
+
+    #[test]
+    fn opportunity_ids_are_checked_by_shape_before_any_use() {
+        for id in ["opp-1", "0f6e8a2c-4b1d-4e8f-9a3b-2c1d0e9f8a7b", "a_b", "Z"] {
+            assert!(valid_id(id), "{id}");
+        }
+        for id in [
+            ".", "..", "...", "a.b", "-", "_", "-_", "a/b", "%2e", "a b", "", "é",
+        ] {
+            assert!(!valid_id(id), "{id:?}");
+        }
+        assert!(!valid_id(&"a".repeat(129)));
     }
 
     #[test]

@@ -8,11 +8,14 @@
 
 pub mod hints;
 pub mod lever_webhook;
+mod listener;
 pub mod notify;
 pub mod readiness;
 pub mod replay;
 pub mod schedule;
 pub mod server;
+pub mod signals;
+mod throttle;
 pub mod willo_webhook;
 mod workers;
 
@@ -22,17 +25,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::domain::PassKind;
 use crate::metrics::Metrics;
+use crate::notices::Notices;
 use crate::reconcile::Tenant;
+use crate::store::{OpenMode, Store};
 use hints::HintQueue;
+use listener::Listener;
 use readiness::Readiness;
 use schedule::PassRequests;
 use server::{Shared, TenantHooks};
+use throttle::{LOG_EVERY, LogThrottle};
 use workers::{Slot, hint_worker, pass_runner};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +59,8 @@ pub enum DaemonError {
 /// Hint workers per daemon: each runs one targeted reconcile at a time.
 const HINT_WORKERS: usize = 4;
 
-/// Runs the daemon until SIGTERM or SIGINT. `on_listening` is told the bound address (the
+/// Runs the daemon until `shutdown` is cancelled (by SIGTERM or SIGINT through
+/// [`signals::Stop`], or by the sandbox). `on_listening` is told the bound address (the
 /// sandbox prints it; tests read it).
 pub async fn run(
     settings: &Settings,
@@ -61,6 +69,10 @@ pub async fn run(
     on_listening: impl FnOnce(SocketAddr),
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
+    if shutdown.is_cancelled() {
+        tracing::info!("stopped before start-up finished");
+        return Ok(());
+    }
     let max_age = settings.daemon.schedule.interval() * 3;
     let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), max_age));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
@@ -70,8 +82,14 @@ pub async fn run(
             .map(|t| (t.id().to_owned(), Slot::new(t)))
             .collect(),
     );
-    let shared = shared(&tenants, &queue, metrics, &readiness);
-    let http = Listener::start(settings, Arc::clone(&shared)).await?;
+    let shared = shared(settings, &tenants, &queue, metrics, &readiness);
+    let listen = settings.daemon.listen;
+    let http = Listener::start(listen, server::router(Arc::clone(&shared)))
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: listen,
+            source,
+        })?;
     let now = chrono::Utc::now();
     let next = |s: &crate::config::Schedule| s.next_after(now).map(|t| t.to_rfc3339());
     tracing::info!(listen = %http.addr, tenants = slots.len(),
@@ -94,7 +112,7 @@ pub async fn run(
     .await
     .map_err(DaemonError::Scheduler)?;
 
-    main_loop(&shutdown).await?;
+    main_loop(&shutdown).await;
 
     // Shutdown: refuse new hints, stop starting actions, let the action in flight finish.
     tracing::info!("shutting down: no new hints; waiting for actions in flight");
@@ -111,9 +129,10 @@ pub async fn run(
     Ok(())
 }
 
-/// What the HTTP handlers share: each tenant's webhook secrets, the hint queue, metrics and
-/// readiness.
+/// What the HTTP handlers share: each tenant's webhook secrets, the hint queue, metrics,
+/// readiness, and a read-only view of the state store.
 fn shared(
+    settings: &Settings,
     tenants: &[Arc<Tenant>],
     queue: &Arc<HintQueue>,
     metrics: Metrics,
@@ -135,7 +154,22 @@ fn shared(
         metrics,
         readiness: Arc::clone(readiness),
         accepting: AtomicBool::new(true),
+        store: webhook_store(settings),
+        notices: Notices::new(),
+        rejections: LogThrottle::new(LOG_EVERY),
     })
+}
+
+/// A connection of its own for webhook lookups, so they never wait on a pass's writes.
+fn webhook_store(settings: &Settings) -> Option<Arc<Store>> {
+    match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            tracing::warn!(error = %crate::error_chain::chain(&e),
+                "cannot open the state store for webhook lookups; Willo deliveries that name their participant under no known name will go unrecognised");
+            None
+        }
+    }
 }
 
 /// The pass runners (each starting with one full pass) and the hint workers.
@@ -182,64 +216,15 @@ async fn drain(work: &mut JoinSet<()>, grace: Duration) {
     }
 }
 
-/// The HTTP listener: webhooks, health, readiness and metrics.
-struct Listener {
-    addr: SocketAddr,
-    stop: CancellationToken,
-    task: JoinHandle<()>,
-}
-
-impl Listener {
-    async fn start(settings: &Settings, shared: Arc<Shared>) -> Result<Listener, DaemonError> {
-        let listen = settings.daemon.listen;
-        let failed = |source| DaemonError::Listen {
-            addr: listen,
-            source,
-        };
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(failed)?;
-        let addr = listener.local_addr().map_err(failed)?;
-        let stop = CancellationToken::new();
-        let app = server::router(shared);
-        let stopped = stop.clone();
-        let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stopped.cancelled_owned())
-                .await
-            {
-                tracing::error!(error = %e, "HTTP listener failed");
-            }
-        });
-        Ok(Listener { addr, stop, task })
-    }
-
-    /// Stops accepting connections; requests in flight get two seconds to finish.
-    async fn stop(mut self) {
-        self.stop.cancel();
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
-            .await
-            .is_err()
-        {
-            self.task.abort();
-        }
-    }
-}
-
-/// Waits for SIGTERM, SIGINT or `shutdown`, pinging the watchdog from here (not from a
-/// detached timer) so that a stuck main loop stops the pings.
-async fn main_loop(shutdown: &CancellationToken) -> Result<(), DaemonError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+/// Waits for `shutdown`, pinging the watchdog from here (not from a detached timer) so that a
+/// stuck main loop stops the pings.
+async fn main_loop(shutdown: &CancellationToken) {
     let watchdog = notify::watchdog_interval();
     let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = term.recv() => { tracing::info!("SIGTERM"); return Ok(()); }
-            _ = int.recv() => { tracing::info!("SIGINT"); return Ok(()); }
-            _ = shutdown.cancelled() => return Ok(()),
+            _ = shutdown.cancelled() => return,
             _ = tick.tick() => {
                 if watchdog.is_some() {
                     notify::watchdog();

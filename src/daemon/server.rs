@@ -5,25 +5,33 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::hints::{HintKey, HintQueue, Pushed};
 use super::readiness::Readiness;
 use super::replay::ReplayCache;
+use super::throttle::LogThrottle;
+use super::willo_webhook::Found;
 use super::{lever_webhook, willo_webhook};
 use crate::clock::now_ms;
 use crate::config::Secret;
 use crate::domain::Target;
 use crate::metrics::{CONTENT_TYPE, Metrics};
+use crate::notices::Notices;
+use crate::store::Store;
 
 /// Largest webhook body accepted (Lever's are a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// Time allowed for a webhook body to arrive once its headers have: a real one is a few
+/// hundred bytes sent at once, and a sender that trickles holds a connection.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lever tokens remembered per tenant for replay detection.
 const REPLAY_MEMORY: usize = 100_000;
 
@@ -51,6 +59,13 @@ pub struct Shared {
     pub readiness: Arc<Readiness>,
     /// Cleared at shutdown: hints are then refused with 503 (Lever retries later).
     pub accepting: AtomicBool,
+    /// Read-only: which keys of a Willo body name participants the daemon recorded. None when
+    /// it could not be opened; such bodies then go unrecognised.
+    pub store: Option<Arc<Store>>,
+    /// Body shapes already logged, per tenant.
+    pub notices: Notices,
+    /// Rejections already logged, per tenant and source.
+    pub rejections: LogThrottle,
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -104,29 +119,84 @@ impl Shared {
 }
 
 impl Shared {
-    /// Reads a webhook body up to [`BODY_LIMIT`]; a larger one is refused (413) and counted.
-    async fn body(&self, tenant: &str, source: &str, body: Body) -> Result<Bytes, Response> {
+    /// Reads a webhook body up to [`BODY_LIMIT`] within [`BODY_TIMEOUT`]; a larger one
+    /// (declared or sent) is refused with 413, a slower one with 408, and both are counted.
+    async fn body(
+        &self,
+        tenant: &str,
+        source: &'static str,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<Bytes, Response> {
         self.metrics.hint(tenant, source, "received");
-        axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-            self.metrics.hint(tenant, source, "rejected");
-            tracing::warn!(tenant = %tenant, source, "webhook body over {BODY_LIMIT} bytes rejected");
-            answer(
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let too_large = || {
+            self.reject(tenant, source, "too_large", "body over the size limit");
+            closing(answer(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
                 Some(format!("bodies are limited to {BODY_LIMIT} bytes")),
-            )
-        })
+            ))
+        };
+        if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+            return Err(too_large());
+        }
+        match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT)).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(_)) => Err(too_large()),
+            Err(_) => {
+                self.reject(tenant, source, "timeout", "body not received in time");
+                Err(closing(answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    Some(format!(
+                        "the body did not arrive within {} s",
+                        BODY_TIMEOUT.as_secs()
+                    )),
+                )))
+            }
+        }
+    }
+
+    /// Counts a refused delivery and logs it, at most once a minute per tenant and source
+    /// (a flood of forgeries must not flood the log; the counter keeps the rate).
+    fn reject(&self, tenant: &str, source: &'static str, label: &str, reason: &str) {
+        self.metrics.hint(tenant, source, "rejected");
+        if let Some(left_out) = self
+            .rejections
+            .admit(&format!("{tenant}/{source}"), Instant::now())
+        {
+            tracing::warn!(tenant = %tenant, source, kind = label, reason, left_out,
+                "webhook rejected (at most one line a minute per tenant and source; left_out counts the rest since the last line, the hints metric counts every one)");
+        }
     }
 }
 
-async fn lever(State(s): State<Arc<Shared>>, Path(tenant): Path<String>, body: Body) -> Response {
+/// Asks the client to close the connection: what is left of its request is not read.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    r
+}
+
+async fn lever(
+    State(s): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(hooks) = s.tenants.get(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
         return r;
     }
-    let body = match s.body(&tenant, "lever", body).await {
+    let body = match s.body(&tenant, "lever", &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -145,8 +215,7 @@ async fn lever(State(s): State<Arc<Shared>>, Path(tenant): Path<String>, body: B
             answer(StatusCode::OK, "stale", None)
         }
         Err(e) => {
-            s.metrics.hint(&tenant, "lever", "rejected");
-            tracing::warn!(tenant = %tenant, reason = %e, "Lever webhook rejected");
+            s.reject(&tenant, "lever", e.metric_label(), &e.to_string());
             answer(status(e.status()), e.metric_label(), Some(e.to_string()))
         }
     }
@@ -156,6 +225,7 @@ async fn willo(
     State(s): State<Arc<Shared>>,
     Path(tenant): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
     let Some(hooks) = s.tenants.get(&tenant) else {
@@ -164,24 +234,76 @@ async fn willo(
     if let Some(r) = s.closed() {
         return r;
     }
-    let body = match s.body(&tenant, "willo", body).await {
+    let body = match s.body(&tenant, "willo", &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     let tokens: Vec<&Secret> = hooks.willo_tokens.iter().collect();
-    let checked = willo_webhook::check_token(q.get("token").map(String::as_str), &tokens)
-        .and_then(|()| willo_webhook::participant_key(&body));
-    match checked {
-        Ok(key) => {
-            tracing::debug!(tenant = %tenant, participant = %key,
-                event = q.get("event").map(String::as_str).unwrap_or("-"), "Willo hint");
-            s.enqueue(&tenant, "willo", Target::Participant(key))
+    if let Err(e) = willo_webhook::check_token(q.get("token").map(String::as_str), &tokens) {
+        s.reject(&tenant, "willo", e.metric_label(), &e.to_string());
+        return answer(status(e.status()), e.metric_label(), Some(e.to_string()));
+    }
+    let event = q.get("event").map(String::as_str).unwrap_or("-");
+    let keys = match willo_webhook::inspect(&body) {
+        Found::Named(key) => vec![key],
+        Found::Unnamed { candidates, shape } => match s.recorded(&tenant, candidates).await {
+            Ok(keys) if !keys.is_empty() => keys,
+            Ok(_) => return s.unrecognised(&tenant, event, &shape),
+            Err(e) => {
+                tracing::error!(tenant = %tenant, error = %crate::error_chain::chain(&e),
+                    "cannot look up a Willo webhook's keys in the state store");
+                return answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    Some("the state store could not be read; deliver again later".into()),
+                );
+            }
+        },
+    };
+    let mut last = None;
+    for key in keys {
+        tracing::debug!(tenant = %tenant, participant = %key, event, "Willo hint");
+        last = Some(s.enqueue(&tenant, "willo", Target::Participant(key)));
+    }
+    last.unwrap_or_else(|| answer(StatusCode::OK, "unrecognised", None))
+}
+
+impl Shared {
+    /// Those of `candidates` that name a participant the daemon recorded (never an interview).
+    /// Webhooks never write state; this only reads it, off the async workers.
+    async fn recorded(
+        &self,
+        tenant: &str,
+        candidates: Vec<String>,
+    ) -> Result<Vec<String>, crate::store::StoreError> {
+        let Some(store) = self.store.clone().filter(|_| !candidates.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let tenant = tenant.to_owned();
+        tokio::task::spawn_blocking(move || {
+            store.read(|r| r.recorded_participants(&tenant, &candidates))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::store::StoreError::Corrupt(format!(
+                "the lookup task failed: {e}"
+            )))
+        })
+    }
+
+    /// An authenticated delivery that names no participant the daemon knows: acknowledged
+    /// (Willo would retry anything else, to no avail), counted, and its shape logged once per
+    /// tenant so an operator can report where real deliveries put the key.
+    fn unrecognised(&self, tenant: &str, event: &str, shape: &str) -> Response {
+        self.metrics.hint(tenant, "willo", "unrecognised");
+        if self
+            .notices
+            .first("willo_webhook_shape", &format!("{tenant}\n{shape}"))
+        {
+            tracing::warn!(tenant = %tenant, event, shape,
+                "a Willo webhook names no participant the daemon knows; it is acknowledged and left to the scheduled passes. Its shape (paths and types, no values) is logged once: please report it");
         }
-        Err(e) => {
-            s.metrics.hint(&tenant, "willo", "rejected");
-            tracing::warn!(tenant = %tenant, reason = %e, "Willo webhook rejected");
-            answer(status(e.status()), e.metric_label(), Some(e.to_string()))
-        }
+        answer(StatusCode::OK, "unrecognised", None)
     }
 }
 

@@ -11,6 +11,7 @@ mod attention;
 mod cursors;
 mod interviews;
 mod invites;
+mod lock;
 mod migrations;
 mod opportunities;
 mod participants;
@@ -20,8 +21,7 @@ mod stages;
 mod tenants;
 mod tokens;
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{Read, Seek, Write};
+use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -32,6 +32,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use attention::AttentionRow;
 pub use interviews::InterviewRow;
 pub use invites::{InviteCounts, InviteRow};
+pub use lock::live_writer;
 pub use migrations::SCHEMA_VERSION;
 pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
@@ -127,9 +128,8 @@ pub enum OpenMode {
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
-    // Held for the store's lifetime; the OS releases the lock when the process ends, so a
-    // crash never leaves a stale lock behind.
-    _lock: Option<File>,
+    // Held for the store's lifetime (see `lock`).
+    _lock: Option<lock::Lock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -152,7 +152,7 @@ impl Store {
                         action: "create state directory",
                         source,
                     })?;
-                let lock = take_lock(&state_dir.join(LOCK_FILE))?;
+                let lock = lock::take(&state_dir.join(LOCK_FILE))?;
                 // Create the file ourselves so it is 0600 from its first byte; SQLite gives
                 // its -wal and -shm files the database's permissions.
                 OpenOptions::new()
@@ -178,12 +178,7 @@ impl Store {
                 if !path.exists() {
                     return Err(StoreError::Missing { path });
                 }
-                let conn = Connection::open_with_flags(
-                    &path,
-                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .ctx("open database")?;
-                configure(&conn)?;
+                let conn = open_reader(&path)?;
                 let found = user_version(&conn)?;
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::TooNew {
@@ -304,6 +299,41 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A read-only connection that creates no file. SQLite gives a WAL database's `-wal` and
+/// `-shm` files the permissions of whoever creates them: made by a reader that may not write
+/// the database (an operator's `status`, a read-only directory), they would stay read-only and
+/// refuse the writer later. While a writer has the database open the `-shm` file exists and
+/// the reader shares it; when it does not exist no writer is running, and the database file
+/// alone is complete, so it is read as immutable (no locks, no `-wal`, no `-shm`).
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let io = |action, source| StoreError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
+    let absolute = std::path::absolute(path).map_err(|e| io("resolve the database path", e))?;
+    let mut uri = url::Url::from_file_path(&absolute).map_err(|()| {
+        io(
+            "name the database as a URI",
+            std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        )
+    })?;
+    if Path::new(&shm).exists() {
+        uri.set_query(Some("mode=ro"));
+    } else {
+        uri.set_query(Some("mode=ro&immutable=1"));
+    }
+    let conn = Connection::open_with_flags(uri.as_str(), flags).ctx("open database")?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .ctx("busy_timeout")?;
+    Ok(conn)
+}
+
 fn user_version(conn: &Connection) -> Result<u32, StoreError> {
     let v: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -333,48 +363,6 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             .ctx("set user_version")?;
     }
     tx.commit().ctx("commit migration")
-}
-
-fn take_lock(path: &Path) -> Result<File, StoreError> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|source| StoreError::Io {
-            path: path.to_path_buf(),
-            action: "open lock file",
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut text = String::new();
-            let holder = file
-                .read_to_string(&mut text)
-                .ok()
-                .and_then(|_| text.trim().parse().ok());
-            return Err(StoreError::Locked {
-                path: path.to_path_buf(),
-                holder,
-            });
-        }
-        Err(std::fs::TryLockError::Error(source)) => {
-            return Err(StoreError::Io {
-                path: path.to_path_buf(),
-                action: "lock",
-                source,
-            });
-        }
-    }
-    // Record who holds it, for the message a second process prints.
-    let _ = file.set_len(0);
-    let _ = file.rewind();
-    let _ = write!(file, "{}", std::process::id());
-    let _ = file.flush();
-    Ok(file)
 }
 
 /// JSON text of a list of strings, the way list columns are stored.

@@ -58,6 +58,40 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// Those of `keys` that name a participant the invite journal recorded for `tenant` (the
+    /// only participants a hint can act on) and no interview, in the order given, each once.
+    /// What a webhook body names is only trusted this far.
+    pub fn recorded_participants(
+        &self,
+        tenant: &str,
+        keys: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let list = super::to_json_list(keys);
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT k.value FROM json_each(?2) AS k
+                 WHERE EXISTS (SELECT 1 FROM invites i
+                               WHERE i.tenant = ?1 AND i.participant_key = k.value)
+                   AND NOT EXISTS (SELECT 1 FROM interviews v WHERE v.tenant = ?1 AND v.key = k.value)
+                 ORDER BY k.key",
+            )
+            .ctx("prepare recorded participants")?;
+        let rows = st
+            .query_map(params![tenant, list], |r| r.get::<_, String>(0))
+            .ctx("read recorded participants")?;
+        let mut out: Vec<String> = Vec::new();
+        for key in rows {
+            let key = key.ctx("read recorded participants")?;
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// What was observed of a participant, to remember.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeenParticipant<'a> {

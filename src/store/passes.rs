@@ -148,6 +148,25 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Records every pass of `tenant` (of every tenant with `None`) that has no result as
+    /// interrupted, with `error` as its reason, and returns how many there were. Only the
+    /// writer holding the lock calls it, so such a row is either one this process abandoned
+    /// (`finished_at` is then known) or one a dead process left behind (then it stays unknown).
+    pub fn interrupt_unfinished_passes(
+        &self,
+        tenant: Option<&str>,
+        error: &str,
+        finished_at: Option<i64>,
+    ) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE passes SET result = ?2, error = COALESCE(error, ?3), finished_at = ?4
+                 WHERE result IS NULL AND (?1 IS NULL OR tenant = ?1)",
+                params![tenant, PassResult::Interrupted.as_str(), error, finished_at],
+            )
+            .ctx("interrupt unfinished passes")
+    }
+
     /// Keeps the pass log bounded: drops all but the newest `keep` passes of a tenant.
     pub fn prune_passes(&self, tenant: &str, keep: u32) -> Result<(), StoreError> {
         self.conn()

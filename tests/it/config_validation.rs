@@ -686,3 +686,81 @@ fn a_willo_stage_key_works_as_a_status_map_entry() {
     assert_eq!(m.lookup(Some(key)), Mapped::Tag(StatusTag::Accepted));
     assert_eq!(m.lookup(Some("new")), Mapped::Unknown("new".into()));
 }
+
+/// Every numeric key, with values out of its range or not finite: each is refused with exit 78
+/// naming the key, none panics and none is silently replaced by its default. Values come from
+/// the file and from the environment (where `nan` and `inf` parse as numbers too).
+#[test]
+fn every_numeric_key_out_of_range_or_not_finite_exits_78_naming_the_key() {
+    // (table, key, the table's header line in BASE, bad values)
+    let float_bad: &[&str] = &["nan", "inf", "-inf", "-1", "0", "1e300", "1e20", "1e-300"];
+    let int_bad: &[&str] = &["nan", "inf", "-1", "1e300", "9223372036854775807"];
+    let mut keys: Vec<(&str, &str, &[&str])> = Vec::new();
+    for api in ["lever", "willo"] {
+        for key in [
+            "requests_per_second",
+            "connect_timeout_seconds",
+            "request_timeout_seconds",
+            "retry_max_elapsed_seconds",
+        ] {
+            keys.push((api, key, float_bad));
+        }
+        keys.push((
+            api,
+            "burst",
+            &["nan", "inf", "-1", "0", "1e300", "9223372036854775807"],
+        ));
+    }
+    for key in [
+        "concurrency",
+        "hint_queue_capacity",
+        "shutdown_grace_seconds",
+        "incremental_overlap_seconds",
+    ] {
+        keys.push(("daemon", key, int_bad));
+    }
+    let mut failures = Vec::new();
+    for (table, key, values) in keys {
+        let (path, header) = match table {
+            "daemon" => (format!("daemon.{key}"), "[daemon]".to_owned()),
+            api => (
+                format!("tenants[0].{api}.{key}"),
+                format!("api_key = \"{api}-key\""),
+            ),
+        };
+        let env_name = match table {
+            "daemon" => format!("WLS__DAEMON__{}", key.to_uppercase()),
+            // Environment overrides cannot reach into the tenants array.
+            _ => String::new(),
+        };
+        for value in values {
+            let file_text = edit(&header, &format!("{header}\n{key} = {value}"));
+            let mut attempts: Vec<(&str, String, HashMap<String, String>)> =
+                vec![("file", file_text, HashMap::new())];
+            if !env_name.is_empty() {
+                let env = [(env_name.clone(), (*value).to_owned())].into();
+                attempts.push(("environment", BASE.to_owned(), env));
+            }
+            for (source, text, env) in attempts {
+                let case = format!("{path} = {value} ({source})");
+                let outcome = std::panic::catch_unwind(|| {
+                    load_from_str(&text, Path::new("/etc/wls/test.toml"), &env)
+                });
+                match outcome {
+                    Err(_) => failures.push(format!("{case}: panicked")),
+                    Ok(Ok(_)) => failures.push(format!("{case}: accepted")),
+                    Ok(Err(e)) => {
+                        let msg = e.to_string();
+                        if CommandError::from(e).exit_status().code() != 78 {
+                            failures.push(format!("{case}: not exit 78"));
+                        }
+                        if !msg.contains(&path) {
+                            failures.push(format!("{case}: does not name the key: {msg}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

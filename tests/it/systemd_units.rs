@@ -93,6 +93,7 @@ fn every_unit_names_the_hardening_the_issue_asks_for() {
         "ConfigurationDirectory=",
         "LoadCredential=",
         "WatchdogSec=",
+        "LimitNOFILE=",
         "Restart=on-failure",
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
