@@ -104,6 +104,7 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
             anonymized: false,
             contact_allowed: None,
             updated_at: Some(NOW - k as i64),
+            link: None,
         });
     }
     let observed = Observed {

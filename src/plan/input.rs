@@ -63,6 +63,9 @@ pub struct Opportunity {
     /// `dataProtection.contact.allowed`; `None` (absent or null) counts as allowed.
     pub contact_allowed: Option<bool>,
     pub updated_at: Option<Millis>,
+    /// The opportunity's page in Lever (`urls.show`): not used by the rules, carried for the
+    /// people who read about it.
+    pub link: Option<String>,
 }
 
 /// A Willo participant as read.

@@ -65,6 +65,7 @@ impl Pass<'_> {
             let seen = SeenOpportunity {
                 id: &o.id,
                 name: &o.name,
+                link: o.link.as_deref(),
                 stage_id: o.stage_id.as_deref(),
                 tags: &tags,
                 email,

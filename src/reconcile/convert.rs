@@ -17,6 +17,7 @@ pub fn opportunity(o: &lever::Opportunity) -> plan::Opportunity {
         anonymized: o.anonymized,
         contact_allowed: o.contact_allowed,
         updated_at: o.updated_at,
+        link: o.show_url.clone(),
     }
 }
 

@@ -11,6 +11,9 @@ pub struct AttentionRow {
     pub reason: String,
     pub detail: Option<String>,
     pub since: i64,
+    /// The candidate's name and Lever link, from the opportunity mirror, when known.
+    pub name: Option<String>,
+    pub link: Option<String>,
 }
 
 impl Reader<'_> {
@@ -18,8 +21,11 @@ impl Reader<'_> {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT opportunity_id, reason, detail, since FROM attention WHERE tenant = ?1
-                 ORDER BY since, opportunity_id, reason",
+                "SELECT a.opportunity_id, a.reason, a.detail, a.since, o.name, o.link
+                 FROM attention a
+                 LEFT JOIN opportunities o ON o.tenant = a.tenant AND o.id = a.opportunity_id
+                 WHERE a.tenant = ?1
+                 ORDER BY a.since, a.opportunity_id, a.reason",
             )
             .ctx("prepare attention")?;
         let rows = st
@@ -29,6 +35,8 @@ impl Reader<'_> {
                     reason: r.get(1)?,
                     detail: r.get(2)?,
                     since: r.get(3)?,
+                    name: r.get(4)?,
+                    link: r.get(5)?,
                 })
             })
             .ctx("read attention")?;

@@ -142,6 +142,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE opportunities ADD COLUMN name TEXT;
     "#,
+    // 4: the opportunity's page in Lever (`urls.show`), so operators and recruiters get a link
+    // next to every item; and what the daemon has learned about a tenant's accounts (e.g. that
+    // Willo ignores the participant filter), as named facts.
+    r#"
+    ALTER TABLE opportunities ADD COLUMN link TEXT;
+
+    CREATE TABLE tenant_facts (
+        tenant     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

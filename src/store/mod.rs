@@ -9,6 +9,7 @@
 
 mod attention;
 mod cursors;
+mod facts;
 mod interviews;
 mod invites;
 mod lock;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use attention::AttentionRow;
+pub use facts::PARTICIPANT_FILTER_IGNORED;
 pub use interviews::InterviewRow;
 pub use invites::{InviteCounts, InviteRow};
 pub use lock::live_writer;

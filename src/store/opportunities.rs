@@ -10,6 +10,8 @@ pub struct OpportunityRow {
     pub id: String,
     /// The candidate's name as last read.
     pub name: Option<String>,
+    /// The opportunity's page in Lever (`urls.show`), as last read.
+    pub link: Option<String>,
     pub stage_id: Option<String>,
     pub tags: Vec<String>,
     pub email: Option<String>,
@@ -23,7 +25,7 @@ pub struct OpportunityRow {
 }
 
 const COLUMNS: &str = "id, stage_id, tags, email, posting_id, updated_at, deleted, next_check_at, \
-                       failure_count, last_error, seen_at, name";
+                       failure_count, last_error, seen_at, name, link";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
     Ok((
@@ -40,6 +42,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
             last_error: r.get(9)?,
             seen_at: r.get(10)?,
             name: r.get(11)?,
+            link: r.get(12)?,
         },
         r.get(2)?,
     ))
@@ -55,6 +58,7 @@ fn finish((mut o, tags): (OpportunityRow, String)) -> Result<OpportunityRow, Sto
 pub struct SeenOpportunity<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    pub link: Option<&'a str>,
     pub stage_id: Option<&'a str>,
     pub tags: &'a [String],
     pub email: Option<&'a str>,
@@ -145,12 +149,13 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO opportunities (tenant, id, stage_id, tags, email, posting_id, updated_at,
-                                            deleted, seen_at, name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)
+                                            deleted, seen_at, name, link)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?11)
                  ON CONFLICT (tenant, id) DO UPDATE SET
                    stage_id = excluded.stage_id, tags = excluded.tags, email = excluded.email,
                    posting_id = excluded.posting_id, updated_at = excluded.updated_at,
                    deleted = 0, seen_at = excluded.seen_at, name = excluded.name,
+                   link = excluded.link,
                    next_check_at = CASE WHEN ?10 AND failure_count = 0 THEN 0
                                         ELSE next_check_at END",
             )
@@ -165,7 +170,8 @@ impl Tx<'_> {
                 o.updated_at,
                 now,
                 o.name,
-                o.settled
+                o.settled,
+                o.link
             ])
             .ctx("save opportunity")?;
         Ok(())

@@ -118,6 +118,7 @@ fn opportunity(id: &'static str) -> impl Strategy<Value = Opportunity> {
                     anonymized,
                     contact_allowed,
                     updated_at: Some(NOW - 5),
+                    link: None,
                 }
             },
         )

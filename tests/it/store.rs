@@ -227,6 +227,7 @@ fn opportunity_backoff_grows_and_resets() {
                 &SeenOpportunity {
                     id: "o",
                     name: "Olive Oyl",
+                    link: Some("https://hire.lever.co/candidates/o"),
                     stage_id: Some("s"),
                     tags: &tags,
                     email: None,

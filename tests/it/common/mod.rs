@@ -230,6 +230,7 @@ impl Opp {
             anonymized: false,
             contact_allowed: None,
             updated_at: Some(NOW - 1),
+            link: None,
         })
     }
     pub fn name(mut self, name: &str) -> Opp {
