@@ -10,7 +10,9 @@ use super::pass::Pass;
 use crate::domain::PassKind;
 use crate::domain::attention::AttentionReason;
 use crate::plan::{self, Plan};
-use crate::store::{PostingRow, SeenOpportunity, SeenParticipant, StoreError, Tx};
+use crate::store::{
+    PARTICIPANT_FILTER_IGNORED, PostingRow, SeenOpportunity, SeenParticipant, StoreError, Tx,
+};
 
 impl Pass<'_> {
     /// Persists what the pass learned and moves the cursor, in one transaction.
@@ -29,6 +31,9 @@ impl Pass<'_> {
                     tx.save_trigger_stages(&t.id, &row)?;
                 }
                 self.move_cursors(tx, obs)?;
+                if self.directory.found_filter_ignored() {
+                    tx.set_fact(&t.id, PARTICIPANT_FILTER_IGNORED, "true", self.now)?;
+                }
                 tx.set_tenant_connected(&t.id, true, None, self.now)
             })
             .map_err(|e| t.store_err(e))

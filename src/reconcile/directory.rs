@@ -3,6 +3,7 @@
 //! interview?" that both resolving unknown invite outcomes and inviting rely on.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use futures::TryStreamExt;
 use tokio::sync::OnceCell;
@@ -17,12 +18,34 @@ use crate::plan::Participant;
 /// Interviews are reserved (by the pass, with `&mut`) before they are listed, so concurrent
 /// invites can share one directory by `&` and still list each interview once: the first
 /// lookup of an interview lists it, the others wait for that listing.
+///
+/// When Willo ignores the `?interview=` filter (a listing returns rows of other interviews),
+/// listing "one interview" lists the whole account: the directory then switches to one shared
+/// listing of every participant, split by interview, for the rest of the pass, and the pass
+/// remembers the finding so the next ones start that way.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
     listings: BTreeMap<InterviewKey, OnceCell<Vec<Participant>>>,
+    /// The shared listing, once the filter is known to be ignored.
+    shared: Option<OnceCell<BTreeMap<InterviewKey, Vec<Participant>>>>,
+    /// Set when a listing in this pass returned rows of other interviews.
+    found_ignored: OnceLock<()>,
 }
 
 impl Directory {
+    /// A directory; `filter_ignored` when an earlier pass found Willo ignores the filter.
+    pub(crate) fn new(filter_ignored: bool) -> Directory {
+        Directory {
+            shared: filter_ignored.then(OnceCell::new),
+            ..Directory::default()
+        }
+    }
+
+    /// True when this pass found the `interview` filter ignored (and should remember it).
+    pub(crate) fn found_filter_ignored(&self) -> bool {
+        self.found_ignored.get().is_some()
+    }
+
     /// Makes room for these interviews' listings (listed on first use).
     pub(crate) fn reserve(&mut self, interviews: impl IntoIterator<Item = InterviewKey>) {
         for key in interviews {
@@ -39,6 +62,10 @@ impl Directory {
         self.reserve(interviews.iter().cloned());
         for key in interviews {
             self.listing(tenant, key).await?;
+            if self.found_filter_ignored() && self.shared.is_none() {
+                tracing::warn!(tenant = %tenant.id, "Willo ignores the participant listing's interview filter; listing every participant once and splitting by interview instead");
+                self.shared = Some(OnceCell::new());
+            }
         }
         Ok(())
     }
@@ -50,11 +77,15 @@ impl Directory {
         tenant: &Tenant,
         interview: &str,
     ) -> Result<Option<&[Participant]>, ApiError> {
+        if let Some(shared) = &self.shared {
+            let all = shared.get_or_try_init(|| list_everyone(tenant)).await?;
+            return Ok(Some(all.get(interview).map_or(&[][..], Vec::as_slice)));
+        }
         let Some(cell) = self.listings.get(interview) else {
             return Ok(None);
         };
         let rows = cell
-            .get_or_try_init(|| list_participants(tenant, interview))
+            .get_or_try_init(|| list_participants(tenant, interview, &self.found_ignored))
             .await?;
         Ok(Some(rows.as_slice()))
     }
@@ -69,24 +100,23 @@ impl Directory {
     ) -> Result<Lookup, ApiError> {
         match self.listing(tenant, interview).await? {
             Some(rows) => Ok(Lookup::in_rows(rows, email)),
-            None => Ok(Lookup::in_rows(
-                &list_participants(tenant, interview).await?,
-                email,
-            )),
+            None => {
+                let rows = list_participants(tenant, interview, &self.found_ignored).await?;
+                Ok(Lookup::in_rows(&rows, email))
+            }
         }
     }
 
     /// Like [`Directory::find`], from a listing made now rather than the pass's cached one (to
     /// look again after waiting for a request that could still land).
     pub(crate) async fn find_fresh(
+        &self,
         tenant: &Tenant,
         interview: &str,
         email: &str,
     ) -> Result<Lookup, ApiError> {
-        Ok(Lookup::in_rows(
-            &list_participants(tenant, interview).await?,
-            email,
-        ))
+        let rows = list_participants(tenant, interview, &self.found_ignored).await?;
+        Ok(Lookup::in_rows(&rows, email))
     }
 
     /// Every participant listed so far, of the given interviews.
@@ -94,9 +124,13 @@ impl Directory {
         &'a self,
         interviews: &'a BTreeSet<InterviewKey>,
     ) -> impl Iterator<Item = &'a Participant> + 'a {
+        let shared = self.shared.as_ref().and_then(OnceCell::get);
         interviews
             .iter()
-            .filter_map(|k| self.listings.get(k).and_then(OnceCell::get))
+            .filter_map(move |k| match shared {
+                Some(all) => all.get(k),
+                None => self.listings.get(k).and_then(OnceCell::get),
+            })
             .flatten()
     }
 }
@@ -133,15 +167,41 @@ impl Lookup {
     }
 }
 
-/// One interview's complete participant listing (every page).
-async fn list_participants(tenant: &Tenant, interview: &str) -> Result<Vec<Participant>, ApiError> {
+/// One interview's complete participant listing (every page). Rows that name another
+/// interview mean Willo ignored the filter: they are left out and the finding is noted.
+async fn list_participants(
+    tenant: &Tenant,
+    interview: &str,
+    found_ignored: &OnceLock<()>,
+) -> Result<Vec<Participant>, ApiError> {
     let stream = tenant.willo.participants(interview);
     futures::pin_mut!(stream);
     let mut rows = Vec::new();
     while let Some(p) = stream.try_next().await? {
-        rows.push(convert::participant(&p, interview));
+        if p.interview_key.as_deref().is_some_and(|k| k != interview) {
+            let _ = found_ignored.set(());
+            continue;
+        }
+        rows.push(convert::participant_seen(tenant, &p, interview));
     }
     Ok(rows)
+}
+
+/// Every participant of the account, by the interview each names (rows that name none cannot
+/// be placed and are left out).
+async fn list_everyone(
+    tenant: &Tenant,
+) -> Result<BTreeMap<InterviewKey, Vec<Participant>>, ApiError> {
+    let stream = tenant.willo.all_participants();
+    futures::pin_mut!(stream);
+    let mut by_interview: BTreeMap<InterviewKey, Vec<Participant>> = BTreeMap::new();
+    while let Some(p) = stream.try_next().await? {
+        if let Some(interview) = p.interview_key.clone() {
+            let row = convert::participant_seen(tenant, &p, &interview);
+            by_interview.entry(interview).or_default().push(row);
+        }
+    }
+    Ok(by_interview)
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl Applier<'_> {
         let in_flight = self.mark_in_flight(planned, &new.interview)?;
         match t.willo.create_participant(new).await {
             Ok(created) => {
-                let p = convert::participant(&created, &new.interview);
+                let p = convert::participant_seen(t, &created, &new.interview);
                 self.record_done(in_flight, &p)
             }
             Err(e) => self.not_created(in_flight, &new.interview, e),

@@ -26,6 +26,7 @@ use crate::domain::{InterviewKey, PassKind, PassResult, Target};
 use crate::error_chain::chain;
 use crate::exit::ExitStatus;
 use crate::plan::{self, Action, Memory, Plan, Warning};
+use crate::store::PARTICIPANT_FILTER_IGNORED;
 
 /// How a pass ended.
 #[derive(Debug)]
@@ -253,7 +254,7 @@ impl<'t> Pass<'t> {
             tenant,
             kind,
             now,
-            directory: Directory::default(),
+            directory: Directory::new(filter_ignored(tenant)),
             progress: Progress::default(),
         }
     }
@@ -379,6 +380,21 @@ impl<'t> Pass<'t> {
             out.push(w.to_string());
         }
         out
+    }
+}
+
+/// Whether an earlier pass found that Willo ignores the participant filter. A store that cannot
+/// say costs only efficiency: the directory finds out again.
+fn filter_ignored(tenant: &Tenant) -> bool {
+    match tenant
+        .store
+        .read(|r| r.fact(&tenant.id, PARTICIPANT_FILTER_IGNORED))
+    {
+        Ok(fact) => fact.as_deref() == Some("true"),
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.id, error = %chain(&e), "cannot read what earlier passes learned about Willo");
+            false
+        }
     }
 }
 

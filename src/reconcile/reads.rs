@@ -190,7 +190,7 @@ pub(crate) async fn participants(
     let mut out = Vec::new();
     for (key, interview) in keys {
         match tenant.willo.participant(&key).await {
-            Ok(p) => out.push(convert::participant(&p, &interview)),
+            Ok(p) => out.push(convert::participant_seen(tenant, &p, &interview)),
             Err(ApiError::NotFound { .. }) => {
                 tracing::warn!(tenant = %tenant.id, participant = %key,
                     "a participant the daemon recorded no longer exists in Willo");

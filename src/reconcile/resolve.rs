@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::directory::{Directory, Lookup};
+use super::directory::Lookup;
 use super::error::PassError;
 use super::pass::Pass;
 use crate::clock::now_ms;
@@ -95,7 +95,8 @@ impl Pass<'_> {
             _ = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
             _ = cancel.cancelled() => return Err(PassError::Interrupted { tenant: t.id.clone() }),
         }
-        Directory::find_fresh(t, &row.interview_key, &row.email)
+        self.directory
+            .find_fresh(t, &row.interview_key, &row.email)
             .await
             .map_err(|e| t.api_err(e))
     }

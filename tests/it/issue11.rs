@@ -13,24 +13,6 @@ const TO_REVIEW: &str = "Willo:To Review";
 const ACCEPTED: &str = "Willo:Accepted";
 const ADD_TAGS: &str = "/v1/opportunities/{id}/addTags";
 
-fn status_tags(w: &World, opp: &str) -> Vec<String> {
-    w.lever
-        .tags_of(opp)
-        .into_iter()
-        .filter(|t| [INVITED, TO_REVIEW, ACCEPTED, "Willo:Rejected"].contains(&t.as_str()))
-        .collect()
-}
-
-/// A participant of `opp`'s invite, by the candidate's email.
-fn participant_of(w: &World, interview: &str, email: &str) -> String {
-    w.willo
-        .participants(interview)
-        .into_iter()
-        .find(|p| p.email == email)
-        .map(|p| p.key)
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue11_state_loss_does_not_flap_status_tags() {
     let w = World::new().await;
@@ -40,14 +22,14 @@ async fn issue11_state_loss_does_not_flap_status_tags() {
     let cat = w.candidate("Cat", "cat@example.com", &posting);
     w.full().await;
     // Willo moves on: one completes, one is accepted, one has not started.
-    let p_ann = participant_of(&w, &interview, "ann@example.com");
-    let p_bob = participant_of(&w, &interview, "bob@example.com");
+    let p_ann = w.participant_key(&interview, "ann@example.com");
+    let p_bob = w.participant_key(&interview, "bob@example.com");
     w.willo.set_participant_state(&p_ann, "completed").unwrap();
     w.willo.set_participant_state(&p_bob, "accepted").unwrap();
     w.full().await;
-    assert_eq!(status_tags(&w, &ann), [TO_REVIEW]);
-    assert_eq!(status_tags(&w, &bob), [ACCEPTED]);
-    assert_eq!(status_tags(&w, &cat), [INVITED]);
+    assert_eq!(w.status_tags(&ann), [TO_REVIEW]);
+    assert_eq!(w.status_tags(&bob), [ACCEPTED]);
+    assert_eq!(w.status_tags(&cat), [INVITED]);
 
     // The state directory is lost (a new install, a restore from an old backup).
     std::fs::remove_dir_all(w.state_dir()).unwrap();
@@ -60,8 +42,8 @@ async fn issue11_state_loss_does_not_flap_status_tags() {
         out.summary
     );
     assert_eq!(out.summary.applied.invites_adopted, 3, "{}", out.summary);
-    assert_eq!(status_tags(&w, &ann), [TO_REVIEW]);
-    assert_eq!(status_tags(&w, &bob), [ACCEPTED]);
+    assert_eq!(w.status_tags(&ann), [TO_REVIEW]);
+    assert_eq!(w.status_tags(&bob), [ACCEPTED]);
     // And the pass after it finds nothing to do either.
     let marks = w.marks();
     w.full().await;
@@ -74,8 +56,8 @@ async fn issue11_a_failed_tag_add_leaves_the_old_status_tag_on() {
     let (interview, posting) = w.interview_with_posting("Chemist");
     let opp = w.candidate("Dora", "dora@example.com", &posting);
     w.full().await;
-    assert_eq!(status_tags(&w, &opp), [INVITED]);
-    let p = participant_of(&w, &interview, "dora@example.com");
+    assert_eq!(w.status_tags(&opp), [INVITED]);
+    let p = w.participant_key(&interview, "dora@example.com");
     w.willo.set_participant_state(&p, "completed").unwrap();
     w.lever
         .faults()
@@ -83,7 +65,7 @@ async fn issue11_a_failed_tag_add_leaves_the_old_status_tag_on() {
     let out = w.try_pass(PassKind::Full).await;
     assert_eq!(out.result, PassResult::ActionsFailed, "{}", out.summary);
     assert_eq!(
-        status_tags(&w, &opp),
+        w.status_tags(&opp),
         [INVITED],
         "the old status tag was removed although the new one was never added"
     );
@@ -93,7 +75,7 @@ async fn issue11_a_failed_tag_add_leaves_the_old_status_tag_on() {
         .write(|tx| tx.record_opportunity_success("acme", &opp))
         .unwrap();
     w.full().await;
-    assert_eq!(status_tags(&w, &opp), [TO_REVIEW]);
+    assert_eq!(w.status_tags(&opp), [TO_REVIEW]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,7 +225,7 @@ async fn issue11_participants_listed_without_an_email_make_the_lookup_inconclusi
             .any(|a| a.opportunity_id == opp && a.reason == "lookup_inconclusive"),
         "{attention:?}"
     );
-    assert!(status_tags(&w, &opp).is_empty());
+    assert!(w.status_tags(&opp).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,7 +328,7 @@ async fn issue11_work_skipped_at_shutdown_is_read_again_by_the_next_incremental_
         "work skipped at shutdown was lost"
     );
     for opp in [&kim, &lou] {
-        assert_eq!(status_tags(&w, opp), [INVITED]);
+        assert_eq!(w.status_tags(opp), [INVITED]);
     }
     // And once done, nothing asks for a re-read any more.
     let due = w

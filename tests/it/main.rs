@@ -20,6 +20,7 @@ mod daemon_process;
 mod doctor_checks;
 mod doctor_process;
 mod hostile_clients;
+mod issue10;
 mod issue11;
 mod once_process;
 mod operator_output;

@@ -217,6 +217,31 @@ retry_max_elapsed_seconds = {budget}
         w
     }
 
+    /// The four status tags the opportunity carries, in Lever's order.
+    pub fn status_tags(&self, opp: &str) -> Vec<String> {
+        const STATUS: [&str; 4] = [
+            "Willo:Invited",
+            "Willo:To Review",
+            "Willo:Accepted",
+            "Willo:Rejected",
+        ];
+        self.lever
+            .tags_of(opp)
+            .into_iter()
+            .filter(|t| STATUS.contains(&t.as_str()))
+            .collect()
+    }
+
+    /// The key of the interview's participant with this email.
+    pub fn participant_key(&self, interview: &str, email: &str) -> String {
+        self.willo
+            .participants(interview)
+            .into_iter()
+            .find(|p| p.email == email)
+            .map(|p| p.key)
+            .unwrap_or_else(|| panic!("no participant {email} in {interview}"))
+    }
+
     pub fn marks(&self) -> (u64, u64) {
         (
             self.lever.accounting().mark(),
