@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use super::convert;
 use super::tenant::Tenant;
 use crate::domain::InterviewKey;
-use crate::domain::email::{email_key, same_email};
+use crate::domain::email::email_key;
 use crate::http::ApiError;
 use crate::plan::Participant;
 
@@ -25,9 +25,9 @@ use crate::plan::Participant;
 /// remembers the finding so the next ones start that way.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    listings: BTreeMap<InterviewKey, OnceCell<Vec<Participant>>>,
+    listings: BTreeMap<InterviewKey, OnceCell<Listing>>,
     /// The shared listing, once the filter is known to be ignored.
-    shared: Option<OnceCell<BTreeMap<InterviewKey, Vec<Participant>>>>,
+    shared: Option<OnceCell<BTreeMap<InterviewKey, Listing>>>,
     /// Set when a listing in this pass returned rows of other interviews.
     found_ignored: OnceLock<()>,
 }
@@ -76,18 +76,19 @@ impl Directory {
         &self,
         tenant: &Tenant,
         interview: &str,
-    ) -> Result<Option<&[Participant]>, ApiError> {
+    ) -> Result<Option<&Listing>, ApiError> {
+        static EMPTY: Listing = Listing::EMPTY;
         if let Some(shared) = &self.shared {
             let all = shared.get_or_try_init(|| list_everyone(tenant)).await?;
-            return Ok(Some(all.get(interview).map_or(&[][..], Vec::as_slice)));
+            return Ok(Some(all.get(interview).unwrap_or(&EMPTY)));
         }
         let Some(cell) = self.listings.get(interview) else {
             return Ok(None);
         };
-        let rows = cell
+        let listing = cell
             .get_or_try_init(|| list_participants(tenant, interview, &self.found_ignored))
             .await?;
-        Ok(Some(rows.as_slice()))
+        Ok(Some(listing))
     }
 
     /// What the interview's listing says about `email`. An interview that was not reserved is
@@ -99,10 +100,10 @@ impl Directory {
         email: &str,
     ) -> Result<Lookup, ApiError> {
         match self.listing(tenant, interview).await? {
-            Some(rows) => Ok(Lookup::in_rows(rows, email)),
+            Some(listing) => Ok(listing.lookup(email)),
             None => {
-                let rows = list_participants(tenant, interview, &self.found_ignored).await?;
-                Ok(Lookup::in_rows(&rows, email))
+                let listing = list_participants(tenant, interview, &self.found_ignored).await?;
+                Ok(listing.lookup(email))
             }
         }
     }
@@ -115,8 +116,8 @@ impl Directory {
         interview: &str,
         email: &str,
     ) -> Result<Lookup, ApiError> {
-        let rows = list_participants(tenant, interview, &self.found_ignored).await?;
-        Ok(Lookup::in_rows(&rows, email))
+        let listing = list_participants(tenant, interview, &self.found_ignored).await?;
+        Ok(listing.lookup(email))
     }
 
     /// Every participant listed so far, of the given interviews.
@@ -131,7 +132,7 @@ impl Directory {
                 Some(all) => all.get(k),
                 None => self.listings.get(k).and_then(OnceCell::get),
             })
-            .flatten()
+            .flat_map(|l| l.rows.iter())
     }
 }
 
@@ -147,23 +148,68 @@ pub(crate) enum Lookup {
     Inconclusive { without_email: usize },
 }
 
-impl Lookup {
-    fn in_rows(rows: &[Participant], email: &str) -> Lookup {
-        if let Some(p) = rows
-            .iter()
-            .find(|p| p.email.as_deref().is_some_and(|e| same_email(e, email)))
+/// One interview's participants, indexed by email so a lookup costs a logarithm of the
+/// interview's size rather than a scan of it (a first pass that invites thousands into one interview stays linear).
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    rows: Vec<Participant>,
+    /// Email key → the row with the smallest participant key among those with that email.
+    by_email: BTreeMap<String, usize>,
+    /// Rows without an email address: while there are any, absence proves nothing.
+    without_email: usize,
+}
+
+impl Listing {
+    const EMPTY: Listing = Listing {
+        rows: Vec::new(),
+        by_email: BTreeMap::new(),
+        without_email: 0,
+    };
+
+    fn push(&mut self, p: Participant) {
+        match p.email.as_deref().and_then(email_key) {
+            Some(key) => {
+                let rows = &self.rows;
+                let i = self.rows.len();
+                self.by_email
+                    .entry(key)
+                    .and_modify(|j| {
+                        if p.key < rows[*j].key {
+                            *j = i;
+                        }
+                    })
+                    .or_insert(i);
+            }
+            None => self.without_email += 1,
+        }
+        self.rows.push(p);
+    }
+
+    /// What this listing says about `email`.
+    fn lookup(&self, email: &str) -> Lookup {
+        if let Some(p) = email_key(email)
+            .and_then(|k| self.by_email.get(&k))
+            .and_then(|i| self.rows.get(*i))
         {
             return Lookup::Found(p.clone());
         }
-        let without_email = rows
-            .iter()
-            .filter(|p| p.email.as_deref().and_then(email_key).is_none())
-            .count();
-        if without_email > 0 {
-            Lookup::Inconclusive { without_email }
+        if self.without_email > 0 {
+            Lookup::Inconclusive {
+                without_email: self.without_email,
+            }
         } else {
             Lookup::Absent
         }
+    }
+}
+
+impl FromIterator<Participant> for Listing {
+    fn from_iter<I: IntoIterator<Item = Participant>>(rows: I) -> Listing {
+        let mut listing = Listing::default();
+        for p in rows {
+            listing.push(p);
+        }
+        listing
     }
 }
 
@@ -173,10 +219,10 @@ async fn list_participants(
     tenant: &Tenant,
     interview: &str,
     found_ignored: &OnceLock<()>,
-) -> Result<Vec<Participant>, ApiError> {
+) -> Result<Listing, ApiError> {
     let stream = tenant.willo.participants(interview);
     futures::pin_mut!(stream);
-    let mut rows = Vec::new();
+    let mut rows = Listing::default();
     while let Some(p) = stream.try_next().await? {
         if p.interview_key.as_deref().is_some_and(|k| k != interview) {
             let _ = found_ignored.set(());
@@ -191,10 +237,10 @@ async fn list_participants(
 /// be placed and are left out).
 async fn list_everyone(
     tenant: &Tenant,
-) -> Result<BTreeMap<InterviewKey, Vec<Participant>>, ApiError> {
+) -> Result<BTreeMap<InterviewKey, Listing>, ApiError> {
     let stream = tenant.willo.all_participants();
     futures::pin_mut!(stream);
-    let mut by_interview: BTreeMap<InterviewKey, Vec<Participant>> = BTreeMap::new();
+    let mut by_interview: BTreeMap<InterviewKey, Listing> = BTreeMap::new();
     while let Some(p) = stream.try_next().await? {
         if let Some(interview) = p.interview_key.clone() {
             let row = convert::participant_seen(tenant, &p, &interview);
@@ -222,7 +268,7 @@ mod tests {
     fn an_email_is_found_whatever_its_case_and_spaces() {
         let rows = [p("a", Some("Ada@Example.com ")), p("b", None)];
         assert_eq!(
-            Lookup::in_rows(&rows, "ada@example.com"),
+            rows.iter().cloned().collect::<Listing>().lookup("ada@example.com"),
             Lookup::Found(rows[0].clone())
         );
     }
@@ -230,10 +276,10 @@ mod tests {
     #[test]
     fn absence_is_proven_only_when_every_row_has_an_email() {
         let all = [p("a", Some("a@x.io")), p("b", Some("b@x.io"))];
-        assert_eq!(Lookup::in_rows(&all, "c@x.io"), Lookup::Absent);
+        assert_eq!(all.iter().cloned().collect::<Listing>().lookup("c@x.io"), Lookup::Absent);
         let some_blank = [p("a", Some("a@x.io")), p("b", Some("  ")), p("c", None)];
         assert_eq!(
-            Lookup::in_rows(&some_blank, "c@x.io"),
+            some_blank.iter().cloned().collect::<Listing>().lookup("c@x.io"),
             Lookup::Inconclusive { without_email: 2 }
         );
     }

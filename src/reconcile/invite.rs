@@ -1,12 +1,12 @@
 //! The invite protocol, as a small typed state machine over the journal rows of one invite:
 //!
-//! `planned` (intent) → lookup (a participant with this email may exist: adopt it) →
-//! `in_flight` (committed before anything leaves the process) → POST →
-//! `done` | `ambiguous` (may have taken effect: looked up next pass) | `failed` (refused) |
-//! back to `planned` (provably never took effect).
+//! lookup (a participant with this email may exist: adopt it) → `planned` and `in_flight` in
+//! one transaction, committed before anything leaves the process → POST → `done` |
+//! `ambiguous` (may have taken effect: looked up next pass) | `failed` (refused) | back to
+//! `planned` (provably never took effect). Two write transactions per invite sent.
 //!
-//! Each state is a type that only the previous step can produce, so the POST cannot be reached
-//! without an `in_flight` row on disk.
+//! `InFlight` can only be made by committing those rows, so the POST cannot be reached without
+//! an `in_flight` row on disk.
 
 use super::apply::Applier;
 use super::convert;
@@ -24,11 +24,6 @@ use crate::plan::Participant;
 use crate::store::{StoreError, Tx};
 use crate::willo::NewParticipant;
 
-/// Journal rows this run moved to `planned` (rows already past it belong to another run).
-struct Planned {
-    ids: Vec<OpportunityId>,
-}
-
 /// Journal rows committed `in_flight`: the POST may now be sent.
 struct InFlight {
     ids: Vec<OpportunityId>,
@@ -41,9 +36,6 @@ impl Applier<'_> {
         new: &NewParticipant,
         ids: &[OpportunityId],
     ) -> Result<Done, ActionError> {
-        let Some(planned) = self.intend(new, ids)? else {
-            return Ok(Done::NotOurs);
-        };
         let t = self.tenant;
         let lookup = self
             .directory
@@ -51,13 +43,15 @@ impl Applier<'_> {
             .await
             .map_err(ActionError::Api)?;
         match lookup {
-            Lookup::Found(p) => return self.adopt_found(planned, new, &p),
+            Lookup::Found(p) => return self.adopt_found(ids, new, &p),
             Lookup::Inconclusive { without_email } => {
-                return self.inconclusive(planned, &new.interview, without_email);
+                return self.inconclusive(ids, &new.interview, without_email);
             }
             Lookup::Absent => {}
         }
-        let in_flight = self.mark_in_flight(planned, &new.interview)?;
+        let Some(in_flight) = self.mark_in_flight(new, ids)? else {
+            return Ok(Done::NotOurs);
+        };
         match t.willo.create_participant(new).await {
             Ok(created) => {
                 let p = convert::participant_seen(t, &created, &new.interview);
@@ -67,36 +61,16 @@ impl Applier<'_> {
         }
     }
 
-    /// Step 1, intent: `planned` rows for each opportunity. `None` when none is ours.
-    fn intend(
-        &self,
-        new: &NewParticipant,
-        ids: &[OpportunityId],
-    ) -> Result<Option<Planned>, ActionError> {
-        let (t, now) = (&self.tenant.id, self.now);
-        let mine = self.journal(|tx| {
-            let mut mine = Vec::new();
-            for id in ids {
-                let state = tx.plan_invite(t, id, &new.interview, &new.email, now)?;
-                if state == InviteState::Planned {
-                    mine.push(id.clone());
-                }
-            }
-            Ok(mine)
-        })?;
-        Ok((!mine.is_empty()).then_some(Planned { ids: mine }))
-    }
-
     /// The lookup found the person already in the interview: adopt, send nothing.
     fn adopt_found(
         &self,
-        planned: Planned,
+        ids: &[OpportunityId],
         new: &NewParticipant,
         p: &Participant,
     ) -> Result<Done, ActionError> {
         let (t, now) = (&self.tenant.id, self.now);
         self.journal(|tx| {
-            for id in &planned.ids {
+            for id in ids {
                 tx.record_adopted_invite(t, id, &new.interview, &new.email, &p.key, now)?;
             }
             super::resolve::save_participant(tx, t, p, now)
@@ -112,7 +86,7 @@ impl Applier<'_> {
             Mapped::Tag(StatusTag::Invited)
         );
         Ok(Done::Adopted {
-            ids: planned.ids,
+            ids: ids.to_vec(),
             interview: new.interview.clone(),
             participant: p.key.clone(),
             found: true,
@@ -120,40 +94,50 @@ impl Applier<'_> {
         })
     }
 
-    /// The listing cannot prove the person absent: send nothing, ask a person to look. The
-    /// rows stay `planned`, which blocks nothing and counts as no invite.
+    /// The listing cannot prove the person absent: send nothing, ask a person to look. No
+    /// journal row is written: nothing was sent.
     fn inconclusive(
         &self,
-        planned: Planned,
+        ids: &[OpportunityId],
         interview: &str,
         without_email: usize,
     ) -> Result<Done, ActionError> {
         let (t, now) = (&self.tenant.id, self.now);
         let detail = inconclusive_detail(without_email);
         self.journal(|tx| {
-            for id in &planned.ids {
+            for id in ids {
                 let reason = AttentionReason::LookupInconclusive.as_str();
                 tx.record_attention(t, id, reason, Some(&detail), now)?;
             }
             Ok(())
         })?;
         Ok(Done::Inconclusive {
-            ids: planned.ids,
+            ids: ids.to_vec(),
             interview: interview.to_owned(),
             without_email,
         })
     }
 
-    /// Step 2: `in_flight`, durably, before anything leaves the process.
-    fn mark_in_flight(&self, planned: Planned, interview: &str) -> Result<InFlight, ActionError> {
-        let (t, now) = (&self.tenant.id, self.now);
-        self.journal(|tx| {
-            for id in &planned.ids {
-                tx.mark_invite_in_flight(t, id, interview, now)?;
+    /// The intent and `in_flight`, in one transaction, durably, before anything leaves the
+    /// process. Rows another run already moved past `planned` are not ours: `None` when no
+    /// row is.
+    fn mark_in_flight(
+        &self,
+        new: &NewParticipant,
+        ids: &[OpportunityId],
+    ) -> Result<Option<InFlight>, ActionError> {
+        let (t, now, interview) = (&self.tenant.id, self.now, &new.interview);
+        let mine = self.journal(|tx| {
+            let mut mine = Vec::new();
+            for id in ids {
+                let state = tx.plan_invite(t, id, interview, &new.email, now)?;
+                if state == InviteState::Planned && tx.mark_invite_in_flight(t, id, interview, now)? {
+                    mine.push(id.clone());
+                }
             }
-            Ok(())
+            Ok(mine)
         })?;
-        Ok(InFlight { ids: planned.ids })
+        Ok((!mine.is_empty()).then_some(InFlight { ids: mine }))
     }
 
     /// Step 3a: Willo created the participant.
