@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::error::PassError;
 use super::gap::{Gap, optional};
 use super::pass::Pass;
-use super::reads::{self, Opportunities, status_tag_query, trigger_query};
+use super::reads::{self, Opportunities, status_tag_queries, trigger_query};
 use super::stages::{TriggerStages, trigger_stages};
 use crate::domain::invite::InviteState;
 use crate::domain::status_map::Mapped;
@@ -87,7 +87,9 @@ impl Pass<'_> {
         obs.observed.postings = optional(reads::posting_tags(t).await, NO_POSTINGS, &mut obs.gaps)?;
         let mut opps = Opportunities::default();
         obs.max_updated_at = opps.list(t, trigger_query(&obs.stages.ids, None)).await?;
-        opps.list(t, status_tag_query()).await?;
+        for query in status_tag_queries(&obs.stages) {
+            opps.list(t, query).await?;
+        }
         let since = self.cursor(CURSOR_DELETED_AT)?.unwrap_or(0);
         obs.deleted_listed = optional(
             opps.deleted_since(t, since).await,

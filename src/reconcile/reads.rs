@@ -7,6 +7,7 @@ use futures::TryStreamExt;
 
 use super::convert;
 use super::error::PassError;
+use super::stages::TriggerStages;
 use super::tenant::Tenant;
 use crate::domain::tags::StatusTag;
 use crate::domain::{InterviewKey, OpportunityId, ParticipantKey, PostingId, StageId};
@@ -115,16 +116,35 @@ pub(crate) fn trigger_query(stage_ids: &BTreeSet<StageId>, since: Option<i64>) -
     }
 }
 
-/// Every opportunity carrying a status tag, archived or not (drift repair).
-pub(crate) fn status_tag_query() -> OpportunityQuery {
-    OpportunityQuery {
+/// The opportunities carrying a status tag that the trigger-stage listing does not return
+/// (drift repair), so that a full pass reads each invited opportunity once: those in the other
+/// stages, archived or not, and the archived ones of the trigger stages. Without the account's
+/// stage list, every status-tagged opportunity (the overlap is read twice).
+pub(crate) fn status_tag_queries(stages: &TriggerStages) -> Vec<OpportunityQuery> {
+    let tagged = OpportunityQuery {
         tags: StatusTag::ALL
             .iter()
             .map(|t| t.as_str().to_owned())
             .collect(),
         expand_applications: true,
         ..OpportunityQuery::default()
+    };
+    let Some(all) = &stages.all else {
+        return vec![tagged];
+    };
+    let other: Vec<StageId> = all.difference(&stages.ids).cloned().collect();
+    let mut queries = vec![OpportunityQuery {
+        stage_ids: stages.ids.iter().cloned().collect(),
+        archived: Some(true),
+        ..tagged.clone()
+    }];
+    if !other.is_empty() {
+        queries.push(OpportunityQuery {
+            stage_ids: other,
+            ..tagged
+        });
     }
+    queries
 }
 
 /// The interviews Willo lists now that are in the tenant's interview scope (an interview out

@@ -18,6 +18,9 @@ pub(crate) struct TriggerStages {
     pub ids: BTreeSet<StageId>,
     /// Resolved from Lever in this pass: the pass's commit remembers them.
     pub fresh: bool,
+    /// Every stage of the account, when read in this pass (the other stages let a full pass
+    /// read status-tagged opportunities without reading the trigger stages' ones twice).
+    pub all: Option<BTreeSet<StageId>>,
 }
 
 impl TriggerStages {
@@ -59,7 +62,11 @@ pub(crate) async fn trigger_stages(
             message,
         }
     })?;
-    Ok(TriggerStages { ids, fresh: true })
+    Ok(TriggerStages {
+        ids,
+        fresh: true,
+        all: Some(stages.into_iter().map(|s| s.id).collect()),
+    })
 }
 
 const NO_STAGES: &str = "stages not read: the trigger stage ids resolved earlier are used";
@@ -75,6 +82,7 @@ fn stored(tenant: &Tenant) -> Result<Option<TriggerStages>, PassError> {
         .map(|row| TriggerStages {
             ids: row.stage_ids.into_iter().collect(),
             fresh: false,
+            all: None,
         }))
 }
 

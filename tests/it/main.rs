@@ -22,6 +22,7 @@ mod doctor_process;
 mod hostile_clients;
 mod issue10;
 mod issue11;
+mod issue12;
 mod once_process;
 mod operator_output;
 mod plan_cases;
