@@ -186,7 +186,6 @@ fn spawn_work(
         work.spawn(pass_runner(
             Arc::clone(&slot.tenant),
             Arc::clone(&slot.requests),
-            Arc::clone(&slot.busy),
             Arc::clone(readiness),
             shutdown.clone(),
         ));

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::hints::HintQueue;
@@ -19,8 +18,6 @@ use crate::reconcile::{PassError, PassOutcome, PassSummary, Tenant};
 pub(super) struct Slot {
     pub tenant: Arc<Tenant>,
     pub requests: Arc<PassRequests>,
-    /// Held by a pass or a targeted reconcile of this tenant.
-    pub busy: Arc<Mutex<()>>,
 }
 
 impl Slot {
@@ -28,7 +25,6 @@ impl Slot {
         Slot {
             tenant: Arc::clone(tenant),
             requests: PassRequests::new(),
-            busy: Arc::new(Mutex::new(())),
         }
     }
 }
@@ -37,7 +33,6 @@ impl Slot {
 pub(super) async fn pass_runner(
     tenant: Arc<Tenant>,
     requests: Arc<PassRequests>,
-    busy: Arc<Mutex<()>>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
@@ -45,7 +40,6 @@ pub(super) async fn pass_runner(
     // change is a repair of something a hint or an incremental pass missed.
     let mut had_full_pass = false;
     while let Some(kind) = requests.next(&shutdown).await {
-        let _busy = busy.lock().await;
         if shutdown.is_cancelled() {
             break;
         }
@@ -94,11 +88,12 @@ pub(super) async fn hint_worker(
         let Some(slot) = slots.get(&key.tenant) else {
             continue;
         };
-        let _busy = slot.busy.lock().await;
         if shutdown.is_cancelled() {
             break;
         }
-        let outcome = slot.tenant.reconcile(&key.target, &shutdown).await;
+        // A hint never waits for a pass of its tenant (they share per-object turns only), and
+        // its API calls go ahead of the pass's.
+        let outcome = crate::http::urgent(slot.tenant.reconcile(&key.target, &shutdown)).await;
         note_disconnect(&readiness, &key.tenant, &outcome);
         drop(running);
     }

@@ -9,10 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::next_check_at;
 use super::directory::Directory;
+use super::keys::{Key, Reader};
 use super::outcome::{ActionError, Done, Wait};
 use super::tenant::Tenant;
 use crate::domain::OpportunityId;
 use crate::domain::attention::AttentionReason;
+use crate::domain::email::email_key;
 use crate::error_chain::chain;
 use crate::http::ApiError;
 use crate::plan::{Action, Opportunity, Plan};
@@ -89,6 +91,9 @@ impl ApplyReport {
 pub(crate) struct Applier<'p> {
     pub tenant: &'p Tenant,
     pub directory: &'p Directory,
+    /// The pass's view of the tenant's writes: an opportunity written by another reconcile
+    /// since the pass read it is left for a later read.
+    reader: &'p Reader<'p>,
     pub now: i64,
     cancel: &'p CancellationToken,
     /// The opportunities as the pass read them (tags, the candidate's name).
@@ -104,6 +109,7 @@ impl<'p> Applier<'p> {
     pub(crate) fn new(
         tenant: &'p Tenant,
         directory: &'p Directory,
+        reader: &'p Reader<'p>,
         observed: &'p [Opportunity],
         cancel: &'p CancellationToken,
         now: i64,
@@ -111,6 +117,7 @@ impl<'p> Applier<'p> {
         Applier {
             tenant,
             directory,
+            reader,
             now,
             cancel,
             observed: observed.iter().map(|o| (o.id.as_str(), o)).collect(),
@@ -139,6 +146,9 @@ impl<'p> Applier<'p> {
     /// Runs one group's actions in plan order (invites before tags, adds before removes).
     async fn run_group(&self, group: Vec<&'p Action>) -> ApplyReport {
         let mut g = GroupState::default();
+        // One reconcile at a time acts on these opportunities and people; a hint never waits
+        // for more than the actions of the objects it shares with a pass.
+        let _turn = self.tenant.keys.lock(keys_of(&group)).await;
         for action in group {
             let ids: Vec<&'p str> = action
                 .opportunity_ids()
@@ -149,6 +159,12 @@ impl<'p> Applier<'p> {
             if self.stopped() {
                 // Shutdown or a disconnect: nothing new starts; the next pass reads it again.
                 g.report.applied.skipped += 1;
+                g.recheck.extend(&ids);
+                continue;
+            }
+            if ids.iter().any(|id| self.reader.is_stale(id)) {
+                // Another reconcile wrote to it after this one read it: this plan is stale.
+                g.report.applied.deferred += 1;
                 g.recheck.extend(&ids);
                 continue;
             }
@@ -164,6 +180,9 @@ impl<'p> Applier<'p> {
             }
             match self.step(action).await {
                 Ok(done) => {
+                    if done.wrote() {
+                        ids.iter().for_each(|id| self.reader.wrote(id));
+                    }
                     if let Some(wait) = done.tags_wait() {
                         g.waiting.extend(ids.iter().map(|id| (*id, wait)));
                     }
@@ -443,6 +462,34 @@ pub struct ActionFailure {
     /// A stable word for the error (an `ApiError` metric label, `store`, `ambiguous`).
     pub error_kind: &'static str,
     pub error: String,
+}
+
+/// The opportunities and people a group's actions touch.
+fn keys_of(group: &[&Action]) -> BTreeSet<Key> {
+    let mut keys = BTreeSet::new();
+    for action in group {
+        keys.extend(
+            action
+                .opportunity_ids()
+                .into_iter()
+                .map(|id| Key::Opportunity(id.clone())),
+        );
+        if let Action::Invite {
+            interview_key,
+            email,
+            ..
+        }
+        | Action::Adopt {
+            interview_key,
+            email,
+            ..
+        } = action
+            && let Some(person) = email_key(email)
+        {
+            keys.insert(Key::Person(person, interview_key.clone()));
+        }
+    }
+    keys
 }
 
 /// Groups actions that share an opportunity (transitively), keeping plan order inside each

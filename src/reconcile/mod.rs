@@ -14,6 +14,7 @@ mod directory;
 mod error;
 mod gap;
 mod invite;
+mod keys;
 mod memory;
 mod observe;
 mod outcome;

@@ -62,6 +62,14 @@ pub(crate) enum Done {
 }
 
 impl Done {
+    /// True when it changed Lever, Willo or the journal for its opportunities.
+    pub fn wrote(&self) -> bool {
+        matches!(
+            self,
+            Done::Invited { .. } | Done::Adopted { .. } | Done::TagsWritten { .. }
+        )
+    }
+
     /// Whether the status tags planned with this invite must wait, and why.
     pub fn tags_wait(&self) -> Option<Wait> {
         match self {

@@ -15,6 +15,7 @@ use super::apply::{ActionFailure, Applied, Applier};
 use super::directory::Directory;
 use super::error::PassError;
 use super::gap::Gap;
+use super::keys::Reader;
 use super::memory;
 use super::observe::{CURSOR_UPDATED_AT, Observation};
 use super::resolve::Resolved;
@@ -67,6 +68,8 @@ pub(crate) struct Pass<'t> {
     pub now: i64,
     /// Participant listings, shared by resolve, observe and apply.
     pub directory: Directory,
+    /// This pass's view of the tenant's writes, taken before it reads anything.
+    pub reader: Reader<'t>,
     progress: Progress,
 }
 
@@ -255,6 +258,7 @@ impl<'t> Pass<'t> {
             kind,
             now,
             directory: Directory::new(filter_ignored(tenant)),
+            reader: tenant.keys.reader(),
             progress: Progress::default(),
         }
     }
@@ -304,6 +308,7 @@ impl<'t> Pass<'t> {
         let report = Applier::new(
             self.tenant,
             &self.directory,
+            &self.reader,
             &obs.observed.opportunities,
             cancel,
             self.now,

@@ -14,6 +14,7 @@ use crate::store::{Store, StoreError};
 use crate::willo::WilloClient;
 
 use super::error::PassError;
+use super::keys::KeyLocks;
 use super::summary::ApiCounts;
 use super::tokens::StoreTokens;
 
@@ -35,6 +36,8 @@ pub struct Tenant {
     pub(crate) metrics: Metrics,
     /// Conditions already logged (an unknown Willo state is warned once per value).
     pub(crate) notices: Notices,
+    /// Per-object turns and write epochs shared by the tenant's passes and hint reconciles.
+    pub(crate) keys: KeyLocks,
     /// API calls and 429s of this tenant, for pass summaries.
     calls: Arc<CountingObserver>,
     pub(crate) options: PassOptions,
@@ -74,6 +77,7 @@ impl Tenant {
             store,
             metrics,
             notices: Notices::new(),
+            keys: KeyLocks::default(),
             calls,
             options,
         })

@@ -23,3 +23,35 @@ async fn issue12_a_converged_full_pass_reads_each_invited_opportunity_once() {
     assert_eq!(w.lever.accounting().count("GET", route) - before, 5);
     assert_eq!(w.lever.accounting().count("GET", "/v1/opportunities/{id}"), by_id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_a_hint_is_acted_on_while_a_full_pass_of_its_tenant_runs() {
+    use crate::support::daemon::{
+        Daemon, SIGNATURE_TOKEN, eventually, now_ms, signed_body, world_for_daemon,
+    };
+    use willo_lever_sync::sim::hold::HoldRule;
+
+    let mut w = World::new().await;
+    world_for_daemon(&mut w);
+    let (interview, posting) = w.interview_with_posting("Tanner");
+    w.full().await;
+    // The daemon's start-up full pass stops mid-read: Willo holds its interview listing.
+    let hold = w
+        .willo
+        .hold(HoldRule::new("GET", "/api/integrations/v2/interviews/"));
+    let d = Daemon::start(&w, &[]).await;
+    tokio::time::timeout(std::time::Duration::from_secs(20), hold.held())
+        .await
+        .expect("the full pass never listed interviews");
+    let opp = w.candidate("Hal", "hal@example.com", &posting);
+    let body = signed_body(&opp, "tok-hal", now_ms(), SIGNATURE_TOKEN);
+    assert_eq!(d.post("/webhooks/lever/acme", body).await.0, 202);
+    let invited = eventually(std::time::Duration::from_secs(10), || {
+        w.willo.participants(&interview).len() == 1
+            && w.status_tags(&opp) == ["Willo:Invited"]
+    })
+    .await;
+    assert!(invited, "the hint waited for the pass\n{}", d.log());
+    assert!(hold.is_held(), "the pass was not running all along");
+    hold.release();
+}
