@@ -16,8 +16,8 @@ pub mod retry_after;
 pub mod transport;
 
 pub use config::{HttpConfig, RequestsPerSecond};
-pub use limiter::urgent;
 pub use error::{ApiError, BuildError, Grant};
+pub use limiter::urgent;
 pub use observer::{
     Api, ApiObserver, Attempt, CountingObserver, FanOut, NoopObserver, StatusClass,
 };

@@ -172,7 +172,7 @@ fn wanted_interviews(
 }
 
 /// The first non-blank address, as Lever orders them (rule: first non-blank email, docs/behaviour.md).
-pub(crate) fn first_email(opp: &Opportunity) -> Option<&str> {
+pub fn first_email(opp: &Opportunity) -> Option<&str> {
     opp.emails
         .iter()
         .map(String::as_str)

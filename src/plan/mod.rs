@@ -35,6 +35,7 @@ pub use input::{
     Interview, InviteRecord, KnownInterview, KnownParticipant, Memory, Observed, Opportunity,
     Participant, Scope,
 };
+pub use invite::first_email;
 pub use rules::Rules;
 
 use crate::domain::attention::AttentionReason;

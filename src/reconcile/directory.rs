@@ -235,9 +235,7 @@ async fn list_participants(
 
 /// Every participant of the account, by the interview each names (rows that name none cannot
 /// be placed and are left out).
-async fn list_everyone(
-    tenant: &Tenant,
-) -> Result<BTreeMap<InterviewKey, Listing>, ApiError> {
+async fn list_everyone(tenant: &Tenant) -> Result<BTreeMap<InterviewKey, Listing>, ApiError> {
     let stream = tenant.willo.all_participants();
     futures::pin_mut!(stream);
     let mut by_interview: BTreeMap<InterviewKey, Listing> = BTreeMap::new();
@@ -268,7 +266,10 @@ mod tests {
     fn an_email_is_found_whatever_its_case_and_spaces() {
         let rows = [p("a", Some("Ada@Example.com ")), p("b", None)];
         assert_eq!(
-            rows.iter().cloned().collect::<Listing>().lookup("ada@example.com"),
+            rows.iter()
+                .cloned()
+                .collect::<Listing>()
+                .lookup("ada@example.com"),
             Lookup::Found(rows[0].clone())
         );
     }
@@ -276,10 +277,17 @@ mod tests {
     #[test]
     fn absence_is_proven_only_when_every_row_has_an_email() {
         let all = [p("a", Some("a@x.io")), p("b", Some("b@x.io"))];
-        assert_eq!(all.iter().cloned().collect::<Listing>().lookup("c@x.io"), Lookup::Absent);
+        assert_eq!(
+            all.iter().cloned().collect::<Listing>().lookup("c@x.io"),
+            Lookup::Absent
+        );
         let some_blank = [p("a", Some("a@x.io")), p("b", Some("  ")), p("c", None)];
         assert_eq!(
-            some_blank.iter().cloned().collect::<Listing>().lookup("c@x.io"),
+            some_blank
+                .iter()
+                .cloned()
+                .collect::<Listing>()
+                .lookup("c@x.io"),
             Lookup::Inconclusive { without_email: 2 }
         );
     }

@@ -131,7 +131,9 @@ impl Applier<'_> {
             let mut mine = Vec::new();
             for id in ids {
                 let state = tx.plan_invite(t, id, interview, &new.email, now)?;
-                if state == InviteState::Planned && tx.mark_invite_in_flight(t, id, interview, now)? {
+                if state == InviteState::Planned
+                    && tx.mark_invite_in_flight(t, id, interview, now)?
+                {
                     mine.push(id.clone());
                 }
             }

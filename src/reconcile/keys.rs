@@ -150,9 +150,15 @@ mod tests {
         assert!(!pass.is_stale("o1"));
         hint.wrote("o1");
         assert!(pass.is_stale("o1"));
-        assert!(!hint.is_stale("o1"), "its own write does not make a view stale");
+        assert!(
+            !hint.is_stale("o1"),
+            "its own write does not make a view stale"
+        );
         let later = locks.reader();
-        assert!(!later.is_stale("o1"), "a view that started after the write is fresh");
+        assert!(
+            !later.is_stale("o1"),
+            "a view that started after the write is fresh"
+        );
     }
 
     #[test]

@@ -278,17 +278,25 @@ impl<'t> Pass<'t> {
         if let Some(only) = only {
             self.progress.resolved = self.resolve(only, cancel).await?;
         }
-        let memory = self.memory()?;
-        let mut obs = match (self.kind, target) {
-            (PassKind::Full, _) => self.observe_full(&memory).await?,
-            (PassKind::Incremental, _) => self.observe_incremental(&memory).await?,
-            (PassKind::Targeted, Some(Target::Opportunity(id))) => {
-                self.observe_opportunity(id, &memory).await?
-            }
-            (PassKind::Targeted, Some(Target::Participant(key))) => {
-                self.observe_participant(key, &memory).await?
+        let (memory, mut obs) = match (self.kind, target) {
+            (PassKind::Targeted, Some(target)) => {
+                // A hint reads its object first, then only what the store holds about it.
+                let obs = match target {
+                    Target::Opportunity(id) => self.observe_opportunity(id).await?,
+                    Target::Participant(key) => self.observe_participant(key).await?,
+                };
+                (self.memory_around(&obs)?, obs)
             }
             (PassKind::Targeted, None) => return Ok(()),
+            (kind, _) => {
+                let memory = self.memory()?;
+                let obs = if kind == PassKind::Full {
+                    self.observe_full(&memory).await?
+                } else {
+                    self.observe_incremental(&memory).await?
+                };
+                (memory, obs)
+            }
         };
         if cancel.is_cancelled() {
             return Err(PassError::Interrupted {
@@ -322,6 +330,14 @@ impl<'t> Pass<'t> {
             return Err(self.tenant.api_err(e));
         }
         self.commit(&obs, &plan, &report)
+    }
+
+    /// What the store remembers about a targeted observation's objects.
+    fn memory_around(&self, obs: &Observation) -> Result<Memory, PassError> {
+        let t = self.tenant;
+        t.store
+            .read(|r| memory::load_around(r, &t.id, &obs.observed, self.now))
+            .map_err(|e| t.store_err(e))
     }
 
     /// What the store remembers, as the planner's memory.

@@ -9,28 +9,25 @@ use super::observe::Observation;
 use super::pass::Pass;
 use super::reads::{self, Opportunities};
 use super::stages::trigger_stages;
-use crate::plan::{Memory, Scope};
+use crate::plan::Scope;
+use crate::store::{InviteRow, StoreError};
 
 const NO_PARTICIPANT: &str = "participant not read: its status tag waits";
 
 impl Pass<'_> {
     /// One opportunity, with the participants of its invites.
-    pub(crate) async fn observe_opportunity(
-        &mut self,
-        id: &str,
-        memory: &Memory,
-    ) -> Result<Observation, PassError> {
+    pub(crate) async fn observe_opportunity(&mut self, id: &str) -> Result<Observation, PassError> {
         let t = self.tenant;
         let mut gaps = Vec::new();
         let mut obs = Observation::new(Scope::Targeted, trigger_stages(t, false, &mut gaps).await?);
         obs.gaps = gaps;
         let mut opps = Opportunities::default();
         opps.read_each(t, [id.to_owned()]).await?;
-        let keys = memory
-            .invites
-            .iter()
-            .filter(|i| i.opportunity_id == id)
-            .filter_map(|i| Some((i.participant_key.clone()?, i.interview_key.clone())))
+        let rows =
+            self.journal(|r, tenant| r.invites_of_opportunities(tenant, &[id.to_owned()]))?;
+        let keys = rows
+            .into_iter()
+            .filter_map(|i| Some((i.participant_key?, i.interview_key)))
             .collect();
         let read = reads::participants(t, keys).await;
         obs.observed.participants =
@@ -43,17 +40,12 @@ impl Pass<'_> {
     pub(crate) async fn observe_participant(
         &mut self,
         key: &str,
-        memory: &Memory,
     ) -> Result<Observation, PassError> {
         let t = self.tenant;
         let mut gaps = Vec::new();
         let mut obs = Observation::new(Scope::Targeted, trigger_stages(t, false, &mut gaps).await?);
         obs.gaps = gaps;
-        let rows: Vec<_> = memory
-            .invites
-            .iter()
-            .filter(|i| i.participant_key.as_deref() == Some(key))
-            .collect();
+        let rows = self.journal(|r, tenant| r.invites_of_participant(tenant, key))?;
         let mut opps = Opportunities::default();
         if let Some(first) = rows.first() {
             let read =
@@ -65,5 +57,14 @@ impl Pass<'_> {
         }
         obs.take(opps, t.settings.catalog_opportunity_id.as_ref());
         Ok(obs)
+    }
+
+    /// Journal rows read by index (a hint never loads the whole journal).
+    fn journal(
+        &self,
+        read: impl FnOnce(&crate::store::Reader<'_>, &str) -> Result<Vec<InviteRow>, StoreError>,
+    ) -> Result<Vec<InviteRow>, PassError> {
+        let t = self.tenant;
+        t.store.read(|r| read(r, &t.id)).map_err(|e| t.store_err(e))
     }
 }

@@ -17,6 +17,27 @@ pub struct AttentionRow {
 }
 
 impl Reader<'_> {
+    /// The needs-attention items of these opportunities (without names or links).
+    pub fn attention_of(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT opportunity_id, reason FROM attention WHERE tenant = ?1
+                   AND opportunity_id IN (SELECT value FROM json_each(?2))",
+            )
+            .ctx("prepare attention of")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(ids)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx("read attention of")?;
+        rows.collect::<Result<_, _>>().ctx("read attention of")
+    }
+
     pub fn attention(&self, tenant: &str) -> Result<Vec<AttentionRow>, StoreError> {
         let mut st = self
             .conn

@@ -29,6 +29,15 @@ pub struct InviteRow {
 /// Number of journal rows per state.
 pub type InviteCounts = BTreeMap<InviteState, u64>;
 
+// The filters of the reads a hint's reconcile makes: `query_plans` checks SQLite finds their
+// rows by index.
+pub(super) const OF_OPPORTUNITIES: &str =
+    "WHERE tenant = ?1 AND opportunity_id IN (SELECT value FROM json_each(?2))";
+pub(super) const OF_PARTICIPANT: &str = "WHERE tenant = ?1 AND participant_key = ?2";
+pub(super) const BY_EMAIL: &str =
+    "WHERE tenant = ?1 AND email COLLATE NOCASE IN (SELECT trim(value) FROM json_each(?2))";
+pub(super) const IN_STATE: &str = "WHERE tenant = ?1 AND state = ?2";
+
 const COLUMNS: &str = "opportunity_id, interview_key, email, participant_key, state, attempts, \
                        last_error, created_at, updated_at";
 
@@ -65,6 +74,43 @@ impl Reader<'_> {
         )
     }
 
+    /// The journal rows of these opportunities.
+    pub fn invites_of_opportunities(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<InviteRow>, StoreError> {
+        self.query_invites(
+            &format!("SELECT {COLUMNS} FROM invites {OF_OPPORTUNITIES}"),
+            params![tenant, super::to_json_list(ids)],
+        )
+    }
+
+    /// The journal rows that name this participant.
+    pub fn invites_of_participant(
+        &self,
+        tenant: &str,
+        participant_key: &str,
+    ) -> Result<Vec<InviteRow>, StoreError> {
+        self.query_invites(
+            &format!("SELECT {COLUMNS} FROM invites {OF_PARTICIPANT}"),
+            params![tenant, participant_key],
+        )
+    }
+
+    /// The journal rows sent to any of these addresses, compared as the daemon compares them
+    /// (trimmed; ASCII case aside; the caller applies the exact rule).
+    pub fn invites_by_email(
+        &self,
+        tenant: &str,
+        emails: &[String],
+    ) -> Result<Vec<InviteRow>, StoreError> {
+        self.query_invites(
+            &format!("SELECT {COLUMNS} FROM invites {BY_EMAIL}"),
+            params![tenant, super::to_json_list(emails)],
+        )
+    }
+
     /// Journal rows in any of `states`, ordered by opportunity then interview.
     pub fn invites_in_states(
         &self,
@@ -76,7 +122,7 @@ impl Reader<'_> {
         let mut rows = Vec::new();
         for state in states {
             rows.extend(self.query_invites(
-                &format!("SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND state = ?2"),
+                &format!("SELECT {COLUMNS} FROM invites {IN_STATE}"),
                 params![tenant, state.as_str()],
             )?);
         }

@@ -156,6 +156,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, name)
     );
     "#,
+    // 5: what a hint's reconcile reads about one person, by index rather than by walking the
+    // journal: invites by email (as the daemon compares them, case aside) and participants by
+    // interview and email.
+    r#"
+    CREATE INDEX invites_by_email_nocase ON invites (tenant, email COLLATE NOCASE);
+    CREATE INDEX participants_by_interview ON participants (tenant, interview_key, email COLLATE NOCASE);
+    "#,
 ];
 
 /// The schema version this build writes.

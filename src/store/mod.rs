@@ -18,6 +18,7 @@ mod opportunities;
 mod participants;
 mod passes;
 mod postings;
+mod query_plans;
 mod stages;
 mod tenants;
 mod tokens;
@@ -253,7 +254,7 @@ impl Store {
         Ok(out)
     }
 
-    fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the connection leaves SQLite itself consistent (the open
         // transaction rolls back on drop), so a poisoned mutex is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

@@ -24,6 +24,10 @@ pub struct OpportunityRow {
     pub seen_at: i64,
 }
 
+/// The filter of a hint's backoff read (`query_plans` checks it uses the index).
+pub(super) const BACKOFFS_OF: &str =
+    "WHERE tenant = ?1 AND id IN (SELECT value FROM json_each(?2)) AND next_check_at > ?3";
+
 const COLUMNS: &str = "id, stage_id, tags, email, posting_id, updated_at, deleted, next_check_at, \
                        failure_count, last_error, seen_at, name, link";
 
@@ -121,6 +125,27 @@ impl Reader<'_> {
             .query_map(params![tenant, now], |r| r.get(0))
             .ctx("read due")?;
         rows.collect::<Result<_, _>>().ctx("read due")
+    }
+
+    /// The next check times after `now` (in backoff) of these opportunities.
+    pub fn backoffs_of(
+        &self,
+        tenant: &str,
+        ids: &[String],
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, next_check_at FROM opportunities {BACKOFFS_OF}"
+            ))
+            .ctx("prepare backoffs of")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(ids), now], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx("read backoffs of")?;
+        rows.collect::<Result<_, _>>().ctx("read backoffs of")
     }
 
     /// Opportunities currently failing (failure_count > 0), most failures first.

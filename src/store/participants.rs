@@ -17,6 +17,9 @@ pub struct ParticipantRow {
     pub seen_at: i64,
 }
 
+/// The filter of a hint's participant read (`query_plans` checks it uses the index).
+pub(super) const BY_KEYS: &str = "WHERE tenant = ?1 AND key IN (SELECT value FROM json_each(?2))";
+
 const COLUMNS: &str = "key, interview_key, email, state, changed_at, seen_at";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
@@ -40,6 +43,23 @@ impl Reader<'_> {
             .ctx("prepare participants")?;
         let rows = st.query_map([tenant], row).ctx("read participants")?;
         rows.collect::<Result<_, _>>().ctx("read participants")
+    }
+
+    /// The participants with these keys.
+    pub fn participants_by_keys(
+        &self,
+        tenant: &str,
+        keys: &[String],
+    ) -> Result<Vec<ParticipantRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM participants {BY_KEYS}"))
+            .ctx("prepare participants by key")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(keys)], row)
+            .ctx("read participants by key")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("read participants by key")
     }
 
     pub fn participant(

@@ -14,12 +14,33 @@ pub struct PostingRow {
 
 impl Reader<'_> {
     pub fn postings(&self, tenant: &str) -> Result<Vec<PostingRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, title, tags FROM postings WHERE tenant = ?1 ORDER BY id")
-            .ctx("prepare postings")?;
+        self.query_postings(
+            "SELECT id, title, tags FROM postings WHERE tenant = ?1 ORDER BY id",
+            params![tenant],
+        )
+    }
+
+    /// The postings with these ids.
+    pub fn postings_by_ids(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<PostingRow>, StoreError> {
+        self.query_postings(
+            "SELECT id, title, tags FROM postings WHERE tenant = ?1
+               AND id IN (SELECT value FROM json_each(?2))",
+            params![tenant, to_json_list(ids)],
+        )
+    }
+
+    fn query_postings(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<PostingRow>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql).ctx("prepare postings")?;
         let rows = st
-            .query_map([tenant], |r| {
+            .query_map(args, |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<String>>(1)?,

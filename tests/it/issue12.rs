@@ -21,7 +21,10 @@ async fn issue12_a_converged_full_pass_reads_each_invited_opportunity_once() {
     // Three pages of 100 for the trigger stage; the status-tag repair listings ask only for
     // what that listing cannot return (other stages, archived ones): one empty page each.
     assert_eq!(w.lever.accounting().count("GET", route) - before, 5);
-    assert_eq!(w.lever.accounting().count("GET", "/v1/opportunities/{id}"), by_id);
+    assert_eq!(
+        w.lever.accounting().count("GET", "/v1/opportunities/{id}"),
+        by_id
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,8 +50,7 @@ async fn issue12_a_hint_is_acted_on_while_a_full_pass_of_its_tenant_runs() {
     let body = signed_body(&opp, "tok-hal", now_ms(), SIGNATURE_TOKEN);
     assert_eq!(d.post("/webhooks/lever/acme", body).await.0, 202);
     let invited = eventually(std::time::Duration::from_secs(10), || {
-        w.willo.participants(&interview).len() == 1
-            && w.status_tags(&opp) == ["Willo:Invited"]
+        w.willo.participants(&interview).len() == 1 && w.status_tags(&opp) == ["Willo:Invited"]
     })
     .await;
     assert!(invited, "the hint waited for the pass\n{}", d.log());

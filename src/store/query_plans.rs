@@ -1,0 +1,69 @@
+//! The reads a hint's reconcile makes must find their rows by index, whatever the size of the
+//! journal: checked on SQLite's own query plans of the filters the store functions use.
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    /// SQLite's plan for `sql` with three parameters bound, one line per step.
+    fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let conn = store.lock_conn();
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let count = st.parameter_count();
+        let args: Vec<&dyn rusqlite::ToSql> =
+            [&"t" as &dyn rusqlite::ToSql, &"[\"a\",\"b\"]", &0_i64]
+                .into_iter()
+                .take(count)
+                .collect();
+        st.query_map(&*args, |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn a_hint_s_reads_search_by_index_and_never_scan_a_table() {
+        let store = Store::open_memory().unwrap();
+        use crate::store::{invites, opportunities, participants};
+        for (what, sql) in [
+            (
+                "invites of opportunities",
+                format!("SELECT * FROM invites {}", invites::OF_OPPORTUNITIES),
+            ),
+            (
+                "invites of a participant",
+                format!("SELECT * FROM invites {}", invites::OF_PARTICIPANT),
+            ),
+            (
+                "invites by email",
+                format!("SELECT * FROM invites {}", invites::BY_EMAIL),
+            ),
+            (
+                "invites in a state",
+                format!("SELECT * FROM invites {}", invites::IN_STATE),
+            ),
+            (
+                "participants by key",
+                format!("SELECT * FROM participants {}", participants::BY_KEYS),
+            ),
+            (
+                "backoffs of opportunities",
+                format!(
+                    "SELECT id FROM opportunities {}",
+                    opportunities::BACKOFFS_OF
+                ),
+            ),
+        ] {
+            let steps = plan(&store, &sql);
+            let scans: Vec<&String> = steps
+                .iter()
+                .filter(|s| s.starts_with("SCAN") && !s.contains("json_each"))
+                .collect();
+            assert!(scans.is_empty(), "{what} scans a table: {steps:?}");
+            assert!(
+                steps.iter().any(|s| s.starts_with("SEARCH")),
+                "{what}: {steps:?}"
+            );
+        }
+    }
+}
