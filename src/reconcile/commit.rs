@@ -30,6 +30,11 @@ impl Pass<'_> {
                 if let Some(row) = obs.stages.row(&t.settings.trigger_stages, self.now) {
                     tx.save_trigger_stages(&t.id, &row)?;
                 }
+                for interview in &obs.listed {
+                    // Listed completely in this pass, and every participant then listed is
+                    // now stored: a hint can bound a lookup from here (see `bounded`).
+                    tx.set_interview_listed(&t.id, interview, self.now)?;
+                }
                 self.move_cursors(tx, obs)?;
                 if self.directory.found_filter_ignored() {
                     tx.set_fact(&t.id, PARTICIPANT_FILTER_IGNORED, "true", self.now)?;

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use futures::TryStreamExt;
 use tokio::sync::OnceCell;
 
+use super::bounded::{self, Unbounded};
 use super::convert;
 use super::tenant::Tenant;
 use crate::domain::InterviewKey;
@@ -30,6 +31,9 @@ pub(crate) struct Directory {
     shared: Option<OnceCell<BTreeMap<InterviewKey, Listing>>>,
     /// Set when a listing in this pass returned rows of other interviews.
     found_ignored: OnceLock<()>,
+    /// Single addresses a hint looked up without listing their interview: (interview, email
+    /// key) → what the lookup proved.
+    looked_up: BTreeMap<(InterviewKey, String), Lookup>,
 }
 
 impl Directory {
@@ -91,6 +95,37 @@ impl Directory {
         Ok(Some(listing))
     }
 
+    /// Looks `email` up in `interview` for a hint: from a listing this pass already has, or
+    /// by the bounded lookup (at most two Willo requests), or, when nothing bounds it, by
+    /// listing the interview. What it proves is kept for the apply step.
+    pub(crate) async fn look_up(
+        &mut self,
+        tenant: &Tenant,
+        interview: &str,
+        email: &str,
+    ) -> Result<Lookup, ApiError> {
+        let listed = self
+            .listings
+            .get(interview)
+            .is_some_and(|c| c.initialized());
+        if !listed && self.shared.is_none() {
+            match bounded::look_up(tenant, interview, email).await {
+                Ok(lookup) => {
+                    let key = (interview.to_owned(), email_key(email).unwrap_or_default());
+                    self.looked_up.insert(key, lookup.clone());
+                    return Ok(lookup);
+                }
+                Err(Unbounded::Api(e)) => return Err(e),
+                Err(e) => {
+                    tracing::debug!(tenant = %tenant.id, interview, reason = %e,
+                        "listing the interview to look an address up");
+                }
+            }
+        }
+        self.reserve([interview.to_owned()]);
+        self.find(tenant, interview, email).await
+    }
+
     /// What the interview's listing says about `email`. An interview that was not reserved is
     /// listed anyway (uncached): slower, never wrong.
     pub(crate) async fn find(
@@ -99,6 +134,10 @@ impl Directory {
         interview: &str,
         email: &str,
     ) -> Result<Lookup, ApiError> {
+        let key = (interview.to_owned(), email_key(email).unwrap_or_default());
+        if let Some(lookup) = self.looked_up.get(&key) {
+            return Ok(lookup.clone());
+        }
         match self.listing(tenant, interview).await? {
             Some(listing) => Ok(listing.lookup(email)),
             None => {
@@ -186,7 +225,7 @@ impl Listing {
     }
 
     /// What this listing says about `email`.
-    fn lookup(&self, email: &str) -> Lookup {
+    pub(crate) fn lookup(&self, email: &str) -> Lookup {
         if let Some(p) = email_key(email)
             .and_then(|k| self.by_email.get(&k))
             .and_then(|i| self.rows.get(*i))

@@ -151,7 +151,9 @@ impl Applier<'_> {
             for id in &in_flight.ids {
                 tx.mark_invite_done(t, id, &p.interview_key, &p.key, now)?;
             }
-            super::resolve::save_participant(tx, t, p, now)
+            // Seen first now, after this pass's listings began: a participant created since an
+            // interview's listing must not count as one that listing vouched for.
+            super::resolve::save_participant(tx, t, p, crate::clock::now_ms())
         })?;
         Ok(Done::Invited {
             ids: in_flight.ids,

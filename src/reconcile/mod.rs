@@ -8,6 +8,7 @@
 
 mod apply;
 mod backoff;
+mod bounded;
 mod commit;
 mod convert;
 mod directory;

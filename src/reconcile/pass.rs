@@ -13,8 +13,9 @@ use std::collections::BTreeSet;
 
 use super::apply::{ActionFailure, Applied, Applier};
 use super::directory::Directory;
+use super::directory::Lookup;
 use super::error::PassError;
-use super::gap::Gap;
+use super::gap::{Gap, optional};
 use super::keys::Reader;
 use super::memory;
 use super::observe::{CURSOR_UPDATED_AT, Observation};
@@ -56,6 +57,8 @@ pub struct DryRun {
     pub unresolved_invites: usize,
     pub plan: Plan,
 }
+
+const NO_LOOKUP: &str = "participants not looked up: invites into these interviews fail";
 
 /// Passes kept in the log per tenant.
 const PASSES_KEPT: u32 = 1000;
@@ -371,6 +374,9 @@ impl<'t> Pass<'t> {
         if unlisted.is_empty() {
             return Ok(plan);
         }
+        if self.kind == PassKind::Targeted {
+            return self.replan_after_lookups(plan, obs, memory).await;
+        }
         let gaps = obs.gaps.len();
         self.observe_participants(obs, unlisted).await?;
         if obs.gaps.len() > gaps {
@@ -378,6 +384,37 @@ impl<'t> Pass<'t> {
             return Ok(plan);
         }
         Ok(self.plan(obs, memory))
+    }
+
+    /// A hint's invites look their one address up instead of listing the interview (at most
+    /// two Willo requests each); a person found is adopted by planning again.
+    async fn replan_after_lookups(
+        &mut self,
+        plan: Plan,
+        obs: &mut Observation,
+        memory: &Memory,
+    ) -> Result<Plan, PassError> {
+        let t = self.tenant;
+        let mut found = false;
+        for action in &plan.actions {
+            let Action::Invite {
+                interview_key,
+                email,
+                ..
+            } = action
+            else {
+                continue;
+            };
+            let lookup = self.directory.look_up(t, interview_key, email).await;
+            match optional(lookup.map_err(|e| t.api_err(e)), NO_LOOKUP, &mut obs.gaps)? {
+                Some(Lookup::Found(p)) => {
+                    obs.observed.participants.push(p);
+                    found = true;
+                }
+                Some(_) | None => {}
+            }
+        }
+        Ok(if found { self.plan(obs, memory) } else { plan })
     }
 
     fn plan(&self, obs: &Observation, memory: &Memory) -> Plan {

@@ -162,6 +162,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX invites_by_email_nocase ON invites (tenant, email COLLATE NOCASE);
     CREATE INDEX participants_by_interview ON participants (tenant, interview_key, email COLLATE NOCASE);
+
+    -- When the daemon first saw each participant, and when it last listed each interview
+    -- completely (every participant then listed is stored): together they bound what a hint
+    -- must read of a large interview to prove an address absent.
+    ALTER TABLE participants ADD COLUMN first_seen_at INTEGER;
+    ALTER TABLE interviews ADD COLUMN listed_at INTEGER;
     "#,
 ];
 

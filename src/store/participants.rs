@@ -133,8 +133,9 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO participants (tenant, key, interview_key, email, state, changed_at, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO participants (tenant, key, interview_key, email, state, changed_at, seen_at,
+                                           first_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                  ON CONFLICT (tenant, key) DO UPDATE SET
                    interview_key = excluded.interview_key,
                    email = COALESCE(excluded.email, email),

@@ -247,6 +247,39 @@ impl WilloClient {
             .collect()
     }
 
+    /// One page (numbered from 1, of the largest page size) of an interview's participants,
+    /// with Willo's count of them all, or `None` past the last page (DRF answers 404). Lets a
+    /// caller read the two ends of a large interview without the middle; rows of other
+    /// interviews are returned as Willo sent them, as with [`WilloClient::participants`].
+    pub async fn participants_page(
+        &self,
+        interview: &str,
+        page: u64,
+    ) -> Result<Option<ParticipantPage>, ApiError> {
+        let mut url = self.url(&["participants"]);
+        url.query_pairs_mut()
+            .append_pair("interview", interview)
+            .append_pair("page_size", &self.inner.page_size.to_string())
+            .append_pair("page", &page.to_string());
+        let reply = match self.send(&Call::get(url, ROUTE_PARTICIPANTS)).await {
+            Ok(reply) => reply,
+            Err(ApiError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let page = wire::page(ROUTE_PARTICIPANTS, &reply.body)?;
+        let rows = page
+            .results
+            .iter()
+            .map(|row| self.read_participant(row, ROUTE_PARTICIPANTS))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ParticipantPage {
+            count: page.count,
+            page_size: u64::from(self.inner.page_size),
+            last: page.next.is_none(),
+            rows,
+        }))
+    }
+
     /// One participant.
     pub async fn participant(&self, key: &str) -> Result<Participant, ApiError> {
         let reply = self
@@ -285,6 +318,18 @@ impl WilloClient {
             }),
         }
     }
+}
+
+/// One page of an interview's participants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantPage {
+    /// Willo's count of every participant of the listing, when it gives one.
+    pub count: Option<u64>,
+    /// The page size asked for.
+    pub page_size: u64,
+    /// True when Willo says no page follows.
+    pub last: bool,
+    pub rows: Vec<Participant>,
 }
 
 /// DRF pages as a lazy stream of raw rows, following `next` only on the configured host.

@@ -11,7 +11,7 @@ pub mod shape;
 pub mod state;
 mod wire;
 
-pub use client::{ADMIN_KEY, ParticipantSample, WilloClient, WilloClientConfig};
+pub use client::{ADMIN_KEY, ParticipantPage, ParticipantSample, WilloClient, WilloClientConfig};
 pub use model::{Interview, NewParticipant, Participant};
 pub use scope::InterviewScope;
 pub use shape::Shape;

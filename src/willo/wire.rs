@@ -15,6 +15,8 @@ use crate::http::observer::Api;
 pub(crate) struct Page {
     pub next: Option<String>,
     pub results: Vec<Value>,
+    /// DRF's `count` of every row of the listing, when given (a bare array: its length).
+    pub count: Option<u64>,
 }
 
 /// Reads a list page. A body that is not JSON is a `Decode` error; JSON that is neither an
@@ -28,6 +30,7 @@ pub(crate) fn page(route: &'static str, body: &[u8]) -> Result<Page, ApiError> {
     match decode::<Value>(Api::Willo, route, body)? {
         Value::Array(results) => Ok(Page {
             next: None,
+            count: u64::try_from(results.len()).ok(),
             results,
         }),
         Value::Object(mut map) => {
@@ -39,6 +42,7 @@ pub(crate) fn page(route: &'static str, body: &[u8]) -> Result<Page, ApiError> {
             };
             Ok(Page {
                 next: map.get("next").and_then(text),
+                count: map.get("count").and_then(Value::as_u64),
                 results,
             })
         }

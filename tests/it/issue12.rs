@@ -57,3 +57,110 @@ async fn issue12_a_hint_is_acted_on_while_a_full_pass_of_its_tenant_runs() {
     assert!(hold.is_held(), "the pass was not running all along");
     hold.release();
 }
+
+/// An interview of `size` participants, listed completely by a pass (one candidate invited), then
+/// `added` more added by hand in Willo; returns (interview, posting).
+async fn big_interview(w: &World, size: usize, added: &[(&str, &str)]) -> (String, String) {
+    use willo_lever_sync::sim::willo::ParticipantSeed;
+    let (interview, posting) = w.interview_with_posting("Lampwright");
+    let seeds: Vec<ParticipantSeed> = (0..size)
+        .map(|i| ParticipantSeed::new(&interview, &format!("P{i}"), &format!("p{i}@example.com")))
+        .collect();
+    w.willo.add_participants(seeds).unwrap();
+    w.candidate("First", "first@example.com", &posting);
+    w.full().await;
+    for (name, email) in added {
+        w.willo
+            .add_participant(ParticipantSeed::new(&interview, name, email))
+            .unwrap();
+    }
+    (interview, posting)
+}
+
+/// Willo participant-listing requests made by a hint's reconcile of `opp`.
+async fn listing_requests_of_hint(w: &World, opp: &str) -> usize {
+    let route = "/api/integrations/v2/participants/";
+    let before = w.willo.accounting().count("GET", route);
+    let out = w
+        .tenant()
+        .reconcile(
+            &willo_lever_sync::domain::Target::Opportunity(opp.to_owned()),
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    w.willo.accounting().count("GET", route) - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_a_hint_proves_an_address_absent_from_a_large_interview_in_two_requests() {
+    use willo_lever_sync::sim::willo::ParticipantOrder;
+    for order in [ParticipantOrder::Creation, ParticipantOrder::NewestFirst] {
+        let w = World::new().await;
+        w.willo.set_participant_order(order);
+        let (interview, posting) = big_interview(
+            &w,
+            500,
+            &[("Hand", "hand@example.com"), ("Made", "made@example.com")],
+        )
+        .await;
+        let before = w.willo.participants(&interview).len();
+        // A new candidate: absent from Willo, proven by the two ends of the listing.
+        let new = w.candidate("Nova", "nova@example.com", &posting);
+        assert!(listing_requests_of_hint(&w, &new).await <= 2, "{order:?}");
+        assert_eq!(
+            w.willo.participants(&interview).len(),
+            before + 1,
+            "{order:?}"
+        );
+        assert_eq!(w.status_tags(&new), ["Willo:Invited"]);
+        // A candidate someone already added to the interview by hand: found at the new end,
+        // adopted, no second invite email.
+        let made = w.candidate("Made", "made@example.com", &posting);
+        let sent = w.willo.invites_sent().len();
+        assert!(listing_requests_of_hint(&w, &made).await <= 2, "{order:?}");
+        assert_eq!(
+            w.willo.invites_sent().len(),
+            sent,
+            "{order:?}: invited twice"
+        );
+        let row = w
+            .store()
+            .read(|r| r.invite("acme", &made, &interview))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.participant_key.as_deref(),
+            Some(w.participant_key(&interview, "made@example.com").as_str())
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_when_the_ends_cannot_bound_the_new_participants_the_hint_lists_the_interview() {
+    // More participants were added by hand since the last listing than one page holds: the
+    // end pages alone prove nothing, so the whole interview is listed and the one added
+    // earliest (in the middle) is still found.
+    let w = World::new().await;
+    let added: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("H{i}"), format!("h{i}@example.com")))
+        .collect();
+    let added_refs: Vec<(&str, &str)> = added
+        .iter()
+        .map(|(n, e)| (n.as_str(), e.as_str()))
+        .collect();
+    let (interview, posting) = big_interview(&w, 200, &added_refs).await;
+    let h0 = w.candidate("H0", "h0@example.com", &posting);
+    let sent = w.willo.invites_sent().len();
+    assert!(listing_requests_of_hint(&w, &h0).await > 2);
+    assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
+    let row = w
+        .store()
+        .read(|r| r.invite("acme", &h0, &interview))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.participant_key.as_deref(),
+        Some(w.participant_key(&interview, "h0@example.com").as_str())
+    );
+}

@@ -1,0 +1,113 @@
+//! What the store knows about one interview's participants, for proving an address absent from
+//! a large interview without listing it: a hint reads the two ends of Willo's listing, and the
+//! store vouches for the middle (every participant of the last complete listing is stored).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::participants::ParticipantRow;
+use super::{Ctx, Reader, StoreError, Tx};
+
+/// What the store knows of an interview's participants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterviewKnowledge {
+    /// When the interview was last listed completely (`None`: never).
+    pub listed_at: Option<i64>,
+    /// A stored participant of the interview with the address, if any.
+    pub with_email: Option<ParticipantRow>,
+    /// Stored participants of the interview without an address.
+    pub without_email: u64,
+}
+
+impl Reader<'_> {
+    pub fn interview_knowledge(
+        &self,
+        tenant: &str,
+        interview: &str,
+        email: &str,
+    ) -> Result<InterviewKnowledge, StoreError> {
+        let listed_at: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT listed_at FROM interviews WHERE tenant = ?1 AND key = ?2",
+                [tenant, interview],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("read interview listing time")?
+            .flatten();
+        let with_email = self
+            .conn
+            .query_row(
+                "SELECT key, interview_key, email, state, changed_at, seen_at FROM participants
+                 WHERE tenant = ?1 AND interview_key = ?2 AND email = trim(?3) COLLATE NOCASE
+                 ORDER BY key LIMIT 1",
+                [tenant, interview, email],
+                |r| {
+                    Ok(ParticipantRow {
+                        key: r.get(0)?,
+                        interview_key: r.get(1)?,
+                        email: r.get(2)?,
+                        state: r.get(3)?,
+                        changed_at: r.get(4)?,
+                        seen_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("read participant by email")?;
+        let without_email: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM participants WHERE tenant = ?1 AND interview_key = ?2
+                   AND (email IS NULL OR trim(email) = '')",
+                [tenant, interview],
+                |r| r.get(0),
+            )
+            .ctx("count participants without email")?;
+        Ok(InterviewKnowledge {
+            listed_at,
+            with_email,
+            without_email: u64::try_from(without_email).unwrap_or(0),
+        })
+    }
+
+    /// Those of `keys` the store knew at `at` (first seen no later than it).
+    pub fn known_at(
+        &self,
+        tenant: &str,
+        keys: &[String],
+        at: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT key FROM participants WHERE tenant = ?1
+                   AND key IN (SELECT value FROM json_each(?2))
+                   AND first_seen_at IS NOT NULL AND first_seen_at <= ?3",
+            )
+            .ctx("prepare known participants")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(keys), at], |r| r.get(0))
+            .ctx("read known participants")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("read known participants")
+    }
+}
+
+impl Tx<'_> {
+    /// Notes that the interview was listed completely at `at` and every participant then
+    /// listed is stored.
+    pub fn set_interview_listed(
+        &self,
+        tenant: &str,
+        interview: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached("UPDATE interviews SET listed_at = ?3 WHERE tenant = ?1 AND key = ?2")
+            .ctx("prepare interview listed")?
+            .execute(params![tenant, interview, at])
+            .ctx("write interview listed")?;
+        Ok(())
+    }
+}
