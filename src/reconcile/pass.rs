@@ -406,12 +406,10 @@ impl<'t> Pass<'t> {
                 continue;
             };
             let lookup = self.directory.look_up(t, interview_key, email).await;
-            match optional(lookup.map_err(|e| t.api_err(e)), NO_LOOKUP, &mut obs.gaps)? {
-                Some(Lookup::Found(p)) => {
-                    obs.observed.participants.push(p);
-                    found = true;
-                }
-                Some(_) | None => {}
+            let lookup = optional(lookup.map_err(|e| t.api_err(e)), NO_LOOKUP, &mut obs.gaps)?;
+            if let Some(Lookup::Found(p)) = lookup {
+                obs.observed.participants.push(p);
+                found = true;
             }
         }
         Ok(if found { self.plan(obs, memory) } else { plan })
