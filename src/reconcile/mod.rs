@@ -14,6 +14,7 @@ mod convert;
 mod directory;
 mod error;
 mod gap;
+mod group;
 mod invite;
 mod keys;
 mod memory;
@@ -30,6 +31,7 @@ mod tenant;
 mod tokens;
 
 pub use apply::Applied;
+pub use group::ActionFailure;
 pub use error::PassError;
 pub use pass::{DryRun, PassOutcome};
 pub use resolve::Resolved;

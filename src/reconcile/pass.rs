@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeSet;
 
-use super::apply::{ActionFailure, Applied, Applier};
+use super::apply::{Applied, Applier};
+use super::group::ActionFailure;
 use super::directory::Directory;
 use super::directory::Lookup;
 use super::error::PassError;

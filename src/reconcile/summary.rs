@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::apply::{ActionFailure, Applied};
+use super::apply::Applied;
+use super::group::ActionFailure;
 use super::gap::Gap;
 use super::resolve::Resolved;
 
