@@ -86,6 +86,7 @@ burst = 1000
         PassOptions {
             concurrency: 4,
             overlap: Duration::from_secs(300),
+            chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
         },
         store,
         Metrics::new(),

@@ -23,9 +23,10 @@ pub(super) async fn run(
     tenants: Vec<&TenantSettings>,
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
-    // Read the state without locking or migrating it; with none yet, plan against nothing.
+    // Read the state without locking or migrating it, into a scratch copy the planning may
+    // write to (it lists participants there); with no state yet, plan against nothing.
     let store = match super::read_store(settings)? {
-        Some(s) => s,
+        Some(s) => s.scratch_copy()?,
         None => Store::open_memory()?,
     };
     let tenants = build_tenants(settings, &tenants, Arc::new(store), Metrics::new())?;

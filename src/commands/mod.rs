@@ -177,6 +177,7 @@ fn build_tenants(
     let options = PassOptions {
         concurrency: settings.daemon.concurrency,
         overlap: settings.daemon.incremental_overlap,
+        chunk: PassOptions::CHUNK,
     };
     tenants
         .iter()

@@ -48,7 +48,7 @@ impl Applied {
         self.invites_sent + self.invites_adopted + self.tags_added + self.tags_removed
     }
 
-    fn add(&mut self, o: &Applied) {
+    pub(crate) fn add(&mut self, o: &Applied) {
         self.invites_sent += o.invites_sent;
         self.invites_adopted += o.invites_adopted;
         self.invites_ambiguous += o.invites_ambiguous;

@@ -1,5 +1,7 @@
-//! The last stage of a pass: what it learned, stored in one transaction together with the
-//! cursor that covers it. The cursor only moves here, and only forwards.
+//! What a pass learned, stored: after each step, what the step read and applied (one
+//! transaction per step); at the end of the pass, one closing transaction with what covers
+//! the whole pass: the cursor (only once everything it covers is stored, and only forwards),
+//! the resolved trigger stages, what the pass found out about Willo, and the connection.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,6 +9,7 @@ use super::apply::ApplyReport;
 use super::error::PassError;
 use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
 use super::pass::Pass;
+use super::scheduled::Closing;
 use crate::domain::PassKind;
 use crate::domain::attention::AttentionReason;
 use crate::plan::{self, Plan};
@@ -15,7 +18,7 @@ use crate::store::{
 };
 
 impl Pass<'_> {
-    /// Persists what the pass learned and moves the cursor, in one transaction.
+    /// Persists what a step read and applied, in one transaction.
     pub(crate) fn commit(
         &self,
         obs: &Observation,
@@ -26,16 +29,27 @@ impl Pass<'_> {
         t.store
             .write(|tx| {
                 self.save_opportunities(tx, obs, plan, report)?;
-                self.save_learned(tx, obs, plan)?;
-                if let Some(row) = obs.stages.row(&t.settings.trigger_stages, self.now) {
+                self.save_learned(tx, obs, plan)
+            })
+            .map_err(|e| t.store_err(e))
+    }
+
+    /// The pass's closing transaction: cursors, trigger stages, facts and the connection.
+    pub(crate) fn close(&self, closing: &Closing) -> Result<(), PassError> {
+        let t = self.tenant;
+        if self.dry {
+            return Ok(());
+        }
+        t.store
+            .write(|tx| {
+                if let Some(row) = closing
+                    .stages
+                    .as_ref()
+                    .and_then(|s| s.row(&t.settings.trigger_stages, self.now))
+                {
                     tx.save_trigger_stages(&t.id, &row)?;
                 }
-                for interview in &obs.listed {
-                    // Listed completely in this pass, and every participant then listed is
-                    // now stored: a hint can bound a lookup from here (see `bounded`).
-                    tx.set_interview_listed(&t.id, interview, self.now)?;
-                }
-                self.move_cursors(tx, obs)?;
+                self.move_cursors(tx, closing)?;
                 if self.directory.found_filter_ignored() {
                     tx.set_fact(&t.id, PARTICIPANT_FILTER_IGNORED, "true", self.now)?;
                 }
@@ -140,16 +154,16 @@ impl Pass<'_> {
     }
 
     /// The incremental cursor moves to the largest `updatedAt` listed (never back); a full pass
-    /// also moves the deleted-opportunities cursor to now minus the overlap.
-    fn move_cursors(&self, tx: &Tx<'_>, obs: &Observation) -> Result<(), StoreError> {
+    /// that read the deleted opportunities also moves their cursor to now minus the overlap.
+    fn move_cursors(&self, tx: &Tx<'_>, closing: &Closing) -> Result<(), StoreError> {
         let (tenant, now) = (&self.tenant.id, self.now);
         if matches!(self.kind, PassKind::Full | PassKind::Incremental)
-            && let Some(max) = obs.max_updated_at
+            && let Some(max) = closing.max_updated_at
         {
             let old = tx.cursor(tenant, CURSOR_UPDATED_AT)?.unwrap_or(i64::MIN);
             tx.set_cursor(tenant, CURSOR_UPDATED_AT, old.max(max), now)?;
         }
-        if self.kind == PassKind::Full && obs.deleted_listed {
+        if self.kind == PassKind::Full && closing.deleted_listed {
             let overlap = i64::try_from(self.tenant.options.overlap.as_millis()).unwrap_or(0);
             tx.set_cursor(tenant, CURSOR_DELETED_AT, (now - overlap).max(0), now)?;
         }

@@ -1,34 +1,31 @@
-//! The participant directory of one pass: each interview's participants, listed from Willo at
-//! most once per pass, and the one lookup "is there a participant with this email in this
-//! interview?" that both resolving unknown invite outcomes and inviting rely on.
+//! The participant directory of one pass: which interviews the pass has listed completely (the
+//! store then holds every participant they had: see `roster`), the single addresses a hint
+//! looked up without listing (see `bounded`), and the one lookup "is there a participant with
+//! this email in this interview?" that resolving unknown outcomes and inviting rely on.
+//!
+//! Participants are not kept in memory: a pass over the largest account holds a page of them
+//! at a time, and the store answers lookups by index.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use futures::TryStreamExt;
-use tokio::sync::OnceCell;
 
-use super::bounded::{self, Unbounded};
 use super::convert;
 use super::tenant::Tenant;
 use crate::domain::InterviewKey;
 use crate::domain::email::email_key;
 use crate::http::ApiError;
 use crate::plan::Participant;
+use crate::store::StoreError;
 
-/// Interviews are reserved (by the pass, with `&mut`) before they are listed, so concurrent
-/// invites can share one directory by `&` and still list each interview once: the first
-/// lookup of an interview lists it, the others wait for that listing.
-///
-/// When Willo ignores the `?interview=` filter (a listing returns rows of other interviews),
-/// listing "one interview" lists the whole account: the directory then switches to one shared
-/// listing of every participant, split by interview, for the rest of the pass, and the pass
-/// remembers the finding so the next ones start that way.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    listings: BTreeMap<InterviewKey, OnceCell<Listing>>,
-    /// The shared listing, once the filter is known to be ignored.
-    shared: Option<OnceCell<BTreeMap<InterviewKey, Listing>>>,
+    /// Interviews listed completely in this pass: the store holds all their participants.
+    stored: BTreeSet<InterviewKey>,
+    /// Willo ignores the `?interview=` filter: listings are one shared listing of the
+    /// account, split by interview.
+    shared: bool,
     /// Set when a listing in this pass returned rows of other interviews.
     found_ignored: OnceLock<()>,
     /// Single addresses a hint looked up without listing their interview: (interview, email
@@ -36,13 +33,46 @@ pub(crate) struct Directory {
     looked_up: BTreeMap<(InterviewKey, String), Lookup>,
 }
 
+/// Why a lookup failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LookupError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Directory {
     /// A directory; `filter_ignored` when an earlier pass found Willo ignores the filter.
     pub(crate) fn new(filter_ignored: bool) -> Directory {
         Directory {
-            shared: filter_ignored.then(OnceCell::new),
+            shared: filter_ignored,
             ..Directory::default()
         }
+    }
+
+    pub(crate) fn is_stored(&self, interview: &str) -> bool {
+        self.stored.contains(interview)
+    }
+
+    /// Notes that `interview` was listed completely and its participants stored.
+    pub(crate) fn mark_stored(&mut self, interview: InterviewKey) {
+        self.stored.insert(interview);
+    }
+
+    /// True when listings go through one shared listing of the account.
+    pub(crate) fn shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Switches to the shared listing for the rest of the pass.
+    pub(crate) fn switch_to_shared(&mut self) {
+        self.shared = true;
+    }
+
+    /// Notes that a listing returned rows of other interviews.
+    pub(crate) fn note_filter_ignored(&self) {
+        let _ = self.found_ignored.set(());
     }
 
     /// True when this pass found the `interview` filter ignored (and should remember it).
@@ -50,129 +80,71 @@ impl Directory {
         self.found_ignored.get().is_some()
     }
 
-    /// Makes room for these interviews' listings (listed on first use).
-    pub(crate) fn reserve(&mut self, interviews: impl IntoIterator<Item = InterviewKey>) {
-        for key in interviews {
-            self.listings.entry(key).or_default();
-        }
+    /// Keeps what a single-address lookup proved, for the apply step.
+    pub(crate) fn remember_lookup(&mut self, interview: &str, email: &str, lookup: Lookup) {
+        let key = (interview.to_owned(), email_key(email).unwrap_or_default());
+        self.looked_up.insert(key, lookup);
     }
 
-    /// Lists every interview of `interviews` not listed yet.
-    pub(crate) async fn list_all(
-        &mut self,
-        tenant: &Tenant,
-        interviews: &BTreeSet<InterviewKey>,
-    ) -> Result<(), ApiError> {
-        self.reserve(interviews.iter().cloned());
-        for key in interviews {
-            self.listing(tenant, key).await?;
-            if self.found_filter_ignored() && self.shared.is_none() {
-                tracing::warn!(tenant = %tenant.id, "Willo ignores the participant listing's interview filter; listing every participant once and splitting by interview instead");
-                self.shared = Some(OnceCell::new());
-            }
-        }
-        Ok(())
-    }
-
-    /// The complete participant listing of a reserved interview, listed on first use; `None`
-    /// if the interview was not reserved.
-    async fn listing(
-        &self,
-        tenant: &Tenant,
-        interview: &str,
-    ) -> Result<Option<&Listing>, ApiError> {
-        static EMPTY: Listing = Listing::EMPTY;
-        if let Some(shared) = &self.shared {
-            let all = shared.get_or_try_init(|| list_everyone(tenant)).await?;
-            return Ok(Some(all.get(interview).unwrap_or(&EMPTY)));
-        }
-        let Some(cell) = self.listings.get(interview) else {
-            return Ok(None);
-        };
-        let listing = cell
-            .get_or_try_init(|| list_participants(tenant, interview, &self.found_ignored))
-            .await?;
-        Ok(Some(listing))
-    }
-
-    /// Looks `email` up in `interview` for a hint: from a listing this pass already has, or
-    /// by the bounded lookup (at most two Willo requests), or, when nothing bounds it, by
-    /// listing the interview. What it proves is kept for the apply step.
-    pub(crate) async fn look_up(
-        &mut self,
-        tenant: &Tenant,
-        interview: &str,
-        email: &str,
-    ) -> Result<Lookup, ApiError> {
-        let listed = self
-            .listings
-            .get(interview)
-            .is_some_and(|c| c.initialized());
-        if !listed && self.shared.is_none() {
-            match bounded::look_up(tenant, interview, email).await {
-                Ok(lookup) => {
-                    let key = (interview.to_owned(), email_key(email).unwrap_or_default());
-                    self.looked_up.insert(key, lookup.clone());
-                    return Ok(lookup);
-                }
-                Err(Unbounded::Api(e)) => return Err(e),
-                Err(e) => {
-                    tracing::debug!(tenant = %tenant.id, interview, reason = %e,
-                        "listing the interview to look an address up");
-                }
-            }
-        }
-        self.reserve([interview.to_owned()]);
-        self.find(tenant, interview, email).await
-    }
-
-    /// What the interview's listing says about `email`. An interview that was not reserved is
-    /// listed anyway (uncached): slower, never wrong.
+    /// What the pass knows about `email` in `interview`: a single-address lookup already made,
+    /// or the store for an interview listed in this pass; otherwise the interview is listed
+    /// now (uncached: slower, never wrong).
     pub(crate) async fn find(
         &self,
         tenant: &Tenant,
         interview: &str,
         email: &str,
-    ) -> Result<Lookup, ApiError> {
+    ) -> Result<Lookup, LookupError> {
         let key = (interview.to_owned(), email_key(email).unwrap_or_default());
         if let Some(lookup) = self.looked_up.get(&key) {
             return Ok(lookup.clone());
         }
-        match self.listing(tenant, interview).await? {
-            Some(listing) => Ok(listing.lookup(email)),
-            None => {
-                let listing = list_participants(tenant, interview, &self.found_ignored).await?;
-                Ok(listing.lookup(email))
-            }
+        if self.is_stored(interview) {
+            return Ok(stored_lookup(tenant, interview, email)?);
         }
+        self.find_fresh(tenant, interview, email).await
     }
 
-    /// Like [`Directory::find`], from a listing made now rather than the pass's cached one (to
-    /// look again after waiting for a request that could still land).
+    /// What a listing made now says about `email` (to look again after waiting for a request
+    /// that could still land, or for an interview this pass has not listed).
     pub(crate) async fn find_fresh(
         &self,
         tenant: &Tenant,
         interview: &str,
         email: &str,
-    ) -> Result<Lookup, ApiError> {
-        let listing = list_participants(tenant, interview, &self.found_ignored).await?;
+    ) -> Result<Lookup, LookupError> {
+        let stream = tenant.willo.participants(interview);
+        futures::pin_mut!(stream);
+        let mut listing = Listing::default();
+        while let Some(p) = stream.try_next().await? {
+            if p.interview_key.as_deref().is_some_and(|k| k != interview) {
+                self.note_filter_ignored();
+                continue;
+            }
+            listing.push(convert::participant_seen(tenant, &p, interview));
+        }
         Ok(listing.lookup(email))
     }
+}
 
-    /// Every participant listed so far, of the given interviews.
-    pub(crate) fn listed_of<'a>(
-        &'a self,
-        interviews: &'a BTreeSet<InterviewKey>,
-    ) -> impl Iterator<Item = &'a Participant> + 'a {
-        let shared = self.shared.as_ref().and_then(OnceCell::get);
-        interviews
-            .iter()
-            .filter_map(move |k| match shared {
-                Some(all) => all.get(k),
-                None => self.listings.get(k).and_then(OnceCell::get),
-            })
-            .flat_map(|l| l.rows.iter())
-    }
+/// What the store says about `email` in an interview it holds completely.
+fn stored_lookup(tenant: &Tenant, interview: &str, email: &str) -> Result<Lookup, StoreError> {
+    let known = tenant
+        .store
+        .read(|r| r.interview_knowledge(&tenant.id, interview, email))?;
+    Ok(match known.with_email {
+        Some(row) => Lookup::Found(Participant {
+            key: row.key,
+            interview_key: row.interview_key,
+            email: row.email,
+            state: row.state,
+            updated_at: None,
+        }),
+        None if known.without_email > 0 => Lookup::Inconclusive {
+            without_email: usize::try_from(known.without_email).unwrap_or(usize::MAX),
+        },
+        None => Lookup::Absent,
+    })
 }
 
 /// What a listing says about one email address.
@@ -187,8 +159,8 @@ pub(crate) enum Lookup {
     Inconclusive { without_email: usize },
 }
 
-/// One interview's participants, indexed by email so a lookup costs a logarithm of the
-/// interview's size rather than a scan of it (a first pass that invites thousands into one interview stays linear).
+/// Some of an interview's participants, indexed by email so a lookup costs a logarithm of their
+/// number rather than a scan.
 #[derive(Debug, Default)]
 pub(crate) struct Listing {
     rows: Vec<Participant>,
@@ -199,12 +171,6 @@ pub(crate) struct Listing {
 }
 
 impl Listing {
-    const EMPTY: Listing = Listing {
-        rows: Vec::new(),
-        by_email: BTreeMap::new(),
-        without_email: 0,
-    };
-
     fn push(&mut self, p: Participant) {
         match p.email.as_deref().and_then(email_key) {
             Some(key) => {
@@ -224,7 +190,7 @@ impl Listing {
         self.rows.push(p);
     }
 
-    /// What this listing says about `email`.
+    /// What these rows say about `email`.
     pub(crate) fn lookup(&self, email: &str) -> Lookup {
         if let Some(p) = email_key(email)
             .and_then(|k| self.by_email.get(&k))
@@ -250,41 +216,6 @@ impl FromIterator<Participant> for Listing {
         }
         listing
     }
-}
-
-/// One interview's complete participant listing (every page). Rows that name another
-/// interview mean Willo ignored the filter: they are left out and the finding is noted.
-async fn list_participants(
-    tenant: &Tenant,
-    interview: &str,
-    found_ignored: &OnceLock<()>,
-) -> Result<Listing, ApiError> {
-    let stream = tenant.willo.participants(interview);
-    futures::pin_mut!(stream);
-    let mut rows = Listing::default();
-    while let Some(p) = stream.try_next().await? {
-        if p.interview_key.as_deref().is_some_and(|k| k != interview) {
-            let _ = found_ignored.set(());
-            continue;
-        }
-        rows.push(convert::participant_seen(tenant, &p, interview));
-    }
-    Ok(rows)
-}
-
-/// Every participant of the account, by the interview each names (rows that name none cannot
-/// be placed and are left out).
-async fn list_everyone(tenant: &Tenant) -> Result<BTreeMap<InterviewKey, Listing>, ApiError> {
-    let stream = tenant.willo.all_participants();
-    futures::pin_mut!(stream);
-    let mut by_interview: BTreeMap<InterviewKey, Listing> = BTreeMap::new();
-    while let Some(p) = stream.try_next().await? {
-        if let Some(interview) = p.interview_key.clone() {
-            let row = convert::participant_seen(tenant, &p, &interview);
-            by_interview.entry(interview).or_default().push(row);
-        }
-    }
-    Ok(by_interview)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use super::apply::Applier;
 use super::convert;
-use super::directory::Lookup;
+use super::directory::{Lookup, LookupError};
 use super::outcome::{ActionError, Done};
 use super::resolve::inconclusive_detail;
 use crate::domain::attention::AttentionReason;
@@ -41,7 +41,10 @@ impl Applier<'_> {
             .directory
             .find(t, &new.interview, &new.email)
             .await
-            .map_err(ActionError::Api)?;
+            .map_err(|e| match e {
+                LookupError::Api(e) => ActionError::Api(e),
+                LookupError::Store(e) => ActionError::Store(e),
+            })?;
         match lookup {
             Lookup::Found(p) => return self.adopt_found(ids, new, &p),
             Lookup::Inconclusive { without_email } => {

@@ -7,27 +7,21 @@ use std::str::FromStr;
 
 use crate::domain::attention::AttentionReason;
 use crate::plan::{InviteRecord, KnownInterview, KnownParticipant, Memory, Observed};
-use crate::store::{
-    AttentionRow, InterviewRow, InviteRow, ParticipantRow, PostingRow, Reader, StoreError,
-};
+use crate::store::{InterviewRow, InviteRow, ParticipantRow, PostingRow, Reader, StoreError};
 
-/// Everything the store remembers for the tenant.
-pub fn load(r: &Reader<'_>, tenant: &str, now: i64) -> Result<Memory, StoreError> {
+/// What a pass's account-wide step plans over: every interview and posting, and the backoff
+/// of the catalog placeholder (the only opportunity that step acts on).
+pub fn load_account(
+    r: &Reader<'_>,
+    tenant: &str,
+    catalog: &[String],
+    now: i64,
+) -> Result<Memory, StoreError> {
     Ok(Memory {
-        invites: r.invites(tenant)?.into_iter().map(invite).collect(),
         interviews: r.interviews(tenant)?.into_iter().map(interview).collect(),
-        participants: r
-            .participants(tenant)?
-            .into_iter()
-            .map(participant)
-            .collect(),
         posting_tags: r.postings(tenant)?.into_iter().map(posting).collect(),
-        attention: attention(
-            r.attention(tenant)?
-                .into_iter()
-                .map(|a: AttentionRow| (a.opportunity_id, a.reason)),
-        ),
-        backoff_until: r.opportunity_backoffs(tenant, now)?.into_iter().collect(),
+        backoff_until: r.backoffs_of(tenant, catalog, now)?.into_iter().collect(),
+        ..Memory::default()
     })
 }
 

@@ -9,26 +9,24 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use std::collections::BTreeSet;
-
-use super::apply::{Applied, Applier};
-use super::group::ActionFailure;
+use super::apply::Applied;
 use super::directory::Directory;
-use super::directory::Lookup;
 use super::error::PassError;
-use super::gap::{Gap, optional};
+use super::gap::Gap;
+use super::group::ActionFailure;
 use super::keys::Reader;
 use super::memory;
 use super::observe::{CURSOR_UPDATED_AT, Observation};
 use super::resolve::Resolved;
-use super::rules::rules;
+use super::scheduled::Closing;
 use super::summary::{ApiCounts, PassSummary};
 use super::tenant::Tenant;
 use crate::clock::now_ms;
-use crate::domain::{InterviewKey, PassKind, PassResult, Target};
+use crate::domain::invite::InviteState;
+use crate::domain::{PassKind, PassResult, Target};
 use crate::error_chain::chain;
 use crate::exit::ExitStatus;
-use crate::plan::{self, Action, Memory, Plan, Warning};
+use crate::plan::{Action, Memory, Plan, Warning};
 use crate::store::PARTICIPANT_FILTER_IGNORED;
 
 /// How a pass ended.
@@ -59,8 +57,6 @@ pub struct DryRun {
     pub plan: Plan,
 }
 
-const NO_LOOKUP: &str = "participants not looked up: invites into these interviews fail";
-
 /// Passes kept in the log per tenant.
 const PASSES_KEPT: u32 = 1000;
 
@@ -70,31 +66,45 @@ pub(crate) struct Pass<'t> {
     pub kind: PassKind,
     /// The pass's one reading of the clock: every record it writes carries this time.
     pub now: i64,
-    /// Participant listings, shared by resolve, observe and apply.
+    /// What the pass has listed and looked up, shared by resolve, the steps and apply.
     pub directory: Directory,
     /// This pass's view of the tenant's writes, taken before it reads anything.
     pub reader: Reader<'t>,
-    progress: Progress,
+    /// Plan only (`--dry-run`): nothing is applied or committed (the store is a scratch copy).
+    pub dry: bool,
+    pub progress: Progress,
 }
 
 /// What the stages produced so far, so a pass stopped part-way still reports it.
 #[derive(Debug, Default)]
-struct Progress {
-    resolved: Resolved,
-    examined: usize,
+pub(crate) struct Progress {
+    pub resolved: Resolved,
+    pub examined: usize,
     /// Observed opportunities left for later (in backoff).
-    deferred: usize,
-    warnings: Vec<String>,
-    applied: Applied,
-    failures: Vec<ActionFailure>,
+    pub deferred: usize,
+    pub warnings: Vec<String>,
+    pub applied: Applied,
+    pub failures: Vec<ActionFailure>,
     /// Parts refused for lack of permission.
-    gaps: Vec<Gap>,
+    pub gaps: Vec<Gap>,
+    /// A dry run's planned actions.
+    pub planned: Vec<Action>,
+    pub planned_warnings: Vec<Warning>,
 }
 
 impl Progress {
     /// Work this pass knowingly left for a later one.
     fn deferred_work(&self) -> usize {
         self.deferred + self.applied.deferred as usize + self.resolved.inconclusive as usize
+    }
+
+    /// Notes refused parts, once each.
+    pub fn note_gaps(&mut self, gaps: &[Gap]) {
+        for g in gaps {
+            if !self.gaps.contains(g) {
+                self.gaps.push(g.clone());
+            }
+        }
     }
 }
 
@@ -109,21 +119,30 @@ impl Tenant {
         self.run(PassKind::Targeted, Some(target), cancel).await
     }
 
-    /// Observes like a full pass and plans, writing nothing anywhere.
+    /// Observes like a full pass and plans, in one step, applying nothing: run over a scratch
+    /// copy of the state (it lists participants into it), so nothing is written anywhere.
     pub async fn dry_run(&self) -> Result<DryRun, PassError> {
         let mut pass = Pass::new(self, PassKind::Full, now_ms());
-        let memory = pass.memory()?;
-        let unresolved_invites = memory
-            .invites
-            .iter()
-            .filter(|i| i.state.needs_resolution())
-            .count();
-        let obs = pass.observe_full(&memory).await?;
+        pass.dry = true;
+        let unresolved_invites = self
+            .store
+            .read(|r| {
+                r.invites_in_states(&self.id, &[InviteState::InFlight, InviteState::Ambiguous])
+            })
+            .map_err(|e| self.store_err(e))?
+            .len();
+        pass.scheduled(&CancellationToken::new(), usize::MAX)
+            .await?;
+        let p = pass.progress;
         Ok(DryRun {
             tenant: self.id.clone(),
-            opportunities_examined: obs.observed.opportunities.len(),
+            opportunities_examined: p.examined,
             unresolved_invites,
-            plan: pass.plan(&obs, &memory),
+            plan: Plan {
+                actions: p.planned,
+                warnings: p.planned_warnings,
+                ..Plan::default()
+            },
         })
     }
 
@@ -263,6 +282,7 @@ impl<'t> Pass<'t> {
             now,
             directory: Directory::new(filter_ignored(tenant)),
             reader: tenant.keys.reader(),
+            dry: false,
             progress: Progress::default(),
         }
     }
@@ -282,161 +302,36 @@ impl<'t> Pass<'t> {
         if let Some(only) = only {
             self.progress.resolved = self.resolve(only, cancel).await?;
         }
-        let (memory, mut obs) = match (self.kind, target) {
+        let closing = match (self.kind, target) {
             (PassKind::Targeted, Some(target)) => {
                 // A hint reads its object first, then only what the store holds about it.
                 let obs = match target {
                     Target::Opportunity(id) => self.observe_opportunity(id).await?,
                     Target::Participant(key) => self.observe_participant(key).await?,
                 };
-                (self.memory_around(&obs)?, obs)
+                let memory = self.memory_around(&obs)?;
+                self.step(obs, memory, cancel).await?;
+                Closing::default()
             }
             (PassKind::Targeted, None) => return Ok(()),
-            (kind, _) => {
-                let memory = self.memory()?;
-                let obs = if kind == PassKind::Full {
-                    self.observe_full(&memory).await?
-                } else {
-                    self.observe_incremental(&memory).await?
-                };
-                (memory, obs)
-            }
+            _ => self.scheduled(cancel, self.tenant.options.chunk).await?,
         };
-        if cancel.is_cancelled() {
-            return Err(PassError::Interrupted {
-                tenant: self.tenant.id.clone(),
-            });
-        }
-        self.progress.examined = obs.observed.opportunities.len();
-        let plan = self.plan_with_listings(&mut obs, &memory).await?;
-        self.progress.gaps.clone_from(&obs.gaps);
-        self.progress.deferred = plan.deferred.len();
-        self.progress.warnings = self.warn(&plan.warnings);
-        self.directory
-            .reserve(plan.actions.iter().filter_map(|a| match a {
-                Action::Invite { interview_key, .. } => Some(interview_key.clone()),
-                _ => None,
-            }));
-        let report = Applier::new(
-            self.tenant,
-            &self.directory,
-            &self.reader,
-            &obs.observed.opportunities,
-            cancel,
-            self.now,
-        )
-        .apply(&plan)
-        .await;
-        self.progress.applied = report.applied.clone();
-        self.progress.failures = report.failures.clone();
-        if let Some(e) = report.disconnect {
-            // Credentials rejected mid-apply: nothing further is written, not even the mirror.
-            return Err(self.tenant.api_err(e));
-        }
-        self.commit(&obs, &plan, &report)
+        self.close(&closing)
     }
 
-    /// What the store remembers about a targeted observation's objects.
-    fn memory_around(&self, obs: &Observation) -> Result<Memory, PassError> {
+    /// What the store remembers about an observation's objects.
+    pub(crate) fn memory_around(&self, obs: &Observation) -> Result<Memory, PassError> {
         let t = self.tenant;
         t.store
             .read(|r| memory::load_around(r, &t.id, &obs.observed, self.now))
             .map_err(|e| t.store_err(e))
     }
 
-    /// What the store remembers, as the planner's memory.
-    fn memory(&self) -> Result<Memory, PassError> {
-        let t = self.tenant;
-        t.store
-            .read(|r| memory::load(r, &t.id, self.now))
-            .map_err(|e| t.store_err(e))
-    }
-
-    /// Plans; when the plan would invite into interviews whose participants this pass has not
-    /// listed, lists them and plans again, so that a person already in Willo is adopted with
-    /// the state their participant shows (rule: adoption) instead of being invited or tagged
-    /// as freshly invited.
-    async fn plan_with_listings(
-        &mut self,
-        obs: &mut Observation,
-        memory: &Memory,
-    ) -> Result<Plan, PassError> {
-        let plan = self.plan(obs, memory);
-        let unlisted: BTreeSet<InterviewKey> = plan
-            .actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Invite { interview_key, .. } if !obs.listed.contains(interview_key) => {
-                    Some(interview_key.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        if unlisted.is_empty() {
-            return Ok(plan);
+    /// Notes a warning for the summary (and a dry run's report), once per text.
+    pub(crate) fn note_warning(&mut self, text: String) {
+        if !self.progress.warnings.contains(&text) {
+            self.progress.warnings.push(text);
         }
-        if self.kind == PassKind::Targeted {
-            return self.replan_after_lookups(plan, obs, memory).await;
-        }
-        let gaps = obs.gaps.len();
-        self.observe_participants(obs, unlisted).await?;
-        if obs.gaps.len() > gaps {
-            // Refused: the apply step's own lookup refuses those invites the same way.
-            return Ok(plan);
-        }
-        Ok(self.plan(obs, memory))
-    }
-
-    /// A hint's invites look their one address up instead of listing the interview (at most
-    /// two Willo requests each); a person found is adopted by planning again.
-    async fn replan_after_lookups(
-        &mut self,
-        plan: Plan,
-        obs: &mut Observation,
-        memory: &Memory,
-    ) -> Result<Plan, PassError> {
-        let t = self.tenant;
-        let mut found = false;
-        for action in &plan.actions {
-            let Action::Invite {
-                interview_key,
-                email,
-                ..
-            } = action
-            else {
-                continue;
-            };
-            let lookup = self.directory.look_up(t, interview_key, email).await;
-            let lookup = optional(lookup.map_err(|e| t.api_err(e)), NO_LOOKUP, &mut obs.gaps)?;
-            if let Some(Lookup::Found(p)) = lookup {
-                obs.observed.participants.push(p);
-                found = true;
-            }
-        }
-        Ok(if found { self.plan(obs, memory) } else { plan })
-    }
-
-    fn plan(&self, obs: &Observation, memory: &Memory) -> Plan {
-        let rules = rules(&self.tenant.settings, &obs.stages.ids);
-        plan::plan(&rules, &obs.observed, memory, self.now)
-    }
-
-    /// Logs each warning (an unknown state once per value) and counts them all; returns the
-    /// text of those logged, for the summary.
-    fn warn(&self, warnings: &[Warning]) -> Vec<String> {
-        let t = self.tenant;
-        let mut out = Vec::new();
-        for w in warnings {
-            t.metrics.warning(&t.id, w.kind());
-            if let Warning::UnknownState { value, .. } = w
-                && !t.notices.first("unknown_state", value)
-            {
-                continue;
-            }
-            tracing::warn!(tenant = %t.id, kind = w.kind(), "{w}");
-            out.push(w.to_string());
-        }
-        out
     }
 }
 

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::TryStreamExt;
-
 use super::convert;
 use super::error::PassError;
 use super::stages::TriggerStages;
@@ -27,24 +25,18 @@ pub(crate) struct Opportunities {
 }
 
 impl Opportunities {
-    pub fn contains(&self, id: &str) -> bool {
-        self.read.contains_key(id) || self.deleted.contains(id) || self.no_access.contains(id)
+    /// How many were read (deleted and refused ones aside).
+    pub fn len(&self) -> usize {
+        self.read.len()
     }
 
-    /// Streams a listing in; returns the largest `updatedAt` it held.
-    pub async fn list(
-        &mut self,
-        tenant: &Tenant,
-        query: OpportunityQuery,
-    ) -> Result<Option<i64>, PassError> {
-        let mut max = None;
-        let stream = tenant.lever.opportunities(&query);
-        futures::pin_mut!(stream);
-        while let Some(o) = stream.try_next().await.map_err(|e| tenant.api_err(e))? {
-            max = max.max(o.updated_at);
-            self.read.insert(o.id.clone(), convert::opportunity(&o));
-        }
-        Ok(max)
+    /// Every id met: read, deleted or refused.
+    pub fn ids(&self) -> impl Iterator<Item = &OpportunityId> {
+        self.read.keys().chain(&self.deleted).chain(&self.no_access)
+    }
+
+    pub fn insert(&mut self, o: plan::Opportunity) {
+        self.read.insert(o.id.clone(), o);
     }
 
     /// Reads opportunities one by one; a 404 means deleted, a 403 that this one is not shown

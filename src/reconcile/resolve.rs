@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::directory::Lookup;
+use super::bounded::{self, Unbounded};
+use super::directory::{Lookup, LookupError};
 use super::error::PassError;
 use super::pass::Pass;
+use super::tenant::Tenant;
 use crate::clock::now_ms;
+use crate::domain::PassKind;
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
 use crate::plan::Participant;
@@ -47,8 +50,6 @@ impl Pass<'_> {
             .into_iter()
             .filter(|r| only.is_none_or(|o| o == r.opportunity_id))
             .collect();
-        self.directory
-            .reserve(rows.iter().map(|r| r.interview_key.clone()));
         let mut done = Resolved::default();
         for row in rows {
             let lookup = self.look_up(&row, cancel).await?;
@@ -66,16 +67,12 @@ impl Pass<'_> {
     /// still land: a POST given up on by a process that then died may be applied by Willo
     /// after a restarted process looked, so a young row is looked up again after the wait.
     async fn look_up(
-        &self,
+        &mut self,
         row: &InviteRow,
         cancel: &CancellationToken,
     ) -> Result<Lookup, PassError> {
         let t = self.tenant;
-        let lookup = self
-            .directory
-            .find(t, &row.interview_key, &row.email)
-            .await
-            .map_err(|e| t.api_err(e))?;
+        let lookup = self.first_look(row).await?;
         if lookup != Lookup::Absent {
             return Ok(lookup);
         }
@@ -98,7 +95,28 @@ impl Pass<'_> {
         self.directory
             .find_fresh(t, &row.interview_key, &row.email)
             .await
-            .map_err(|e| t.api_err(e))
+            .map_err(|e| lookup_err(t, e))
+    }
+
+    /// A hint looks the one address up (two Willo requests at most, or a listing when nothing
+    /// bounds it); a scheduled pass lists the interview into the store, as it would anyway.
+    async fn first_look(&mut self, row: &InviteRow) -> Result<Lookup, PassError> {
+        let t = self.tenant;
+        let (interview, email) = (&row.interview_key, &row.email);
+        if self.kind == PassKind::Targeted && !self.directory.shared() {
+            match bounded::look_up(t, interview, email).await {
+                Ok(lookup) => return Ok(lookup),
+                Err(Unbounded::Api(e)) => return Err(t.api_err(e)),
+                Err(Unbounded::Store(e)) => return Err(t.store_err(e)),
+                Err(Unbounded::Open) => {}
+            }
+        } else {
+            self.refresh(&[interview.clone()].into()).await?;
+        }
+        self.directory
+            .find(t, interview, email)
+            .await
+            .map_err(|e| lookup_err(t, e))
     }
 
     /// Records what the lookup proved about one row.
@@ -151,6 +169,13 @@ impl Pass<'_> {
             }
         }
         Ok(())
+    }
+}
+
+fn lookup_err(tenant: &Tenant, e: LookupError) -> PassError {
+    match e {
+        LookupError::Api(e) => tenant.api_err(e),
+        LookupError::Store(e) => tenant.store_err(e),
     }
 }
 

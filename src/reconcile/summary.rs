@@ -5,8 +5,8 @@ use std::fmt;
 use serde::Serialize;
 
 use super::apply::Applied;
-use super::group::ActionFailure;
 use super::gap::Gap;
+use super::group::ActionFailure;
 use super::resolve::Resolved;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -25,6 +25,14 @@ pub struct PassOptions {
     pub concurrency: usize,
     /// How far an incremental pass reaches back before its cursor.
     pub overlap: Duration,
+    /// Opportunities a scheduled pass plans and applies at a time: what bounds its memory.
+    pub chunk: usize,
+}
+
+impl PassOptions {
+    /// The chunk every real pass uses: large enough that a chunk's store reads are cheap per
+    /// opportunity, small enough that a pass over 100,000 stays within a few megabytes.
+    pub const CHUNK: usize = 1000;
 }
 
 pub struct Tenant {

@@ -111,3 +111,108 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+impl Reader<'_> {
+    /// The interviews with a `done` invite (a full pass lists their participants).
+    pub fn done_interviews(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT interview_key FROM invites WHERE tenant = ?1 AND state = 'done'",
+            )
+            .ctx("prepare done interviews")?;
+        let rows = st
+            .query_map([tenant], |r| r.get(0))
+            .ctx("read done interviews")?;
+        rows.collect::<Result<_, _>>().ctx("read done interviews")
+    }
+
+    /// Each interview with a `done` invite, with the distinct states its participants last
+    /// showed (`None`: not seen, or no state).
+    pub fn done_invite_states(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT i.interview_key, p.state FROM invites i
+                 LEFT JOIN participants p ON p.tenant = i.tenant AND p.key = i.participant_key
+                 WHERE i.tenant = ?1 AND i.state = 'done'",
+            )
+            .ctx("prepare invite states")?;
+        let rows = st
+            .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("read invite states")?;
+        rows.collect::<Result<_, _>>().ctx("read invite states")
+    }
+
+    /// Opportunities with a `done` invite that were not seen since `since` and are not known
+    /// deleted (a full pass reads them one by one).
+    pub fn unseen_invited(&self, tenant: &str, since: i64) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT i.opportunity_id FROM invites i
+                 LEFT JOIN opportunities o ON o.tenant = i.tenant AND o.id = i.opportunity_id
+                 WHERE i.tenant = ?1 AND i.state = 'done'
+                   AND (o.id IS NULL OR (o.seen_at < ?2 AND o.deleted = 0))
+                 ORDER BY i.opportunity_id",
+            )
+            .ctx("prepare unseen invited")?;
+        let rows = st
+            .query_map(params![tenant, since], |r| r.get(0))
+            .ctx("read unseen invited")?;
+        rows.collect::<Result<_, _>>().ctx("read unseen invited")
+    }
+
+    /// Stored participants with any of these addresses (trimmed; ASCII case aside).
+    pub fn participants_by_emails(
+        &self,
+        tenant: &str,
+        emails: &[String],
+    ) -> Result<Vec<ParticipantRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT key, interview_key, email, state, changed_at, seen_at FROM participants
+                 WHERE tenant = ?1
+                   AND email COLLATE NOCASE IN (SELECT trim(value) FROM json_each(?2))",
+            )
+            .ctx("prepare participants by email")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(emails)], |r| {
+                Ok(ParticipantRow {
+                    key: r.get(0)?,
+                    interview_key: r.get(1)?,
+                    email: r.get(2)?,
+                    state: r.get(3)?,
+                    changed_at: r.get(4)?,
+                    seen_at: r.get(5)?,
+                })
+            })
+            .ctx("read participants by email")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("read participants by email")
+    }
+
+    /// The opportunities whose invites name any of these participants.
+    pub fn opportunities_of_participants(
+        &self,
+        tenant: &str,
+        keys: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT opportunity_id FROM invites WHERE tenant = ?1
+                   AND participant_key IN (SELECT value FROM json_each(?2))",
+            )
+            .ctx("prepare opportunities of participants")?;
+        let rows = st
+            .query_map(params![tenant, super::to_json_list(keys)], |r| r.get(0))
+            .ctx("read opportunities of participants")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("read opportunities of participants")
+    }
+}

@@ -162,6 +162,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX invites_by_email_nocase ON invites (tenant, email COLLATE NOCASE);
     CREATE INDEX participants_by_interview ON participants (tenant, interview_key, email COLLATE NOCASE);
+    CREATE INDEX participants_by_email ON participants (tenant, email COLLATE NOCASE);
 
     -- When the daemon first saw each participant, and when it last listed each interview
     -- completely (every participant then listed is stored): together they bound what a hint

@@ -223,6 +223,26 @@ impl Store {
         })
     }
 
+    /// A private in-memory copy of this store's database, to run a dry run over: it may list
+    /// participants into its copy, and nothing reaches the real state file.
+    pub fn scratch_copy(&self) -> Result<Store, StoreError> {
+        let conn = self.lock_conn();
+        let mut copy = Connection::open_in_memory().ctx("open scratch database")?;
+        {
+            let backup = rusqlite::backup::Backup::new(&conn, &mut copy).ctx("start copy")?;
+            backup
+                .run_to_completion(1024, Duration::ZERO, None)
+                .ctx("copy the state")?;
+        }
+        copy.pragma_update(None, "foreign_keys", true)
+            .ctx("foreign_keys")?;
+        Ok(Store {
+            conn: Mutex::new(copy),
+            path: PathBuf::from(":memory:"),
+            _lock: None,
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

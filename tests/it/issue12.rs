@@ -164,3 +164,79 @@ async fn issue12_when_the_ends_cannot_bound_the_new_participants_the_hint_lists_
         Some(w.participant_key(&interview, "h0@example.com").as_str())
     );
 }
+
+/// The world's tenant, planning and applying `chunk` opportunities at a time.
+fn tenant_in_chunks(w: &World, chunk: usize) -> willo_lever_sync::reconcile::Tenant {
+    let settings = w.settings();
+    let store = std::sync::Arc::new(
+        willo_lever_sync::store::Store::open(
+            &settings.daemon.state_dir,
+            willo_lever_sync::store::OpenMode::Writer,
+        )
+        .unwrap(),
+    );
+    willo_lever_sync::reconcile::Tenant::new(
+        &settings.tenants[0],
+        willo_lever_sync::reconcile::PassOptions {
+            concurrency: 2,
+            overlap: std::time::Duration::from_secs(300),
+            chunk,
+        },
+        store,
+        willo_lever_sync::metrics::Metrics::new(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_a_pass_in_small_chunks_invites_each_person_once_and_converges() {
+    use willo_lever_sync::sim::lever::OppSeed;
+    let w = World::new().await;
+    let (interview, posting) = w.interview_with_posting("Cooper");
+    let mut opps = Vec::new();
+    for i in 0..7 {
+        opps.push(w.candidate(&format!("C{i}"), &format!("c{i}@example.com"), &posting));
+    }
+    // One person with two opportunities, far apart in the listing: different chunks.
+    let twice = w
+        .lever
+        .add_opportunity(
+            OppSeed::new("C0 again", "C0@Example.com")
+                .posting(&posting)
+                .stage(&w.trigger),
+        )
+        .unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let out = tenant_in_chunks(&w, 2).pass(PassKind::Full, &cancel).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.summary.opportunities_examined, 8, "{}", out.summary);
+    assert_eq!(out.summary.applied.invites_sent, 7, "{}", out.summary);
+    assert_eq!(out.summary.applied.invites_adopted, 1, "{}", out.summary);
+    assert_eq!(w.willo.participants(&interview).len(), 7);
+    for opp in opps.iter().chain([&twice]) {
+        assert_eq!(w.status_tags(opp), ["Willo:Invited"]);
+    }
+    // The cursor covers the whole listing, and nothing is left to do.
+    let cursor = w
+        .store()
+        .read(|r| r.cursor("acme", "opportunities.updated_at"))
+        .unwrap();
+    assert!(cursor.is_some());
+    let marks = w.marks();
+    let again = tenant_in_chunks(&w, 2).pass(PassKind::Full, &cancel).await;
+    assert_eq!(
+        w.writes_since(marks),
+        Vec::<String>::new(),
+        "{}",
+        again.summary
+    );
+    let incremental = tenant_in_chunks(&w, 2)
+        .pass(PassKind::Incremental, &cancel)
+        .await;
+    assert_eq!(
+        incremental.summary.applied.writes(),
+        0,
+        "{}",
+        incremental.summary
+    );
+}

@@ -141,6 +141,7 @@ retry_max_elapsed_seconds = {budget}
         let options = PassOptions {
             concurrency: 4,
             overlap: std::time::Duration::from_secs(300),
+            chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
         };
         Arc::new(Tenant::new(&settings.tenants[0], options, store, Metrics::new()).unwrap())
     }
