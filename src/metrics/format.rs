@@ -17,7 +17,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const fn content_type(self) -> &'static str {
+    pub fn content_type(self) -> &'static str {
         match self {
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
             Format::Text => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,

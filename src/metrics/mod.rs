@@ -32,10 +32,7 @@ use crate::domain::{PassKind, PassResult};
 pub use format::Format;
 pub use labels::*;
 pub use observer::MetricsObserver;
-pub use state::TenantState;
-
-/// The content type `/metrics` answers with when the client states no preference.
-pub const CONTENT_TYPE: &str = Format::OpenMetrics.content_type();
+pub use state::{TenantState, deferred_work};
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 

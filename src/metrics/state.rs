@@ -36,21 +36,26 @@ fn completed(p: &PassRow) -> bool {
     ) && p.finished_at.is_some()
 }
 
+/// The work the last completed full or incremental pass of `tenant` left for a later one;
+/// None before any completed.
+pub fn deferred_work(r: &Reader<'_>, tenant: &str) -> Result<Option<usize>, StoreError> {
+    Ok(r.recent_passes_of(tenant, &SCHEDULED, PASSES_SEARCHED)?
+        .into_iter()
+        .find(completed)
+        .map(|p| {
+            p.counts["deferred"]
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0)
+        }))
+}
+
+const SCHEDULED: [PassKind; 2] = [PassKind::Full, PassKind::Incremental];
+
 impl TenantState {
     pub fn read(r: &Reader<'_>, tenant: &str) -> Result<TenantState, StoreError> {
-        let scheduled = [PassKind::Full, PassKind::Incremental];
-        let deferred_work = r
-            .recent_passes_of(tenant, &scheduled, PASSES_SEARCHED)?
-            .into_iter()
-            .find(completed)
-            .map(|p| {
-                p.counts["deferred"]
-                    .as_u64()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0)
-            });
         let mut last_success = Vec::new();
-        for kind in scheduled {
+        for kind in SCHEDULED {
             let last = r
                 .recent_passes_of(tenant, &[kind], PASSES_SEARCHED)?
                 .into_iter()
@@ -61,7 +66,7 @@ impl TenantState {
         Ok(TenantState {
             needs_attention: r.attention(tenant)?.len(),
             failing_opportunities: r.failing_opportunities(tenant)?.len(),
-            deferred_work,
+            deferred_work: deferred_work(r, tenant)?,
             connected: r.tenant(tenant)?.map(|t| t.connected),
             last_success,
         })

@@ -71,7 +71,7 @@ pub struct TenantStatus {
     /// The latest reconcile of one object for a webhook hint.
     pub last_targeted: Option<PassStatus>,
     /// Work the last completed scheduled pass left for later; None before any.
-    pub deferred_work: Option<u64>,
+    pub deferred_work: Option<usize>,
     /// Opportunities whose last action failed; `deferred` while they wait out their backoff.
     pub failing: Vec<FailingItem>,
     pub needs_attention: Vec<AttentionItem>,
@@ -218,19 +218,7 @@ impl TenantStatus {
         }
         let scheduled = [PassKind::Full, PassKind::Incremental];
         let passes = r.recent_passes_of(&self.id, &scheduled, PASSES_SHOWN)?;
-        self.deferred_work = r
-            .recent_passes_of(&self.id, &scheduled, 50)?
-            .iter()
-            .find(|p| {
-                p.finished_at.is_some()
-                    && !matches!(
-                        p.result,
-                        None | Some(
-                            PassResult::Failed | PassResult::Disconnected | PassResult::Interrupted
-                        )
-                    )
-            })
-            .map(|p| p.counts["deferred"].as_u64().unwrap_or(0));
+        self.deferred_work = crate::metrics::deferred_work(r, &self.id)?;
         self.passes = passes.into_iter().map(pass_status).collect();
         self.last_targeted = r
             .recent_passes_of(&self.id, &[PassKind::Targeted], 1)?
