@@ -71,15 +71,18 @@ async fn every_metric_the_rules_and_the_dashboard_name_is_in_a_real_scrape() {
     let body = signed_body(&s.invited, "tok-scrape-2", now_ms(), SIGNATURE_TOKEN);
     assert_eq!(d.post("/webhooks/lever/acme", body).await.0, 202);
     let failed = r#"willo_lever_sync_pass_failures_total{tenant="acme",reason="disconnected"} "#;
-    let mut text = String::new();
     let until = std::time::Instant::now() + Duration::from_secs(20);
-    while !text.contains(failed) {
+    let text = loop {
+        let text = scrape(d, Some("text/plain")).await.1;
+        if text.contains(failed) {
+            break text;
+        }
         assert!(
             std::time::Instant::now() < until,
             "no pass failure:\n{text}"
         );
-        text = scrape(d, Some("text/plain")).await.1;
-    }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let names = exposed(&text);
 
     let rules = std::fs::read_to_string(repo().join("monitoring/alerts.yml")).unwrap();
