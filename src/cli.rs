@@ -43,6 +43,17 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// With --once: also write the run's metrics to PATH, replaced atomically, in the
+    /// Prometheus text format node_exporter's textfile collector reads (e.g.
+    /// /var/lib/node_exporter/textfile_collector/willo_lever_sync.prom).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "once",
+        conflicts_with = "dry_run"
+    )]
+    pub metrics_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -132,7 +132,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             let stop = Stop::install(&rt).map_err(DaemonError::Signals)?;
             let (settings, _guard) = load(&cli)?;
             let tenants = tenants(&cli, &settings)?;
-            rt.block_on(once::once(&settings, tenants, cli.json, &stop))
+            let file = cli.metrics_file.as_deref();
+            rt.block_on(once::once_writing(
+                &settings, tenants, cli.json, &stop, file,
+            ))
         }
         None => {
             if cli.tenant.is_some() {

@@ -3,8 +3,12 @@
 //! SIGTERM or SIGINT stops it the daemon's way (rule: exit statuses, docs/behaviour.md): no
 //! new actions, the action in flight finishes within `daemon.shutdown_grace_seconds`, the
 //! pass is recorded as interrupted, the summary is printed and the status is 75.
+//!
+//! With `--metrics-file PATH` it also leaves the run's metrics in PATH for node_exporter's
+//! textfile collector, so a timer-driven installation is monitored like the daemon.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +20,8 @@ use crate::config::{Settings, TenantSettings};
 use crate::daemon::signals::Stop;
 use crate::domain::{PassKind, PassResult};
 use crate::exit::ExitStatus;
-use crate::metrics::Metrics;
-use crate::reconcile::{Applied, PassSummary, Resolved, Tenant};
+use crate::metrics::{Metrics, TenantState, textfile};
+use crate::reconcile::{Applied, PassError, PassSummary, Resolved, Tenant};
 use crate::store::{OpenMode, Store};
 
 /// One full pass per tenant, the summary on stdout, the combined exit status. Also what
@@ -28,6 +32,20 @@ pub(super) async fn once(
     json: bool,
     stop: &Stop,
 ) -> Result<ExitStatus, CommandError> {
+    once_writing(settings, tenants, json, stop, None).await
+}
+
+/// [`once`], then the run's metrics written to `metrics_file` when there is one.
+pub(super) async fn once_writing(
+    settings: &Settings,
+    tenants: Vec<&TenantSettings>,
+    json: bool,
+    stop: &Stop,
+    metrics_file: Option<&Path>,
+) -> Result<ExitStatus, CommandError> {
+    if let Some(path) = metrics_file {
+        textfile::check(path).map_err(|e| CommandError::Usage(e.to_string()))?;
+    }
     if stop.is_requested() {
         tracing::info!(
             signal = stop.by().unwrap_or("-"),
@@ -37,7 +55,8 @@ pub(super) async fn once(
     }
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
     settle_dead_passes(&store);
-    let tenants = build_tenants(settings, &tenants, Arc::clone(&store), Metrics::new())?;
+    let metrics = Metrics::new();
+    let tenants = build_tenants(settings, &tenants, Arc::clone(&store), metrics.clone())?;
     let done = CancellationToken::new();
     let progress = progress(&tenants, done.clone());
     let grace = settings.daemon.shutdown_grace;
@@ -54,6 +73,10 @@ pub(super) async fn once(
                 (o.summary, ExitStatus::Interrupted)
             }
             End::Finished(o) => {
+                if let Some(PassError::Permission { .. }) = &o.error {
+                    // The refusal that stopped the pass is a missing part too.
+                    metrics.set_missing_permissions(t.id(), o.summary.missing.len().max(1));
+                }
                 let s = o.exit_status();
                 (o.summary, s)
             }
@@ -62,8 +85,18 @@ pub(super) async fn once(
                 ExitStatus::Interrupted,
             ),
         };
+        if metrics
+            .missing_permissions
+            .get(&Metrics::tenant(t.id()))
+            .is_none()
+        {
+            metrics.set_missing_permissions(t.id(), summary.missing.len());
+        }
         status = status.worst(tenant_status);
         summaries.push(summary);
+    }
+    if let Some(path) = metrics_file {
+        status = status.worst(write_metrics(path, &metrics, &store, &tenants));
     }
     let mut out = super::output::stdout();
     if json {
@@ -80,6 +113,30 @@ pub(super) async fn once(
     }
     out.flush()?;
     Ok(status)
+}
+
+/// Writes the run's metrics, with the gauges the store backs, to `path`; a failure is logged
+/// and makes the run exit 74 (its passes are done and recorded all the same).
+fn write_metrics(
+    path: &Path,
+    metrics: &Metrics,
+    store: &Store,
+    tenants: &[Arc<Tenant>],
+) -> ExitStatus {
+    for t in tenants {
+        match store.read(|r| TenantState::read(r, t.id())) {
+            Ok(state) => metrics.observe_state(t.id(), &state),
+            Err(e) => tracing::warn!(tenant = %t.id(), error = %crate::error_chain::chain(&e),
+                "cannot read the state store for the metrics file; its store-backed gauges are left out"),
+        }
+    }
+    match textfile::write_atomically(path, &metrics.encode_for_textfile()) {
+        Ok(()) => ExitStatus::Converged,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain::chain(&e), "the metrics file was not written");
+            ExitStatus::StateStore
+        }
+    }
 }
 
 /// How one tenant's pass ended.

@@ -94,6 +94,8 @@ pub struct DaemonSettings {
     pub hint_queue_capacity: usize,
     #[serde(serialize_with = "secs", rename = "shutdown_grace_seconds")]
     pub shutdown_grace: Duration,
+    /// Whether the listener serves the status page.
+    pub status_page: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

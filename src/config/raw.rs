@@ -33,6 +33,8 @@ pub struct RawDaemon {
     pub hint_queue_capacity: i64,
     /// How long SIGTERM waits for the action in flight.
     pub shutdown_grace_seconds: i64,
+    /// Serve the read-only status page (`/`, `/status.json`) on `listen`.
+    pub status_page: bool,
 }
 
 impl Default for RawDaemon {
@@ -46,6 +48,7 @@ impl Default for RawDaemon {
             incremental_overlap_seconds: 300,
             hint_queue_capacity: 1000,
             shutdown_grace_seconds: 20,
+            status_page: true,
         }
     }
 }

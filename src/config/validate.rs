@@ -90,6 +90,7 @@ pub(super) fn settings(
             d.shutdown_grace_seconds,
             3600,
         )?),
+        status_page: d.status_page,
     };
     let format = match raw.log.format.as_str() {
         "text" => LogFormat::Text,

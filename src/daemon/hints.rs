@@ -161,6 +161,16 @@ impl HintQueue {
         s.queue.len() + s.follow_up.len()
     }
 
+    /// Hints of one tenant waiting (queued and follow-ups).
+    pub fn depth_of(&self, tenant: &str) -> usize {
+        let s = self.lock();
+        s.queue
+            .iter()
+            .chain(s.follow_up.iter())
+            .filter(|k| k.tenant == tenant)
+            .count()
+    }
+
     /// Stops accepting hints and wakes every waiting worker; queued hints are dropped (the
     /// next start's full pass covers them).
     pub fn close(&self) {
@@ -195,6 +205,7 @@ mod tests {
         assert_eq!(q.push(opp("a")), Pushed::FollowUp);
         assert_eq!(q.push(opp("a")), Pushed::Deduplicated);
         assert_eq!(q.depth(), 1);
+        assert_eq!((q.depth_of("t"), q.depth_of("other")), (1, 0));
         // While `a` runs, its follow-up is not handed out.
         assert_eq!(q.push(opp("b")), Pushed::Queued);
         let b = q.next().await.unwrap();

@@ -10,6 +10,7 @@ pub mod hints;
 pub mod lever_webhook;
 mod listener;
 pub mod notify;
+mod page;
 pub mod readiness;
 pub mod replay;
 pub mod schedule;
@@ -157,6 +158,10 @@ fn shared(
         store: webhook_store(settings),
         notices: Notices::new(),
         rejections: LogThrottle::new(LOG_EVERY),
+        page: settings
+            .daemon
+            .status_page
+            .then(|| page::StatusPage::new(&settings.daemon)),
     })
 }
 

@@ -72,6 +72,11 @@ impl Readiness {
         self.with(|m| m.entry(tenant.to_owned()).or_default().missing = missing);
     }
 
+    /// What the tenant's last scheduled pass could not read for lack of permission.
+    pub fn missing(&self, tenant: &str) -> Vec<String> {
+        self.with(|m| m.get(tenant).map(|h| h.missing.clone()).unwrap_or_default())
+    }
+
     pub fn disconnected(&self, tenant: &str, reason: &str) {
         self.with(|m| {
             let h = m.entry(tenant.to_owned()).or_default();

@@ -1,4 +1,5 @@
-//! The HTTP listener: webhook hints, `/healthz`, `/readyz`, `/metrics`.
+//! The HTTP listener: webhook hints, `/healthz`, `/readyz`, `/metrics`, and the read-only
+//! status page (`/`, `/status.json`) unless `daemon.status_page` turns it off.
 //!
 //! Webhooks never write state: a verified delivery only queues a key for a targeted reconcile.
 
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::hints::{HintKey, HintQueue, Pushed};
+use super::page::{self, StatusPage};
 use super::readiness::Readiness;
 use super::replay::ReplayCache;
 use super::throttle::LogThrottle;
@@ -23,7 +25,7 @@ use super::{lever_webhook, willo_webhook};
 use crate::clock::now_ms;
 use crate::config::Secret;
 use crate::domain::Target;
-use crate::metrics::{CONTENT_TYPE, Metrics};
+use crate::metrics::{Format, Metrics, TenantState};
 use crate::notices::Notices;
 use crate::store::Store;
 
@@ -66,10 +68,19 @@ pub struct Shared {
     pub notices: Notices,
     /// Rejections already logged, per tenant and source.
     pub rejections: LogThrottle,
+    /// The status page, when `daemon.status_page` is on.
+    pub page: Option<StatusPage>,
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let pages = if shared.page.is_some() {
+        Router::new()
+            .route("/", get(status_page))
+            .route("/status.json", get(status_json))
+    } else {
+        Router::new()
+    };
+    pages
         .route("/webhooks/lever/{tenant}", post(lever))
         .route("/webhooks/lever/{tenant}/", post(lever))
         .route("/webhooks/willo/{tenant}", post(willo))
@@ -321,10 +332,123 @@ async fn readyz(State(s): State<Arc<Shared>>) -> Response {
     (code, axum::Json(v)).into_response()
 }
 
-async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     // The queue depth is read off the queue when scraped rather than kept up to date by hand.
     s.metrics
         .hint_queue_depth
         .set(i64::try_from(s.queue.depth()).unwrap_or(i64::MAX));
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.metrics.encode()).into_response()
+    Arc::clone(&s).observe_state().await;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::negotiate(accept);
+    (
+        [(header::CONTENT_TYPE, format.content_type())],
+        s.metrics.encode_as(format),
+    )
+        .into_response()
+}
+
+impl Shared {
+    /// Sets the gauges the state store backs (failing, deferred, needs attention, …) and the
+    /// missing permissions readiness knows of, for every tenant.
+    async fn observe_state(self: Arc<Self>) {
+        for id in self.tenants.keys() {
+            self.metrics
+                .set_missing_permissions(id, self.readiness.missing(id).len());
+            // From zero, so that the first repair is an increase and not a new series.
+            self.metrics.repairs(id, 0);
+        }
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let ids: Vec<String> = self.tenants.keys().cloned().collect();
+        let read = tokio::task::spawn_blocking(move || {
+            store.read(|r| {
+                ids.into_iter()
+                    .map(|id| TenantState::read(r, &id).map(|s| (id, s)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .await;
+        match read {
+            Ok(Ok(states)) => {
+                for (id, state) in states {
+                    self.metrics.observe_state(&id, &state);
+                }
+            }
+            Ok(Err(e)) => {
+                if self.notices.first("metrics_store", "") {
+                    tracing::warn!(error = %crate::error_chain::chain(&e),
+                        "cannot read the state store for the metrics it backs; they keep their last values (logged once)");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the metrics' state store read failed"),
+        }
+    }
+
+    /// The status page's data: the store through the read-only connection, off the async
+    /// workers; the queue and readiness from memory.
+    async fn status_doc(self: Arc<Self>) -> Option<page::StatusDoc> {
+        let s = Arc::clone(&self);
+        tokio::task::spawn_blocking(move || {
+            let page = s.page.as_ref()?;
+            let now = chrono::Utc::now();
+            let live = |id: &str| page::Live {
+                hint_queue_depth: s.queue.depth_of(id),
+                missing_permissions: s.readiness.missing(id),
+            };
+            let unread = |e: String| {
+                s.tenants
+                    .keys()
+                    .map(|id| page::TenantStatus::read(id, Err(e.clone()), page, live(id), now))
+                    .collect()
+            };
+            let tenants = match &s.store {
+                None => unread("the state store is not open".into()),
+                Some(store) => store
+                    .read(|r| {
+                        Ok(s.tenants
+                            .keys()
+                            .map(|id| page::TenantStatus::read(id, Ok(r), page, live(id), now))
+                            .collect())
+                    })
+                    .unwrap_or_else(|e| unread(crate::error_chain::chain(&e).to_string())),
+            };
+            Some(page::StatusDoc::new(tenants, now))
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+/// Headers of the status page: nothing loads from elsewhere, nothing runs, nothing is cached,
+/// and a click on a Lever link does not tell Lever where the page lives.
+fn page_headers(content_type: &'static str) -> [(header::HeaderName, &'static str); 5] {
+    [
+        (header::CONTENT_TYPE, content_type),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ]
+}
+
+async fn status_page(State(s): State<Arc<Shared>>) -> Response {
+    match s.status_doc().await {
+        Some(doc) => (page_headers("text/html; charset=utf-8"), page::render(&doc)).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn status_json(State(s): State<Arc<Shared>>) -> Response {
+    match s.status_doc().await {
+        Some(doc) => match serde_json::to_string_pretty(&doc) {
+            Ok(body) => (page_headers("application/json"), body).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

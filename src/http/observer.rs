@@ -39,6 +39,11 @@ impl fmt::Display for Api {
 pub enum StatusClass {
     Success,
     Redirect,
+    /// 401: credentials rejected (the tenant is disconnected).
+    Unauthorized,
+    /// 403: a permission is missing.
+    Forbidden,
+    /// Any other 4xx.
     ClientError,
     RateLimited,
     ServerError,
@@ -49,6 +54,8 @@ pub enum StatusClass {
 impl StatusClass {
     pub fn from_status(status: u16) -> StatusClass {
         match status {
+            401 => StatusClass::Unauthorized,
+            403 => StatusClass::Forbidden,
             429 => StatusClass::RateLimited,
             200..=299 => StatusClass::Success,
             300..=399 => StatusClass::Redirect,
@@ -62,6 +69,8 @@ impl StatusClass {
         match self {
             StatusClass::Success => "2xx",
             StatusClass::Redirect => "3xx",
+            StatusClass::Unauthorized => "401",
+            StatusClass::Forbidden => "403",
             StatusClass::ClientError => "4xx",
             StatusClass::RateLimited => "429",
             StatusClass::ServerError => "5xx",
@@ -180,13 +189,15 @@ mod tests {
     }
 
     #[test]
-    fn status_classes_follow_the_brief() {
-        let classes: Vec<_> = [200, 204, 301, 400, 404, 429, 500, 503]
+    fn status_classes_keep_401_403_and_429_apart_from_other_4xx() {
+        let classes: Vec<_> = [200, 204, 301, 400, 401, 403, 404, 429, 500, 503]
             .map(|s| StatusClass::from_status(s).as_str())
             .to_vec();
         assert_eq!(
             classes,
-            ["2xx", "2xx", "3xx", "4xx", "4xx", "429", "5xx", "5xx"]
+            [
+                "2xx", "2xx", "3xx", "4xx", "401", "403", "4xx", "429", "5xx", "5xx"
+            ]
         );
     }
 

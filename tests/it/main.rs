@@ -23,6 +23,7 @@ mod hostile_clients;
 mod issue10;
 mod issue11;
 mod issue12;
+mod monitoring;
 mod once_process;
 mod operator_output;
 mod plan_cases;
