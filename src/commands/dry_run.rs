@@ -24,7 +24,7 @@ pub(super) async fn run(
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
     // Read the state without locking or migrating it; with none yet, plan against nothing.
-    let store = match super::read_store(settings)? {
+    let store = match super::read_store(&settings.daemon.state_dir)? {
         Some(s) => s,
         None => Store::open_memory()?,
     };
@@ -45,6 +45,7 @@ pub(super) async fn run(
     let mut out = super::output::stdout();
     if json {
         let report = DryRunReport {
+            schema_version: super::SCHEMA_VERSION,
             dry_run: true,
             tenants: plans.iter().map(|p| TenantPlan::from(*p)).collect(),
             errors,
@@ -98,6 +99,7 @@ fn write_plan(out: &mut impl Write, d: &DryRun) -> std::io::Result<()> {
 /// The `--dry-run --json` document.
 #[derive(Debug, Serialize)]
 struct DryRunReport {
+    schema_version: u32,
     dry_run: bool,
     tenants: Vec<TenantPlan>,
     errors: Vec<String>,

@@ -53,7 +53,9 @@ impl TenantHooks {
 }
 
 pub struct Shared {
-    pub tenants: BTreeMap<String, TenantHooks>,
+    /// Each tenant's webhook secrets; a reload replaces the map, so new secrets apply to the
+    /// next delivery.
+    pub tenants: std::sync::RwLock<BTreeMap<String, Arc<TenantHooks>>>,
     pub queue: Arc<HintQueue>,
     pub metrics: Metrics,
     pub readiness: Arc<Readiness>,
@@ -93,6 +95,12 @@ fn status(code: u16) -> StatusCode {
 }
 
 impl Shared {
+    /// The webhook secrets of `tenant`, as configured now.
+    pub fn hooks(&self, tenant: &str) -> Option<Arc<TenantHooks>> {
+        let map = self.tenants.read().unwrap_or_else(|p| p.into_inner());
+        map.get(tenant).cloned()
+    }
+
     fn enqueue(&self, tenant: &str, source: &str, target: Target) -> Response {
         let pushed = self.queue.push(HintKey {
             tenant: tenant.to_owned(),
@@ -190,7 +198,7 @@ async fn lever(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(hooks) = s.tenants.get(&tenant) else {
+    let Some(hooks) = s.hooks(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
@@ -228,7 +236,7 @@ async fn willo(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(hooks) = s.tenants.get(&tenant) else {
+    let Some(hooks) = s.hooks(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
