@@ -12,9 +12,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     // Rebuild the stamp when HEAD moves: HEAD itself (a branch switch) and the branch's ref (a
     // commit). In a worktree these live in the main repository's git directory, so ask git.
-    for path in [Some("HEAD".to_owned()), git(&["symbolic-ref", "-q", "HEAD"])]
-        .into_iter()
-        .flatten()
+    for path in [
+        Some("HEAD".to_owned()),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+    ]
+    .into_iter()
+    .flatten()
     {
         if let Some(file) = git(&["rev-parse", "--git-path", &path]) {
             println!("cargo:rerun-if-changed={file}");

@@ -86,7 +86,9 @@ pub enum Command {
     },
     /// Show the interview-tag catalog: one tag per open Willo interview, plus the status tags.
     /// Reads only the state store.
-    #[command(after_help = "Examples:\n  willo-lever-sync tags --tenant acme\n  willo-lever-sync tags --json")]
+    #[command(
+        after_help = "Examples:\n  willo-lever-sync tags --tenant acme\n  willo-lever-sync tags --json"
+    )]
     Tags {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -125,6 +127,9 @@ pub enum Command {
             ssh -L 8788:127.0.0.1:8788 server   # the port of redirect_uri / oauth.listen")]
     Connect {
         /// The tenant id.
+        // An id of its own: the global `--tenant` is called `tenant`, and sharing it would
+        // fill one from the other.
+        #[arg(id = "connect_tenant", value_name = "TENANT")]
         tenant: String,
     },
     /// Run the whole product against built-in simulated Lever and Willo servers with a demo

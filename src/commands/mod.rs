@@ -79,7 +79,8 @@ impl CommandError {
                 ExitStatus::Unavailable
             }
             CommandError::Daemon(
-                crate::daemon::DaemonError::Listen { .. } | crate::daemon::DaemonError::Tenant { .. },
+                crate::daemon::DaemonError::Listen { .. }
+                | crate::daemon::DaemonError::Tenant { .. },
             ) => ExitStatus::Config,
             CommandError::Daemon(_) | CommandError::Runtime(_) => ExitStatus::Unavailable,
             CommandError::Sandbox(e) => match e {
@@ -181,7 +182,9 @@ fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
         );
     }
     if cli.json && !cli.once {
-        return usage("--json goes with --once (for status, tags and doctor, put it after the command: `status --json`)");
+        return usage(
+            "--json goes with --once (for status, tags and doctor, put it after the command: `status --json`)",
+        );
     }
     let tenant_unused = match &cli.command {
         None => !cli.once,
@@ -192,9 +195,15 @@ fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
     };
     if tenant_unused && cli.tenant.is_some() {
         return usage(match &cli.command {
-            None => "--tenant goes with --once, status, tags, doctor and check-config --online; the daemon serves every tenant",
-            Some(Command::Connect { .. }) => "connect names its tenant itself: `connect TENANT`, without --tenant",
-            Some(Command::Sandbox { .. }) => "the sandbox runs its one demo tenant; --tenant is not used",
+            None => {
+                "--tenant goes with --once, status, tags, doctor and check-config --online; the daemon serves every tenant"
+            }
+            Some(Command::Connect { .. }) => {
+                "connect names its tenant itself: `connect TENANT`, without --tenant"
+            }
+            Some(Command::Sandbox { .. }) => {
+                "the sandbox runs its one demo tenant; --tenant is not used"
+            }
             _ => "--tenant goes with --once, status, tags, doctor and check-config --online",
         });
     }
@@ -204,7 +213,9 @@ fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
     );
     if config_unused && cli.config_given {
         return usage(match cli.command {
-            Some(Command::Sandbox { .. }) => "the sandbox runs its built-in configuration (config/sandbox.toml) against its simulators; --config is not used (WLS__… overrides still apply)",
+            Some(Command::Sandbox { .. }) => {
+                "the sandbox runs its built-in configuration (config/sandbox.toml) against its simulators; --config is not used (WLS__… overrides still apply)"
+            }
             _ => "this command reads no configuration; --config is not used",
         });
     }

@@ -33,7 +33,11 @@ const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// The longest the story waits for the daemon's start-up full pass.
 const START_UP_WAIT: Duration = Duration::from_secs(60);
 
-pub fn run(once: bool, doctor: bool, keep_state: Option<&Path>) -> Result<ExitStatus, CommandError> {
+pub fn run(
+    once: bool,
+    doctor: bool,
+    keep_state: Option<&Path>,
+) -> Result<ExitStatus, CommandError> {
     let pace = sandbox::pace(std::env::var(PACE_ENV).ok().as_deref())?;
     let rt = super::runtime()?;
     rt.block_on(async move {
@@ -71,7 +75,14 @@ pub fn run(once: bool, doctor: bool, keep_state: Option<&Path>) -> Result<ExitSt
                 problem: "the sandbox needs its demo tenant".into(),
             })?;
         sandbox.accept_credentials(&tenant);
-        introduce(&out, &sandbox, &tenant, &settings, &env, matches!(dir, StateDir::Kept(_)));
+        introduce(
+            &out,
+            &sandbox,
+            &tenant,
+            &settings,
+            &env,
+            matches!(dir, StateDir::Kept(_)),
+        );
 
         let status = match signals {
             None => {

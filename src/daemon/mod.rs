@@ -11,11 +11,11 @@ pub mod lever_webhook;
 mod listener;
 pub mod notify;
 pub mod readiness;
+mod reload;
 pub mod replay;
 pub mod schedule;
 pub mod server;
 pub mod signals;
-mod reload;
 mod throttle;
 pub mod willo_webhook;
 mod workers;
@@ -82,13 +82,22 @@ impl Context {
     }
 
     /// One tenant's runtime.
-    fn tenant(&self, t: &TenantSettings, options: &PassOptions) -> Result<Arc<Tenant>, DaemonError> {
-        Tenant::new(t, options.clone(), Arc::clone(&self.store), self.metrics.clone())
-            .map(Arc::new)
-            .map_err(|source| DaemonError::Tenant {
-                tenant: t.id.clone(),
-                source,
-            })
+    fn tenant(
+        &self,
+        t: &TenantSettings,
+        options: &PassOptions,
+    ) -> Result<Arc<Tenant>, DaemonError> {
+        Tenant::new(
+            t,
+            options.clone(),
+            Arc::clone(&self.store),
+            self.metrics.clone(),
+        )
+        .map(Arc::new)
+        .map_err(|source| DaemonError::Tenant {
+            tenant: t.id.clone(),
+            source,
+        })
     }
 }
 
@@ -114,7 +123,10 @@ pub async fn run(
     }
     let slots: Slots = Arc::new(RwLock::new(slots));
     let max_age = settings.daemon.schedule.interval() * 3;
-    let readiness = Arc::new(Readiness::new(settings.tenants.iter().map(|t| t.id.as_str()), max_age));
+    let readiness = Arc::new(Readiness::new(
+        settings.tenants.iter().map(|t| t.id.as_str()),
+        max_age,
+    ));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
     let shared = shared(settings, &queue, cx.metrics.clone(), &readiness);
     let listen = settings.daemon.listen;

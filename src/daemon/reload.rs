@@ -142,7 +142,8 @@ impl Running {
                     }
                 }
             }
-            plan.build.insert(t.id.clone(), self.cx.tenant(t, &options)?);
+            plan.build
+                .insert(t.id.clone(), self.cx.tenant(t, &options)?);
         }
         let ids: Vec<&str> = new.tenants.iter().map(|t| t.id.as_str()).collect();
         plan.removed = self

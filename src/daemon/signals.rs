@@ -80,7 +80,10 @@ impl Stop {
 
     /// Asks the daemon to read its configuration again.
     pub fn request_reload(&self) {
-        tracing::info!(signal = "SIGHUP", "reload requested: reading the configuration again");
+        tracing::info!(
+            signal = "SIGHUP",
+            "reload requested: reading the configuration again"
+        );
         self.reloads.send_modify(|n| *n += 1);
     }
 

@@ -100,7 +100,14 @@ mod tests {
 
     #[test]
     fn words_that_tracing_would_read_as_targets_are_refused_with_the_accepted_words() {
-        for bad in ["warning", "verbose", "info,debug2", "willo_lever_sync=loud", "=info", ""] {
+        for bad in [
+            "warning",
+            "verbose",
+            "info,debug2",
+            "willo_lever_sync=loud",
+            "=info",
+            "",
+        ] {
             let e = check(bad).unwrap_err();
             assert!(
                 e.contains("off, error, warn, info, debug, trace"),
@@ -114,7 +121,9 @@ mod tests {
     fn third_party_crates_are_quiet_unless_named() {
         let f = filter("info").unwrap().to_string();
         assert!(f.contains("tokio_cron_scheduler=warn"), "{f}");
-        let f = filter("info,tokio_cron_scheduler=debug").unwrap().to_string();
+        let f = filter("info,tokio_cron_scheduler=debug")
+            .unwrap()
+            .to_string();
         assert!(f.contains("tokio_cron_scheduler=debug"), "{f}");
         assert!(!f.contains("tokio_cron_scheduler=warn"), "{f}");
     }

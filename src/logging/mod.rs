@@ -136,7 +136,11 @@ pub fn init(settings: &LogSettings) -> Result<LogGuard, LogError> {
         layers.push(file.with_filter(file_filter).boxed());
     }
     // A second init (tests that run commands in-process) keeps the first subscriber.
-    if tracing_subscriber::registry().with(layers).try_init().is_ok() {
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok()
+    {
         let _ = LEVELS.set(Mutex::new(handles));
     }
     Ok(LogGuard { _file: guard })

@@ -197,7 +197,11 @@ impl Board {
         parts.push(format!(
             "{} {}",
             self.retries,
-            if self.retries == 1 { "retry" } else { "retries" }
+            if self.retries == 1 {
+                "retry"
+            } else {
+                "retries"
+            }
         ));
         format!("… {}", parts.join(" · "))
     }
@@ -294,10 +298,13 @@ mod tests {
                 ..seen("invited", "acme")
             },
         );
-        b.note("willo_lever_sync::http::retry", &Seen {
-            message: "retrying".into(),
-            ..Seen::default()
-        });
+        b.note(
+            "willo_lever_sync::http::retry",
+            &Seen {
+                message: "retrying".into(),
+                ..Seen::default()
+            },
+        );
         // Other crates' events are not the pass's.
         b.note("hyper::proto", &seen(PASS_FINISHED, "beta"));
         assert_eq!(

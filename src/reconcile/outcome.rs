@@ -160,16 +160,22 @@ impl Done {
 /// The opportunities a pass read, by id: where action lines find names and links.
 pub(crate) type Observed<'p> = BTreeMap<&'p str, &'p Opportunity>;
 
-/// The candidate's name and Lever link of one opportunity ("" when the pass did not read it).
-fn one<'a>(observed: &'a Observed<'_>, id: &str) -> (&'a str, &'a str) {
-    observed.get(id).map_or(("", ""), |o| {
-        (o.name.as_str(), o.link.as_deref().unwrap_or(""))
-    })
+/// The candidate's name and Lever link of one opportunity; a field the pass did not read
+/// (the catalog placeholder's name, a link Lever did not send) is left out of the line.
+fn one<'a>(observed: &'a Observed<'_>, id: &str) -> (Option<&'a str>, Option<&'a str>) {
+    observed
+        .get(id)
+        .map_or((None, None), |o| (Some(o.name.as_str()), o.link.as_deref()))
 }
 
-/// The names and links of `ids`, in their order.
+/// The names and links of `ids`, in their order ("" for one not read).
 fn who<'a>(observed: &'a Observed<'_>, ids: &[OpportunityId]) -> (Vec<&'a str>, Vec<&'a str>) {
-    ids.iter().map(|id| one(observed, id)).unzip()
+    ids.iter()
+        .map(|id| {
+            let (name, link) = one(observed, id);
+            (name.unwrap_or(""), link.unwrap_or(""))
+        })
+        .unzip()
 }
 
 /// Why the actions that depend on an invite wait.

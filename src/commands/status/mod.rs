@@ -169,7 +169,10 @@ pub fn run(
 /// Needs-attention items wait for a person and do not change it.
 fn verdict(t: &TenantReport) -> (ExitStatus, Vec<String>) {
     if t.connected == Some(false) {
-        let why = t.disconnected_reason.as_deref().unwrap_or("credentials rejected");
+        let why = t
+            .disconnected_reason
+            .as_deref()
+            .unwrap_or("credentials rejected");
         return (
             ExitStatus::Credentials,
             vec![format!("disconnected: {why}")],
@@ -326,10 +329,8 @@ fn pass_report(p: PassRow, writer_alive: bool) -> PassReport {
 
 fn next_passes(settings: &StateSettings, now: i64) -> NextPasses {
     let at = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
-    let next = |s: &crate::config::Schedule| {
-        s.next_after(at)
-            .map(|t| rfc3339(t.timestamp_millis()))
-    };
+    let next =
+        |s: &crate::config::Schedule| s.next_after(at).map(|t| rfc3339(t.timestamp_millis()));
     NextPasses {
         incremental: next(&settings.daemon.schedule),
         full: next(&settings.daemon.full_schedule),

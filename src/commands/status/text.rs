@@ -5,7 +5,12 @@ use std::io::{self, Write};
 use super::super::when::relative;
 use super::{FailingReport, Report, TenantReport};
 
-pub(super) fn write(out: &mut impl Write, r: &Report, have_state: bool, now: i64) -> io::Result<()> {
+pub(super) fn write(
+    out: &mut impl Write,
+    r: &Report,
+    have_state: bool,
+    now: i64,
+) -> io::Result<()> {
     writeln!(out, "state: {}", r.state_file)?;
     match &r.writer {
         Some(w) => {
@@ -53,8 +58,11 @@ pub(super) fn write(out: &mut impl Write, r: &Report, have_state: bool, now: i64
                 .filter(|t| t.verdict != "ok")
                 .map(|t| t.id.as_str())
                 .collect();
-            format!("{} need{} a look", ids.join(", "), if ids.len() == 1 { "s" } else { "" })
-                + &format!(" (exit status {code})")
+            format!(
+                "{} need{} a look",
+                ids.join(", "),
+                if ids.len() == 1 { "s" } else { "" }
+            ) + &format!(" (exit status {code})")
         }
     };
     writeln!(out, "\n{verdict}")
