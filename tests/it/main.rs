@@ -21,6 +21,7 @@ mod doctor_checks;
 mod doctor_process;
 mod hostile_clients;
 mod issue11;
+mod logs_process;
 mod once_process;
 mod operator_output;
 mod plan_cases;
