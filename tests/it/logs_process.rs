@@ -38,7 +38,10 @@ async fn the_daemon_starts_with_one_line_naming_version_config_state_tenants_and
         &format!("version=\"{}", env!("CARGO_PKG_VERSION")),
         "commit ",
         &format!("config={}", w.config_file().display()),
-        &format!("state={}", w.state_dir().join("willo-lever-sync.db").display()),
+        &format!(
+            "state={}",
+            w.state_dir().join("willo-lever-sync.db").display()
+        ),
         "tenants=[\"acme\"]",
         "schedule=0 0 0 1 1 *",
         "next_incremental=",
@@ -59,17 +62,29 @@ async fn a_pass_logs_its_start_its_actions_by_candidate_and_link_and_its_end_wit
     assert_eq!(out.code, 0, "{}", out.stderr);
     let log = &out.stderr;
     let started = line_with(log, "pass started");
-    assert!(started.contains("tenant=acme") && started.contains("kind=full"), "{started}");
+    assert!(
+        started.contains("tenant=acme") && started.contains("kind=full"),
+        "{started}"
+    );
     let invited = line_with(log, "invited: one invite email sent");
-    assert!(invited.contains(&format!("opportunities=[\"{amy}\"]")), "{invited}");
+    assert!(
+        invited.contains(&format!("opportunities=[\"{amy}\"]")),
+        "{invited}"
+    );
     assert!(invited.contains("candidates=[\"Amy Adams\"]"), "{invited}");
     let link = format!("{}/candidates/{amy}", w.lever.origin());
-    assert!(invited.contains(&link), "the Lever link {link} is missing: {invited}");
+    assert!(
+        invited.contains(&link),
+        "the Lever link {link} is missing: {invited}"
+    );
     let tagged = line_with(log, "tags added");
     assert!(tagged.contains("candidate=\"Amy Adams\""), "{tagged}");
     assert!(tagged.contains(&link), "{tagged}");
     let attention = line_with(log, "needs attention");
-    assert!(attention.contains("candidate=\"Nora Noemail\""), "{attention}");
+    assert!(
+        attention.contains("candidate=\"Nora Noemail\""),
+        "{attention}"
+    );
     assert!(attention.contains(&nora), "{attention}");
     let finished = line_with(log, "pass finished");
     for field in [
@@ -112,7 +127,10 @@ async fn under_journald_each_line_starts_with_its_syslog_priority() {
         };
         assert_eq!(prefix, expected, "{line}");
     }
-    assert!(line_with(&log, "needs attention").starts_with("<4>"), "{log}");
+    assert!(
+        line_with(&log, "needs attention").starts_with("<4>"),
+        "{log}"
+    );
     assert!(line_with(&log, "pass finished").starts_with("<6>"), "{log}");
 }
 
@@ -155,7 +173,11 @@ async fn json_lines_carry_fields_at_the_top_level_and_lists_as_arrays() {
 async fn the_schedulers_start_up_chatter_is_off_at_the_default_level() {
     let mut w = World::new().await;
     world_for_daemon(&mut w);
-    let chatter = |log: &str| log.lines().filter(|l| l.contains("tokio_cron_scheduler")).count();
+    let chatter = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("tokio_cron_scheduler"))
+            .count()
+    };
     // Named, the scheduler's info lines show: the check below can see them.
     w.log_level = "info,tokio_cron_scheduler=info".into();
     let d = Daemon::start(&w, &[]).await;
@@ -211,5 +233,9 @@ async fn rust_log_does_not_change_the_level() {
     // The same line shows when log.level asks for it.
     w.log_level = "debug".into();
     let out = run(&w, &["check-config"]).await;
-    assert!(out.stderr.contains("configuration loaded"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("configuration loaded"),
+        "{}",
+        out.stderr
+    );
 }
