@@ -62,16 +62,25 @@ pub fn check(text: &str) -> Result<(), String> {
         }
     }
     EnvFilter::builder()
-        .parse(text)
+        .parse(normalised(text))
         .map(|_| ())
         .map_err(|e| format!("{text:?} is not a filter: {e}; {}", accepted()))
+}
+
+/// The directives without the blanks around them, which `tracing`'s parser does not skip.
+fn normalised(text: &str) -> String {
+    text.split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The filter for `text` (already [`check`]ed): what it says, with the third-party crates it
 /// does not name held at `warn`. `RUST_LOG` is not read: `log.level` (or `WLS__LOG__LEVEL`) is
 /// the one setting, so a variable left in a shell or a unit never changes the daemon's log.
 pub fn filter(text: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
-    let mut directives = text.trim().trim_end_matches(',').to_owned();
+    let mut directives = normalised(text);
     for target in QUIET {
         if !text.contains(target) {
             directives.push_str(&format!(",{target}=warn"));

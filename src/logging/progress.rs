@@ -178,14 +178,23 @@ impl Board {
         }
     }
 
-    /// The progress line: each tenant's phase and actions done of planned, the passes
-    /// finished of all, and the retries so far. `extra` adds to a tenant's part (API calls).
+    /// The progress line: the passes finished of all, the retries so far, and each tenant's
+    /// phase and actions done of planned (the short, global parts first: a narrow terminal
+    /// cuts the end). `extra` adds to a tenant's part (API calls).
     pub fn line(&self, extra: impl Fn(&str) -> String) -> String {
         let finished = self.tenants.values().filter(|t| t.finished).count();
-        let mut parts = vec![format!(
-            "passes {finished} of {} finished",
-            self.tenants.len()
-        )];
+        let mut parts = vec![
+            format!("passes {finished} of {} finished", self.tenants.len()),
+            format!(
+                "{} {}",
+                self.retries,
+                if self.retries == 1 {
+                    "retry"
+                } else {
+                    "retries"
+                }
+            ),
+        ];
         for (id, t) in &self.tenants {
             let actions = match (t.done, t.planned) {
                 (_, Some(n)) => format!(", {} of {n} actions", t.done),
@@ -194,15 +203,6 @@ impl Board {
             };
             parts.push(format!("{id}: {}{actions}{}", t.phase, extra(id)));
         }
-        parts.push(format!(
-            "{} {}",
-            self.retries,
-            if self.retries == 1 {
-                "retry"
-            } else {
-                "retries"
-            }
-        ));
         format!("… {}", parts.join(" · "))
     }
 }
@@ -309,7 +309,7 @@ mod tests {
         b.note("hyper::proto", &seen(PASS_FINISHED, "beta"));
         assert_eq!(
             b.line(|_| String::new()),
-            "… passes 0 of 2 finished · acme: applying, 1 of 3 actions · beta: reading · 1 retry"
+            "… passes 0 of 2 finished · 1 retry · acme: applying, 1 of 3 actions · beta: reading"
         );
         b.note(
             t,
@@ -320,7 +320,7 @@ mod tests {
         );
         assert!(
             b.line(|id| format!(" ({id})"))
-                .contains("passes 1 of 2 finished · acme: applying, 1 of 3 actions (acme) · beta: converged (beta)")
+                .contains("passes 1 of 2 finished · 1 retry · acme: applying, 1 of 3 actions (acme) · beta: converged (beta)")
         );
     }
 

@@ -9,6 +9,7 @@ mod support;
 
 mod architecture;
 mod cli;
+mod cli_extras;
 mod client_lever;
 mod client_lever_variants;
 mod client_oauth;
