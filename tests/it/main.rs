@@ -30,6 +30,7 @@ mod plan_cases;
 mod plan_props;
 mod read_only_state;
 mod reconcile_rules;
+mod reload_process;
 mod sandbox;
 mod signals_process;
 mod sim_faults;
