@@ -166,28 +166,15 @@ impl Running {
         shutdown: &CancellationToken,
     ) {
         notify::reloading();
-        let refused = |why: String| {
-            tracing::error!(error = %why,
-                "configuration reload refused; the daemon goes on with the configuration it has");
+        let (new, plan) = match self.prepare(loaded) {
+            Ok(ready) => ready,
+            Err(why) => {
+                tracing::error!(error = %why,
+                    "configuration reload refused; the daemon goes on with the configuration it has");
+                notify::ready();
+                return;
+            }
         };
-        let new = match loaded {
-            Ok(new) => new,
-            Err(e) => return ready_after(refused(chain(&e).to_string())),
-        };
-        let fixed = fixed_keys_changed(&self.settings, &new);
-        if !fixed.is_empty() {
-            return ready_after(refused(format!(
-                "{} changed, which a reload cannot apply; restart the service to apply it",
-                fixed.join(", ")
-            )));
-        }
-        let plan = match self.plan(&new) {
-            Ok(p) => p,
-            Err(e) => return ready_after(refused(chain(&e).to_string())),
-        };
-        if let Err(e) = crate::logging::set_level(&new.log.level) {
-            return ready_after(refused(chain(&e).to_string()));
-        }
         self.apply(&new, &plan, work, shutdown);
         if new.daemon.schedule != self.settings.daemon.schedule
             || new.daemon.full_schedule != self.settings.daemon.full_schedule
@@ -207,6 +194,22 @@ impl Running {
         );
         self.settings = new;
         notify::ready();
+    }
+
+    /// Everything that can refuse a reload, before anything changes: the file loads, changes
+    /// no key a reload cannot apply, its tenants' clients build and its level applies.
+    fn prepare(&self, loaded: Result<Settings, ConfigError>) -> Result<(Settings, Plan), String> {
+        let new = loaded.map_err(|e| chain(&e).to_string())?;
+        let fixed = fixed_keys_changed(&self.settings, &new);
+        if !fixed.is_empty() {
+            return Err(format!(
+                "{} changed, which a reload cannot apply; restart the service to apply it",
+                fixed.join(", ")
+            ));
+        }
+        let plan = self.plan(&new).map_err(|e| chain(&e).to_string())?;
+        crate::logging::set_level(&new.log.level).map_err(|e| chain(&e).to_string())?;
+        Ok((new, plan))
     }
 
     /// Swaps in the new runtimes, slots and webhook secrets.
@@ -280,11 +283,6 @@ impl Running {
                 "cannot start the new schedules; the previous ones keep running"),
         }
     }
-}
-
-/// Ends a reload that changed nothing.
-fn ready_after((): ()) {
-    notify::ready();
 }
 
 #[cfg(test)]
