@@ -2,14 +2,25 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::DEFAULT_PATH;
+
+/// The version, the commit and the build date, as `--version` and the start-up log line show
+/// them (the commit is "unknown" in a build from a tarball without git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("WLS_COMMIT"),
+    ", built ",
+    env!("WLS_BUILD_DATE"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "willo-lever-sync",
-    version,
+    version = VERSION,
     about = "Keeps a Lever ATS account and a Willo video-interview account in agreement.",
     long_about = "Keeps a Lever ATS account and a Willo video-interview account in agreement.\n\n\
         With no command and no --once, runs the daemon: scheduled incremental and full passes, \
@@ -19,8 +30,12 @@ use crate::config::DEFAULT_PATH;
         willo-lever-sync --once                     # one full pass for every tenant, then exit\n  \
         willo-lever-sync --once --dry-run --tenant acme   # print what a pass would do; write nothing\n  \
         willo-lever-sync sandbox                    # try it against built-in simulated Lever and Willo\n\n\
-        Exit status: 0 converged, 1 some actions failed, 64 usage, 69 an API unreachable,\n\
-        74 state store error, 77 credentials rejected, 78 configuration error."
+        Exit status: 0 converged, 1 some actions failed, 64 usage, 69 an API unreachable (or the\n\
+        listen port in use), 74 state store error, 75 stopped by a signal, 77 credentials rejected,\n\
+        78 configuration error.\n\n\
+        Environment: WLS_CONFIG (the configuration file), WLS__<TABLE>__<KEY> (overrides a key),\n\
+        CREDENTIALS_DIRECTORY (where relative *_file secrets are read), NO_COLOR (no colours).\n\
+        RUST_LOG is not read: log.level (or WLS__LOG__LEVEL) sets the log level."
 )]
 pub struct Cli {
     /// Configuration file.
@@ -56,22 +71,40 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Whether `--config` was given on the command line (not taken from `WLS_CONFIG` or the
+    /// default); set by `main` from the parser's matches. The sandbox refuses it.
+    #[arg(skip)]
+    pub config_given: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show each tenant's connection, last passes, invites by state and needs-attention list.
-    #[command(
-        after_help = "Example:\n  willo-lever-sync status --json | jq '.tenants[].attention'"
-    )]
+    /// Show each tenant's connection, last passes, next pass, invites by state, failing
+    /// opportunities and needs-attention list; exit non-zero when something needs a look.
+    /// Reads only the state store: works next to a running daemon, without the secrets.
+    #[command(after_help = "Examples:\n  willo-lever-sync status\n  \
+            willo-lever-sync status --json | jq '.tenants[].attention'\n\n\
+            Exit status: 0 every tenant is connected and its last scheduled pass converged;\n\
+            1 a tenant's last pass did not converge (actions failed, work deferred, parts refused,\n\
+            the pass failed or was interrupted), it has failing opportunities, or no pass has run;\n\
+            77 a tenant is disconnected (credentials rejected). Needs-attention items alone do not\n\
+            change it.")]
     Status {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Show the interview-tag catalog: one tag per open Willo interview, plus the status tags.
-    #[command(after_help = "Example:\n  willo-lever-sync tags --tenant acme")]
-    Tags,
+    /// Reads only the state store.
+    #[command(
+        after_help = "Examples:\n  willo-lever-sync tags --tenant acme\n  willo-lever-sync tags --json"
+    )]
+    Tags {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the configuration and print it resolved, with secrets redacted.
     #[command(
         name = "check-config",
@@ -97,16 +130,25 @@ pub enum Command {
         json: bool,
     },
     /// Connect a tenant to Lever with OAuth: prints the authorize URL, waits for the redirect
-    /// and stores the tokens. The tenant needs a [tenants.lever.oauth] table.
-    #[command(after_help = "Example:\n  willo-lever-sync connect acme")]
+    /// and stores the tokens. The tenant needs a [tenants.lever.oauth] table. A running daemon
+    /// keeps running: the tokens are stored next to it and it is asked (SIGHUP) to pick them up.
+    #[command(after_help = "Examples:\n  willo-lever-sync connect acme\n\n\
+            On a server without a browser, forward the redirect listener over SSH from your own\n\
+            machine first, then open the printed URL locally:\n  \
+            ssh -L 8788:127.0.0.1:8788 server   # the port of redirect_uri / oauth.listen")]
     Connect {
         /// The tenant id.
+        // An id of its own: the global `--tenant` is called `tenant`, and sharing it would
+        // fill one from the other.
+        #[arg(id = "connect_tenant", value_name = "TENANT")]
         tenant: String,
     },
     /// Run the whole product against built-in simulated Lever and Willo servers with a demo
     /// tenant; no configuration or account needed. Ctrl-C stops it.
     #[command(
-        after_help = "Example:\n  cargo run --release -- sandbox\n  willo-lever-sync sandbox --once"
+        after_help = "Examples:\n  cargo run --release -- sandbox\n  willo-lever-sync sandbox --once\n  \
+            willo-lever-sync sandbox --once --keep-state /tmp/demo\n  \
+            willo-lever-sync --config /tmp/demo/sandbox.toml status"
     )]
     Sandbox {
         /// Run one full pass against the simulators, print the summary and exit.
@@ -116,5 +158,65 @@ pub enum Command {
         /// with --once).
         #[arg(long)]
         doctor: bool,
+        /// Keep the state in DIR (created if needed) instead of a temporary directory, with a
+        /// `sandbox.toml` next to it, so `status` and `tags` can be tried on the demo after it.
+        #[arg(long, value_name = "DIR")]
+        keep_state: Option<PathBuf>,
     },
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = "Examples:\n  \
+            willo-lever-sync completions bash | sudo tee /usr/share/bash-completion/completions/willo-lever-sync\n  \
+            willo-lever-sync completions zsh | sudo tee /usr/local/share/zsh/site-functions/_willo-lever-sync\n  \
+            willo-lever-sync completions fish | sudo tee /usr/share/fish/vendor_completions.d/willo-lever-sync.fish")]
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  \
+            willo-lever-sync man | sudo tee /usr/local/share/man/man1/willo-lever-sync.1 && man willo-lever-sync")]
+    Man,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+impl From<Shell> for clap_complete::Shell {
+    fn from(s: Shell) -> clap_complete::Shell {
+        match s {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
+        }
+    }
+}
+
+impl Cli {
+    /// Parses the process's arguments, noting where `--config` came from.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        Cli::parse_from_args(std::env::args_os())
+    }
+
+    /// [`Cli::parse_args`] over `args` (the program name first).
+    pub fn parse_from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.config_given =
+            matches.value_source("config") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(cli)
+    }
 }

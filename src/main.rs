@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use willo_lever_sync::cli::Cli;
 use willo_lever_sync::commands;
@@ -11,7 +10,7 @@ use willo_lever_sync::error_chain::chain;
 use willo_lever_sync::exit::ExitStatus;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use super::{CommandError, build_tenants};
+use super::CommandError;
 use crate::clock::now_ms;
 use crate::config::Settings;
 use crate::daemon::signals::Stop;
+use crate::daemon::{Context, Reloader};
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
 use crate::store::{OpenMode, Store};
 
 /// Runs until SIGTERM or SIGINT (`stop`), then exits 0 (rule: exit statuses,
-/// docs/behaviour.md), also when the stop came during start-up.
+/// docs/behaviour.md), also when the stop came during start-up. SIGHUP reloads the
+/// configuration from the same file.
 pub fn run(
     rt: &tokio::runtime::Runtime,
     settings: &Settings,
@@ -23,13 +25,19 @@ pub fn run(
     }
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
     super::once::settle_dead_passes(&store);
-    let metrics = Metrics::new();
-    let all: Vec<_> = settings.tenants.iter().collect();
-    let tenants = build_tenants(settings, &all, Arc::clone(&store), metrics.clone())?;
+    let cx = Context {
+        store: Arc::clone(&store),
+        metrics: Metrics::new(),
+    };
+    let path = settings.source.clone();
+    let reloads = Reloader {
+        requests: stop.reloads(),
+        load: Box::new(move || crate::config::load(&path)),
+    };
     rt.block_on(crate::daemon::run(
         settings,
-        tenants,
-        metrics,
+        cx,
+        Some(reloads),
         |_| {},
         stop.token(),
     ))?;

@@ -25,7 +25,7 @@ pub(super) async fn run(
 ) -> Result<ExitStatus, CommandError> {
     // Read the state without locking or migrating it, into a scratch copy the planning may
     // write to (it lists participants there); with no state yet, plan against nothing.
-    let store = match super::read_store(settings)? {
+    let store = match super::read_store(&settings.daemon.state_dir)? {
         Some(s) => s.scratch_copy()?,
         None => Store::open_memory()?,
     };
@@ -46,6 +46,7 @@ pub(super) async fn run(
     let mut out = super::output::stdout();
     if json {
         let report = DryRunReport {
+            schema_version: super::SCHEMA_VERSION,
             dry_run: true,
             tenants: plans.iter().map(|p| TenantPlan::from(*p)).collect(),
             errors,
@@ -99,6 +100,7 @@ fn write_plan(out: &mut impl Write, d: &DryRun) -> std::io::Result<()> {
 /// The `--dry-run --json` document.
 #[derive(Debug, Serialize)]
 struct DryRunReport {
+    schema_version: u32,
     dry_run: bool,
     tenants: Vec<TenantPlan>,
     errors: Vec<String>,

@@ -11,11 +11,12 @@ mod output;
 mod sandbox;
 mod status;
 mod tags;
+mod when;
 
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
-use crate::config::{self, ConfigError, Settings};
+use crate::config::{self, ConfigError, Settings, StateSettings};
 use crate::daemon::DaemonError;
 use crate::daemon::signals::Stop;
 use crate::exit::ExitStatus;
@@ -24,6 +25,11 @@ use crate::logging::{self, LogError, LogGuard};
 use crate::metrics::Metrics;
 use crate::reconcile::{PassOptions, Tenant};
 use crate::store::{OpenMode, Store, StoreError};
+
+/// The version of every `--json` document these commands print (`--once`, `--dry-run`,
+/// `status`, `tags`; `doctor` has its own). It changes when a field is renamed or removed or
+/// changes meaning; new fields may appear without a change.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Why a command failed; each kind has its exit status. Like every error of the crate, its
 /// message names what failed and leaves the cause to `source()`: show it with
@@ -64,7 +70,18 @@ impl CommandError {
             CommandError::Usage(_) => ExitStatus::Usage,
             CommandError::Output(_) => ExitStatus::StateStore,
             CommandError::Client { .. } => ExitStatus::Config,
-            CommandError::Daemon(crate::daemon::DaemonError::Listen { .. }) => ExitStatus::Config,
+            // A port in use heals when its holder goes (a restart, another instance stopping):
+            // unavailable, so systemd restarts the unit; an address this host does not have
+            // or may not bind is the configuration's fault.
+            CommandError::Daemon(crate::daemon::DaemonError::Listen { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                ExitStatus::Unavailable
+            }
+            CommandError::Daemon(
+                crate::daemon::DaemonError::Listen { .. }
+                | crate::daemon::DaemonError::Tenant { .. },
+            ) => ExitStatus::Config,
             CommandError::Daemon(_) | CommandError::Runtime(_) => ExitStatus::Unavailable,
             CommandError::Sandbox(e) => match e {
                 crate::sandbox::SandboxError::Pace(_) => ExitStatus::Usage,
@@ -84,16 +101,7 @@ impl CommandError {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
-    if cli.once && cli.command.is_some() {
-        return Err(CommandError::Usage(
-            "--once runs a pass and cannot be combined with a command (did you mean `sandbox --once`?)".into(),
-        ));
-    }
-    if cli.json && !cli.once {
-        return Err(CommandError::Usage(
-            "--json goes with --once (for status, use `status --json`)".into(),
-        ));
-    }
+    refuse_unused_flags(&cli)?;
     match &cli.command {
         Some(Command::CheckConfig { online }) => {
             let (settings, _guard) = load(&cli)?;
@@ -109,18 +117,39 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             doctor::run(&settings, tenants(&cli, &settings)?, *json)
         }
         Some(Command::Status { json }) => {
-            let (settings, _guard) = load(&cli)?;
-            status::run(&settings, tenants(&cli, &settings)?, *json)
+            let (settings, _guard) = load_state(&cli)?;
+            status::run(&settings, state_tenants(&cli, &settings)?, *json)
         }
-        Some(Command::Tags) => {
-            let (settings, _guard) = load(&cli)?;
-            tags::run(&settings, tenants(&cli, &settings)?)
+        Some(Command::Tags { json }) => {
+            let (settings, _guard) = load_state(&cli)?;
+            tags::run(&settings, state_tenants(&cli, &settings)?, *json)
         }
         Some(Command::Connect { tenant }) => {
             let (settings, _guard) = load(&cli)?;
             connect::run(&settings, tenant)
         }
-        Some(Command::Sandbox { once, doctor }) => sandbox::run(*once, *doctor),
+        Some(Command::Sandbox {
+            once,
+            doctor,
+            keep_state,
+        }) => sandbox::run(*once, *doctor, keep_state.as_deref()),
+        Some(Command::Completions { shell }) => {
+            let mut out = output::stdout();
+            clap_complete::generate(
+                clap_complete::Shell::from(*shell),
+                &mut <Cli as clap::CommandFactory>::command(),
+                "willo-lever-sync",
+                &mut out,
+            );
+            std::io::Write::flush(&mut out)?;
+            Ok(ExitStatus::Converged)
+        }
+        Some(Command::Man) => {
+            let mut out = output::stdout();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(ExitStatus::Converged)
+        }
         None if cli.once && cli.dry_run => {
             let (settings, _guard) = load(&cli)?;
             let tenants = tenants(&cli, &settings)?;
@@ -129,7 +158,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         None if cli.once => {
             // Signal handlers before anything else: a stop during start-up is a stop.
             let rt = runtime()?;
-            let stop = Stop::install(&rt).map_err(DaemonError::Signals)?;
+            let stop = Stop::install(&rt, false).map_err(DaemonError::Signals)?;
             let (settings, _guard) = load(&cli)?;
             let tenants = tenants(&cli, &settings)?;
             let file = cli.metrics_file.as_deref();
@@ -138,27 +167,87 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             ))
         }
         None => {
-            if cli.tenant.is_some() {
-                return Err(CommandError::Usage(
-                    "--tenant goes with --once, status and tags; the daemon serves every tenant"
-                        .into(),
-                ));
-            }
             let rt = runtime()?;
-            let stop = Stop::install(&rt).map_err(DaemonError::Signals)?;
+            let stop = Stop::install(&rt, true).map_err(DaemonError::Signals)?;
             let (settings, _guard) = load(&cli)?;
             daemon::run(&rt, &settings, &stop)
         }
     }
 }
 
+/// Flags a command would silently ignore are refused: an operator who typed them expected
+/// them to do something.
+fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
+    let usage = |m: &str| Err(CommandError::Usage(m.to_owned()));
+    if cli.once && cli.command.is_some() {
+        return usage(
+            "--once runs a pass and cannot be combined with a command (did you mean `sandbox --once`?)",
+        );
+    }
+    if cli.json && !cli.once {
+        return usage(
+            "--json goes with --once (for status, tags and doctor, put it after the command: `status --json`)",
+        );
+    }
+    let tenant_unused = match &cli.command {
+        None => !cli.once,
+        Some(Command::Sandbox { .. }) => true,
+        Some(Command::Connect { .. } | Command::Completions { .. } | Command::Man) => true,
+        Some(Command::CheckConfig { online }) => !online,
+        Some(Command::Status { .. } | Command::Tags { .. } | Command::Doctor { .. }) => false,
+    };
+    if tenant_unused && cli.tenant.is_some() {
+        return usage(match &cli.command {
+            None => {
+                "--tenant goes with --once, status, tags, doctor and check-config --online; the daemon serves every tenant"
+            }
+            Some(Command::Connect { .. }) => {
+                "connect names its tenant itself: `connect TENANT`, without --tenant"
+            }
+            Some(Command::Sandbox { .. }) => {
+                "the sandbox runs its one demo tenant; --tenant is not used"
+            }
+            _ => "--tenant goes with --once, status, tags, doctor and check-config --online",
+        });
+    }
+    let config_unused = matches!(
+        cli.command,
+        Some(Command::Sandbox { .. } | Command::Completions { .. } | Command::Man)
+    );
+    if config_unused && cli.config_given {
+        return usage(match cli.command {
+            Some(Command::Sandbox { .. }) => {
+                "the sandbox runs its built-in configuration (config/sandbox.toml) against its simulators; --config is not used (WLS__… overrides still apply)"
+            }
+            _ => "this command reads no configuration; --config is not used",
+        });
+    }
+    Ok(())
+}
+
 /// The state store for reading (`status`, `tags`, `--dry-run`): no lock, no migration, and
 /// `None` when no pass has created it yet.
-fn read_store(settings: &Settings) -> Result<Option<Store>, CommandError> {
-    match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+fn read_store(state_dir: &std::path::Path) -> Result<Option<Store>, CommandError> {
+    match Store::open(state_dir, OpenMode::Reader) {
         Ok(s) => Ok(Some(s)),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// What the state's lock holder `pid` is, from its command line (readable for a process of
+/// another user, unless `/proc` hides it): `daemon`, `once`, `sandbox` or `unknown`.
+fn writer_kind(pid: u32) -> &'static str {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return "unknown";
+    };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    if args.iter().any(|a| *a == b"--once") {
+        "once"
+    } else if args.iter().any(|a| *a == b"sandbox") {
+        "sandbox"
+    } else {
+        "daemon"
     }
 }
 
@@ -203,6 +292,32 @@ fn load(cli: &Cli) -> Result<(Settings, LogGuard), CommandError> {
     Ok((settings, guard))
 }
 
+/// Loads what `status` and `tags` need, reading no secret, and starts logging.
+fn load_state(cli: &Cli) -> Result<(StateSettings, LogGuard), CommandError> {
+    let settings = config::load_state(&cli.config)?;
+    let guard = logging::init(&settings.log)?;
+    Ok((settings, guard))
+}
+
+/// [`tenants`] for `status` and `tags`: their ids.
+fn state_tenants<'a>(cli: &Cli, settings: &'a StateSettings) -> Result<Vec<&'a str>, CommandError> {
+    let all = settings.tenants.iter().map(String::as_str);
+    match &cli.tenant {
+        None => Ok(all.collect()),
+        Some(id) => match all.clone().find(|t| t == id) {
+            Some(t) => Ok(vec![t]),
+            None => Err(unknown_tenant(id, all)),
+        },
+    }
+}
+
+fn unknown_tenant<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> CommandError {
+    CommandError::Usage(format!(
+        "unknown tenant {id:?}; configured tenants: {}",
+        known.collect::<Vec<_>>().join(", ")
+    ))
+}
+
 /// The tenants a command applies to: all, or the one named by `--tenant`.
 fn tenants<'a>(
     cli: &Cli,
@@ -210,12 +325,9 @@ fn tenants<'a>(
 ) -> Result<Vec<&'a config::TenantSettings>, CommandError> {
     match &cli.tenant {
         None => Ok(settings.tenants.iter().collect()),
-        Some(id) => settings.tenant(id).map(|t| vec![t]).ok_or_else(|| {
-            let known: Vec<&str> = settings.tenants.iter().map(|t| t.id.as_str()).collect();
-            CommandError::Usage(format!(
-                "unknown tenant {id:?}; configured tenants: {}",
-                known.join(", ")
-            ))
-        }),
+        Some(id) => settings
+            .tenant(id)
+            .map(|t| vec![t])
+            .ok_or_else(|| unknown_tenant(id, settings.tenants.iter().map(|t| t.id.as_str()))),
     }
 }

@@ -20,6 +20,7 @@ use crate::config::{Settings, TenantSettings};
 use crate::daemon::signals::Stop;
 use crate::domain::{PassKind, PassResult};
 use crate::exit::ExitStatus;
+use crate::logging::progress::{self, PASS_STARTED};
 use crate::metrics::{Metrics, TenantState, textfile};
 use crate::reconcile::{Applied, PassError, PassSummary, Resolved, Tenant};
 use crate::store::{OpenMode, Store};
@@ -57,6 +58,14 @@ pub(super) async fn once_writing(
     settle_dead_passes(&store);
     let metrics = Metrics::new();
     let tenants = build_tenants(settings, &tenants, Arc::clone(&store), metrics.clone())?;
+    let ids: Vec<&str> = tenants.iter().map(|t| t.id()).collect();
+    tracing::info!(
+        version = crate::cli::VERSION,
+        config = %settings.source.display(),
+        state = %settings.daemon.state_dir.join(crate::store::DB_FILE).display(),
+        tenants = ?ids,
+        "started --once: one full pass for each tenant"
+    );
     let done = CancellationToken::new();
     let progress = progress(&tenants, done.clone());
     let grace = settings.daemon.shutdown_grace;
@@ -102,7 +111,11 @@ pub(super) async fn once_writing(
     if json {
         serde_json::to_writer_pretty(
             &mut out,
-            &serde_json::json!({ "tenants": summaries, "exit_status": status.code() }),
+            &serde_json::json!({
+                "schema_version": super::SCHEMA_VERSION,
+                "tenants": summaries,
+                "exit_status": status.code(),
+            }),
         )
         .map_err(std::io::Error::other)?;
         writeln!(out)?;
@@ -154,6 +167,7 @@ enum End {
 async fn pass_within_grace(t: &Tenant, stop: &Stop, grace: Duration) -> End {
     let (started, calls) = (std::time::Instant::now(), t.api_counts());
     let cancel = stop.token();
+    tracing::info!(tenant = %t.id(), kind = %PassKind::Full, "{PASS_STARTED}");
     tokio::select! {
         biased;
         o = t.pass(PassKind::Full, &cancel) => End::Finished(Box::new(o)),
@@ -222,27 +236,32 @@ pub(super) fn settle_dead_passes(store: &Store) {
     }
 }
 
-/// On a terminal, a line on stderr every few seconds while passes run.
+/// On a terminal, a progress line at the bottom of stderr while passes run: each tenant's
+/// phase and actions done of planned, passes finished of all, retries and API calls. Log
+/// lines are written around it (`logging::progress`), never through it.
 fn progress(tenants: &[Arc<Tenant>], done: CancellationToken) -> tokio::task::JoinHandle<()> {
     let tenants: Vec<Arc<Tenant>> = tenants.to_vec();
     tokio::spawn(async move {
         if !std::io::stderr().is_terminal() {
             return;
         }
-        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.tick().await;
         loop {
             tokio::select! {
-                _ = done.cancelled() => { eprint!("\r\x1b[K"); return; }
+                _ = done.cancelled() => { progress::clear(); return; }
                 _ = tick.tick() => {
-                    let parts: Vec<String> = tenants
-                        .iter()
-                        .map(|t| {
-                            let c = t.api_counts();
-                            format!("{}: {} Lever / {} Willo calls", t.id(), c.lever_calls, c.willo_calls)
-                        })
-                        .collect();
-                    eprint!("\r\x1b[K… {}", parts.join("; "));
+                    let line = progress::snapshot().line(|id| {
+                        tenants
+                            .iter()
+                            .find(|t| t.id() == id)
+                            .map(|t| {
+                                let c = t.api_counts();
+                                format!(" (Lever {} calls, Willo {})", c.lever_calls, c.willo_calls)
+                            })
+                            .unwrap_or_default()
+                    });
+                    progress::show(&line);
                 }
             }
         }

@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use super::{CommandError, build_tenants};
+use super::CommandError;
 use crate::config::{ConfigError, Settings, TenantSettings};
 use crate::daemon::{self, DaemonError};
 use crate::error_chain::chain;
@@ -32,7 +33,11 @@ const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// The longest the story waits for the daemon's start-up full pass.
 const START_UP_WAIT: Duration = Duration::from_secs(60);
 
-pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
+pub fn run(
+    once: bool,
+    doctor: bool,
+    keep_state: Option<&Path>,
+) -> Result<ExitStatus, CommandError> {
     let pace = sandbox::pace(std::env::var(PACE_ENV).ok().as_deref())?;
     let rt = super::runtime()?;
     rt.block_on(async move {
@@ -44,21 +49,21 @@ pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
             Some(Signals::new()?)
         };
         let out = Narrative::stdout();
+        let dir = StateDir::new(keep_state)?;
         let sandbox = Sandbox::start().await?;
-        let dir = tempfile::Builder::new()
-            .prefix("willo-lever-sync-sandbox-")
-            .tempdir()
-            .map_err(SandboxError::TempDir)?;
         let env = sandbox_config::env_overrides();
-        let mut settings = sandbox_config::settings(
-            &Endpoints {
-                lever_base_url: sandbox.lever.base_url(),
-                willo_base_url: sandbox.willo.base_url(),
-                catalog_opportunity_id: sandbox.demo.catalog_opportunity.clone(),
-                state_dir: dir.path().to_path_buf(),
-            },
-            &env,
-        )?;
+        let endpoints = Endpoints {
+            lever_base_url: sandbox.lever.base_url(),
+            willo_base_url: sandbox.willo.base_url(),
+            catalog_opportunity_id: sandbox.demo.catalog_opportunity.clone(),
+            state_dir: dir.path().to_path_buf(),
+        };
+        let mut settings = sandbox_config::settings(&endpoints, &env)?;
+        if let StateDir::Kept(path) = &dir {
+            // The configuration `status` and `tags` read the kept state with.
+            let text = sandbox_config::text(&endpoints)?;
+            std::fs::write(path.join(KEPT_CONFIG), text).map_err(SandboxError::TempDir)?;
+        }
         let _log = logging::init(&settings.log)?;
         let tenant = settings
             .tenants
@@ -70,7 +75,14 @@ pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
                 problem: "the sandbox needs its demo tenant".into(),
             })?;
         sandbox.accept_credentials(&tenant);
-        introduce(&out, &sandbox, &tenant, &settings, &env);
+        introduce(
+            &out,
+            &sandbox,
+            &tenant,
+            &settings,
+            &env,
+            matches!(dir, StateDir::Kept(_)),
+        );
 
         let status = match signals {
             None => {
@@ -102,14 +114,7 @@ pub fn run(once: bool, doctor: bool) -> Result<ExitStatus, CommandError> {
         };
         let _ = sandbox.lever.shutdown().await;
         let _ = sandbox.willo.shutdown().await;
-        let shown = dir.path().display().to_string();
-        match dir.close() {
-            Ok(()) => out.line(format_args!("sandbox: removed {shown}")),
-            Err(e) => out.line(format_args!(
-                "sandbox: could not remove {shown}: {}",
-                chain(&e)
-            )),
-        }
+        dir.close(&out);
         Ok(status)
     })
 }
@@ -120,6 +125,7 @@ fn introduce(
     tenant: &TenantSettings,
     settings: &Settings,
     env: &HashMap<String, String>,
+    keeps: bool,
 ) {
     let demo = &sandbox.demo;
     out.line(format_args!(
@@ -142,9 +148,79 @@ fn introduce(
         out.line("sandbox: ignoring WLS__DAEMON__STATE_DIR: the sandbox always starts afresh");
     }
     out.line(format_args!(
-        "sandbox: state in {} (removed at exit); the daemon's log is on stderr",
-        settings.daemon.state_dir.display()
+        "sandbox: state in {} ({}); the daemon's log is on stderr",
+        settings.daemon.state_dir.display(),
+        if keeps {
+            "kept at exit"
+        } else {
+            "removed at exit"
+        }
     ));
+}
+
+/// The configuration written next to a kept state.
+const KEPT_CONFIG: &str = "sandbox.toml";
+
+/// Where the sandbox keeps its state: a temporary directory removed at exit, or the one
+/// `--keep-state` names, kept with a configuration that reads it.
+enum StateDir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl StateDir {
+    fn new(keep: Option<&Path>) -> Result<StateDir, CommandError> {
+        let Some(dir) = keep else {
+            return tempfile::Builder::new()
+                .prefix("willo-lever-sync-sandbox-")
+                .tempdir()
+                .map(StateDir::Temp)
+                .map_err(|e| SandboxError::TempDir(e).into());
+        };
+        // The simulated accounts start afresh on every run: a state kept from an earlier one
+        // describes people who no longer exist.
+        if dir.join(crate::store::DB_FILE).exists() {
+            return Err(CommandError::Usage(format!(
+                "--keep-state: {} already holds the state of an earlier sandbox; the simulated accounts start afresh each time, so name a new or empty directory",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(SandboxError::TempDir)?;
+        let dir = std::path::absolute(dir).map_err(SandboxError::TempDir)?;
+        Ok(StateDir::Kept(dir))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            StateDir::Temp(t) => t.path(),
+            StateDir::Kept(p) => p,
+        }
+    }
+
+    /// Removes a temporary state; says how to look at a kept one.
+    fn close(self, out: &Narrative) {
+        match self {
+            StateDir::Temp(dir) => {
+                let shown = dir.path().display().to_string();
+                match dir.close() {
+                    Ok(()) => out.line(format_args!("sandbox: removed {shown}")),
+                    Err(e) => out.line(format_args!(
+                        "sandbox: could not remove {shown}: {}",
+                        chain(&e)
+                    )),
+                }
+            }
+            StateDir::Kept(dir) => {
+                let config = dir.join(KEPT_CONFIG);
+                out.line(format_args!(
+                    "sandbox: state kept in {}; look at it with\n  willo-lever-sync --config {} status\n  willo-lever-sync --config {} tags",
+                    dir.display(),
+                    config.display(),
+                    config.display()
+                ));
+            }
+        }
+    }
 }
 
 /// Runs the daemon and, next to it, the story and the narrator, until Ctrl-C / SIGTERM.
@@ -157,8 +233,10 @@ async fn serve(
     signals: Signals,
 ) -> Result<(), CommandError> {
     let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
-    let metrics = Metrics::new();
-    let tenants = build_tenants(settings, &[tenant], Arc::clone(&store), metrics.clone())?;
+    let cx = daemon::Context {
+        store: Arc::clone(&store),
+        metrics: Metrics::new(),
+    };
     let narrator = Narrator::new(
         sandbox.demo.clone(),
         sandbox.lever.clone(),
@@ -185,8 +263,8 @@ async fn serve(
     let daemon = async {
         let result = daemon::run(
             settings,
-            tenants,
-            metrics,
+            cx,
+            None,
             move |addr| {
                 let _ = listening_tx.send(addr);
             },

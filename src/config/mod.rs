@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str};
+pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str, load_state, load_state_from_str};
 pub use schedule::{Schedule, ScheduleError};
 pub use secret::{Secret, SecretOrigin};
 
@@ -50,13 +50,20 @@ pub enum ConfigError {
         key: String,
         problem: String,
     },
+    /// The value at fault came from an environment override, not from the file.
+    #[error("environment variable {var} (overrides {key}): {problem}")]
+    Env {
+        var: String,
+        key: String,
+        problem: String,
+    },
 }
 
 impl ConfigError {
     /// The key path the error names (empty for file-level errors).
     pub fn key(&self) -> &str {
         match self {
-            ConfigError::Invalid { key, .. } => key,
+            ConfigError::Invalid { key, .. } | ConfigError::Env { key, .. } => key,
             _ => "",
         }
     }
@@ -67,6 +74,7 @@ impl ConfigError {
             ConfigError::Read { .. } => "read",
             ConfigError::Syntax { .. } => "syntax",
             ConfigError::Invalid { .. } => "invalid",
+            ConfigError::Env { .. } => "env",
         }
     }
 }
@@ -82,7 +90,17 @@ pub struct Settings {
     pub tenants: Vec<TenantSettings>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What `status` and `tags` read: where the state is, the schedules and the tenant ids. Loaded
+/// without reading a secret, so they work where the secrets are the service's alone.
+#[derive(Debug, Clone)]
+pub struct StateSettings {
+    pub source: PathBuf,
+    pub daemon: DaemonSettings,
+    pub log: LogSettings,
+    pub tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DaemonSettings {
     pub state_dir: PathBuf,
     pub listen: SocketAddr,
@@ -105,7 +123,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogSettings {
     pub level: String,
     pub format: LogFormat,
@@ -166,6 +184,38 @@ impl WilloSettings {
         self.webhook_token
             .iter()
             .chain(self.previous_webhook_token.iter())
+    }
+}
+
+impl TenantSettings {
+    /// A digest of everything the tenant runs with, secret values included: two settings with
+    /// the same fingerprint run the same way (a reload keeps a tenant whose fingerprint did not
+    /// change, and rebuilds one whose key was rotated).
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(serde_json::to_vec(self).unwrap_or_default());
+        let lever = &self.lever;
+        let secrets = [
+            match &lever.client.auth {
+                crate::lever::LeverAuth::ApiKey(k) | crate::lever::LeverAuth::AccessToken(k) => {
+                    Some(k)
+                }
+                crate::lever::LeverAuth::OAuth(o) => Some(&o.client_secret),
+            },
+            lever.webhook_signature_token.as_ref(),
+            lever.previous_webhook_signature_token.as_ref(),
+            Some(&self.willo.client.api_key),
+            self.willo.webhook_token.as_ref(),
+            self.willo.previous_webhook_token.as_ref(),
+        ];
+        for s in secrets {
+            // A length prefix keeps ("ab", "c") and ("a", "bc") apart.
+            let v = s.map_or("", |s| s.expose());
+            h.update((v.len() as u64).to_le_bytes());
+            h.update(v.as_bytes());
+        }
+        h.finalize().into()
     }
 }
 

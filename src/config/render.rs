@@ -10,6 +10,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::{LeverSettings, WilloSettings};
 use crate::http::HttpConfig;
 use crate::lever::{LeverAuth, OAuthConfig};
+use crate::secret::{Secret, SecretOrigin};
 use crate::willo::InterviewScope;
 
 impl Serialize for LeverSettings {
@@ -18,15 +19,20 @@ impl Serialize for LeverSettings {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("base_url", c.base_url.as_str())?;
         match &c.auth {
-            LeverAuth::ApiKey(key) => m.serialize_entry("api_key", key)?,
+            LeverAuth::ApiKey(key) => secret(&mut m, "api_key", Some(key))?,
             LeverAuth::OAuth(o) => m.serialize_entry("oauth", &OAuth(o))?,
             // Never read from a file (`doctor` builds it); shown redacted all the same.
             LeverAuth::AccessToken(token) => m.serialize_entry("access_token", token)?,
         }
-        m.serialize_entry("webhook_signature_token", &self.webhook_signature_token)?;
-        m.serialize_entry(
+        secret(
+            &mut m,
+            "webhook_signature_token",
+            self.webhook_signature_token.as_ref(),
+        )?;
+        secret(
+            &mut m,
             "previous_webhook_signature_token",
-            &self.previous_webhook_signature_token,
+            self.previous_webhook_signature_token.as_ref(),
         )?;
         m.serialize_entry("perform_as", &c.perform_as)?;
         m.serialize_entry("include_confidential", &c.include_confidential)?;
@@ -40,9 +46,13 @@ impl Serialize for WilloSettings {
         let c = &self.client;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("base_url", c.base_url.as_str())?;
-        m.serialize_entry("api_key", &c.api_key)?;
-        m.serialize_entry("webhook_token", &self.webhook_token)?;
-        m.serialize_entry("previous_webhook_token", &self.previous_webhook_token)?;
+        secret(&mut m, "api_key", Some(&c.api_key))?;
+        secret(&mut m, "webhook_token", self.webhook_token.as_ref())?;
+        secret(
+            &mut m,
+            "previous_webhook_token",
+            self.previous_webhook_token.as_ref(),
+        )?;
         http(&mut m, &c.http)?;
         let status_map: BTreeMap<&str, &'static str> = self
             .status_map
@@ -65,7 +75,7 @@ impl Serialize for OAuth<'_> {
         let o = self.0;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("client_id", &o.client_id)?;
-        m.serialize_entry("client_secret", &o.client_secret)?;
+        secret(&mut m, "client_secret", Some(&o.client_secret))?;
         m.serialize_entry("redirect_uri", o.redirect_uri.as_str())?;
         m.serialize_entry("scopes", &o.scopes)?;
         m.serialize_entry("authorize_url", o.authorize_url.as_str())?;
@@ -86,6 +96,21 @@ impl Serialize for Scope<'_> {
         m.serialize_entry("owner_emails", self.0.owner_emails())?;
         m.serialize_entry("title_patterns", self.0.title_patterns())?;
         m.end()
+    }
+}
+
+/// A secret as the file would name it: `key_file = "path"` when it was read from a file (so
+/// the output loads back as it is), else `key = "<redacted, …>"`, a placeholder the loader
+/// refuses if it is pasted back.
+fn secret<M: SerializeMap>(m: &mut M, key: &str, s: Option<&Secret>) -> Result<(), M::Error> {
+    match s {
+        None => Ok(()),
+        Some(s) => match s.origin() {
+            SecretOrigin::File(path) => {
+                m.serialize_entry(&format!("{key}_file"), &path.display().to_string())
+            }
+            _ => m.serialize_entry(key, s),
+        },
     }
 }
 

@@ -94,6 +94,13 @@ impl fmt::Debug for Schedule {
     }
 }
 
+/// Two schedules are the same when their expressions are: they fire at the same moments.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
+}
+
 impl serde::Serialize for Schedule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.expr)

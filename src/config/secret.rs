@@ -19,7 +19,16 @@ pub enum SecretError {
     EmptyFile { path: PathBuf },
     #[error("is empty")]
     EmptyInline,
+    /// `check-config` prints `<redacted, …>` where a secret goes; pasted back, it would be
+    /// sent to the API as the key.
+    #[error(
+        "is the placeholder check-config prints instead of a secret, not a secret; write the secret here, or name a file with {key}_file"
+    )]
+    Placeholder { key: String },
 }
+
+/// How every placeholder `check-config` prints for a secret begins.
+pub const PLACEHOLDER_PREFIX: &str = "<redacted";
 
 /// Where relative `*_file` paths are looked up.
 #[derive(Debug, Clone)]
@@ -69,6 +78,10 @@ pub fn resolve(
         (Some(v), None) => {
             if v.trim().is_empty() {
                 Err(SecretError::EmptyInline)
+            } else if v.trim_start().starts_with(PLACEHOLDER_PREFIX) {
+                Err(SecretError::Placeholder {
+                    key: key.to_owned(),
+                })
             } else {
                 Ok(Some(Secret::inline(v)))
             }

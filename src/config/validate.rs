@@ -14,12 +14,12 @@ pub(super) use bounds::finite_numbers;
 use bounds::{MAX_SECONDS, MIN_REQUESTS_PER_SECOND};
 
 use super::load::invalid;
-use super::raw::{RawConfig, RawLever, RawOAuth, RawTenant};
+use super::raw::{RawConfig, RawDaemon, RawLever, RawLog, RawOAuth, RawTenant};
 use super::schedule::Schedule;
 use super::secret::{self, Secret, SecretDirs};
 use super::{
     ConfigError, DEFAULT_CATALOG_MAX_TAGS, DaemonSettings, LeverSettings, LogFormat, LogSettings,
-    Settings, TenantSettings,
+    Settings, StateSettings, TenantSettings,
 };
 use crate::domain::tags::TagTemplate;
 use crate::error_chain::chain;
@@ -30,6 +30,7 @@ use crate::lever::oauth::{
 use crate::lever::permission::CONFIDENTIAL_SCOPE;
 use crate::lever::{LeverAuth, LeverClientConfig, OAuthConfig};
 
+#[derive(Clone, Copy)]
 pub(super) struct Ctx<'a> {
     path: &'a Path,
     dirs: &'a SecretDirs,
@@ -59,40 +60,38 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn settings(
-    raw: RawConfig,
-    path: &Path,
-    dirs: &SecretDirs,
-) -> Result<Settings, ConfigError> {
-    let cx = Ctx { path, dirs };
-    let d = raw.daemon;
+fn daemon_and_log(
+    cx: &Ctx,
+    d: RawDaemon,
+    l: RawLog,
+) -> Result<(DaemonSettings, LogSettings), ConfigError> {
     let daemon = DaemonSettings {
         state_dir: d.state_dir,
-        listen: socket_addr(&cx, "daemon.listen", &d.listen)?,
-        schedule: cron(&cx, "daemon.schedule", &d.schedule)?,
-        full_schedule: cron(&cx, "daemon.full_schedule", &d.full_schedule)?,
-        concurrency: positive_int(&cx, "daemon.concurrency", d.concurrency, 1024)?,
+        listen: socket_addr(cx, "daemon.listen", &d.listen)?,
+        schedule: cron(cx, "daemon.schedule", &d.schedule)?,
+        full_schedule: cron(cx, "daemon.full_schedule", &d.full_schedule)?,
+        concurrency: positive_int(cx, "daemon.concurrency", d.concurrency, 1024)?,
         incremental_overlap: Duration::from_secs(non_negative(
-            &cx,
+            cx,
             "daemon.incremental_overlap_seconds",
             d.incremental_overlap_seconds,
             7 * 86_400,
         )?),
         hint_queue_capacity: positive_int(
-            &cx,
+            cx,
             "daemon.hint_queue_capacity",
             d.hint_queue_capacity,
             1_000_000,
         )?,
         shutdown_grace: Duration::from_secs(non_negative(
-            &cx,
+            cx,
             "daemon.shutdown_grace_seconds",
             d.shutdown_grace_seconds,
             3600,
         )?),
         status_page: d.status_page,
     };
-    let format = match raw.log.format.as_str() {
+    let format = match l.format.as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
         other => {
@@ -102,30 +101,25 @@ pub(super) fn settings(
             ));
         }
     };
-    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
-        return Err(cx.err(
-            "log.level",
-            format!("not a tracing filter directive ({e}): {:?}", raw.log.level),
-        ));
-    }
+    crate::logging::level::check(&l.level).map_err(|problem| cx.err("log.level", problem))?;
     let log = LogSettings {
-        level: raw.log.level,
+        level: l.level,
         format,
-        dir: raw.log.dir,
+        dir: l.dir,
     };
-    if raw.tenants.is_empty() {
-        return Err(cx.err("tenants", "at least one [[tenants]] table is required"));
-    }
-    let mut seen = BTreeSet::new();
+    Ok((daemon, log))
+}
+
+/// The raw file → validated [`Settings`], secrets read.
+pub(super) fn settings(
+    raw: RawConfig,
+    path: &Path,
+    dirs: &SecretDirs,
+) -> Result<Settings, ConfigError> {
+    let cx = Ctx { path, dirs };
+    let (daemon, log) = daemon_and_log(&cx, raw.daemon, raw.log)?;
     let mut tenants = Vec::with_capacity(raw.tenants.len());
-    for (i, t) in raw.tenants.into_iter().enumerate() {
-        let key = format!("tenants[{i}]");
-        if !seen.insert(t.id.clone()) {
-            return Err(cx.err(
-                &format!("{key}.id"),
-                format!("duplicate tenant id {:?}", t.id),
-            ));
-        }
+    for (key, t) in tenant_keys(&cx, raw.tenants)? {
         tenants.push(tenant(&cx, &key, t)?);
     }
     Ok(Settings {
@@ -136,13 +130,54 @@ pub(super) fn settings(
     })
 }
 
-fn tenant(cx: &Ctx, key: &str, t: RawTenant) -> Result<TenantSettings, ConfigError> {
-    if !valid_tenant_id(&t.id) {
-        return Err(cx.err(
-            &format!("{key}.id"),
-            format!("{:?} must match [a-z0-9-]{{1,32}}", t.id),
-        ));
+/// What `status` and `tags` need: the daemon and log settings and the tenant ids, with no
+/// secret read (they may be readable only by the service).
+pub(super) fn state(
+    raw: RawConfig,
+    path: &Path,
+    dirs: &SecretDirs,
+) -> Result<StateSettings, ConfigError> {
+    let cx = Ctx { path, dirs };
+    let (daemon, log) = daemon_and_log(&cx, raw.daemon, raw.log)?;
+    let tenants = tenant_keys(&cx, raw.tenants)?
+        .into_iter()
+        .map(|(_, t)| t.id)
+        .collect();
+    Ok(StateSettings {
+        source: path.to_path_buf(),
+        daemon,
+        log,
+        tenants,
+    })
+}
+
+/// Each tenant with the key path its errors name: `tenants[acme]`, by id, or by position when
+/// the id itself is what is wrong. Ids are checked for shape and duplicates here.
+fn tenant_keys(cx: &Ctx, raw: Vec<RawTenant>) -> Result<Vec<(String, RawTenant)>, ConfigError> {
+    if raw.is_empty() {
+        return Err(cx.err("tenants", "at least one [[tenants]] table is required"));
     }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, t) in raw.into_iter().enumerate() {
+        if !valid_tenant_id(&t.id) {
+            return Err(cx.err(
+                &format!("tenants[{i}].id"),
+                format!("{:?} must match [a-z0-9-]{{1,32}}", t.id),
+            ));
+        }
+        if !seen.insert(t.id.clone()) {
+            return Err(cx.err(
+                &format!("tenants[{i}].id"),
+                format!("duplicate tenant id {:?}", t.id),
+            ));
+        }
+        out.push((format!("tenants[{}]", t.id), t));
+    }
+    Ok(out)
+}
+
+fn tenant(cx: &Ctx, key: &str, t: RawTenant) -> Result<TenantSettings, ConfigError> {
     if t.account_name.trim().is_empty() {
         return Err(cx.err(&format!("{key}.account_name"), "must not be empty"));
     }

@@ -4,7 +4,7 @@
 //! Shape: one runner task per tenant runs the passes the cron jobs request, one at a time;
 //! hint workers run targeted reconciles; a per-tenant lock keeps the two from overlapping (a
 //! pass and a hint on the same tenant could otherwise invite the same email twice). The main
-//! loop waits for signals and pings the systemd watchdog.
+//! loop waits for signals, pings the systemd watchdog and applies reloads (`reload`).
 
 pub mod hints;
 pub mod lever_webhook;
@@ -12,6 +12,7 @@ mod listener;
 pub mod notify;
 mod page;
 pub mod readiness;
+mod reload;
 pub mod replay;
 pub mod schedule;
 pub mod server;
@@ -22,26 +23,26 @@ mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
+use crate::config::{Settings, TenantSettings};
 use crate::domain::PassKind;
 use crate::metrics::Metrics;
 use crate::notices::Notices;
-use crate::reconcile::Tenant;
+use crate::reconcile::{PassOptions, Tenant, Turns};
 use crate::store::{OpenMode, Store};
 use hints::HintQueue;
 use listener::Listener;
 use readiness::Readiness;
-use schedule::PassRequests;
+pub use reload::Reloader;
 use server::{Shared, TenantHooks};
 use throttle::{LOG_EVERY, LogThrottle};
-use workers::{Slot, hint_worker, pass_runner};
+use workers::{Slot, Slots, hint_worker, pass_runner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -55,18 +56,63 @@ pub enum DaemonError {
     Scheduler(#[source] tokio_cron_scheduler::JobSchedulerError),
     #[error("cannot wait for signals")]
     Signals(#[source] std::io::Error),
+    #[error("tenant {tenant}: cannot build its API clients")]
+    Tenant {
+        tenant: String,
+        #[source]
+        source: crate::http::BuildError,
+    },
 }
 
 /// Hint workers per daemon: each runs one targeted reconcile at a time.
 const HINT_WORKERS: usize = 4;
 
+/// What every tenant's runtime shares: the state store and the metrics registry.
+#[derive(Clone)]
+pub struct Context {
+    pub store: Arc<Store>,
+    pub metrics: Metrics,
+}
+
+impl Context {
+    fn options(settings: &Settings) -> PassOptions {
+        PassOptions {
+            concurrency: settings.daemon.concurrency,
+            overlap: settings.daemon.incremental_overlap,
+            chunk: PassOptions::CHUNK,
+        }
+    }
+
+    /// One tenant's runtime; `turns` those of the runtime it replaces, if any.
+    fn tenant(
+        &self,
+        t: &TenantSettings,
+        options: &PassOptions,
+        turns: Option<Turns>,
+    ) -> Result<Arc<Tenant>, DaemonError> {
+        Tenant::sharing(
+            t,
+            options.clone(),
+            Arc::clone(&self.store),
+            self.metrics.clone(),
+            turns.unwrap_or_default(),
+        )
+        .map(Arc::new)
+        .map_err(|source| DaemonError::Tenant {
+            tenant: t.id.clone(),
+            source,
+        })
+    }
+}
+
 /// Runs the daemon until `shutdown` is cancelled (by SIGTERM or SIGINT through
 /// [`signals::Stop`], or by the sandbox). `on_listening` is told the bound address (the
-/// sandbox prints it; tests read it).
+/// sandbox prints it; tests read it). With `reloads`, each request reads the configuration
+/// again and applies it (see `reload`).
 pub async fn run(
     settings: &Settings,
-    tenants: Vec<Arc<Tenant>>,
-    metrics: Metrics,
+    cx: Context,
+    reloads: Option<Reloader>,
     on_listening: impl FnOnce(SocketAddr),
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
@@ -74,16 +120,22 @@ pub async fn run(
         tracing::info!("stopped before start-up finished");
         return Ok(());
     }
+    let options = Context::options(settings);
+    let mut slots = BTreeMap::new();
+    for t in &settings.tenants {
+        slots.insert(
+            t.id.clone(),
+            Arc::new(Slot::new(cx.tenant(t, &options, None)?)),
+        );
+    }
+    let slots: Slots = Arc::new(RwLock::new(slots));
     let max_age = settings.daemon.schedule.interval() * 3;
-    let readiness = Arc::new(Readiness::new(tenants.iter().map(|t| t.id()), max_age));
+    let readiness = Arc::new(Readiness::new(
+        settings.tenants.iter().map(|t| t.id.as_str()),
+        max_age,
+    ));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
-    let slots: Arc<BTreeMap<String, Slot>> = Arc::new(
-        tenants
-            .iter()
-            .map(|t| (t.id().to_owned(), Slot::new(t)))
-            .collect(),
-    );
-    let shared = shared(settings, &tenants, &queue, metrics, &readiness);
+    let shared = shared(settings, &queue, cx.metrics.clone(), &readiness);
     let listen = settings.daemon.listen;
     let http = Listener::start(listen, server::router(Arc::clone(&shared)))
         .await
@@ -91,29 +143,35 @@ pub async fn run(
             addr: listen,
             source,
         })?;
-    let now = chrono::Utc::now();
-    let next = |s: &crate::config::Schedule| s.next_after(now).map(|t| t.to_rfc3339());
-    tracing::info!(listen = %http.addr, tenants = slots.len(),
-        next_incremental = next(&settings.daemon.schedule).as_deref().unwrap_or("never"),
-        next_full = next(&settings.daemon.full_schedule).as_deref().unwrap_or("never"),
-        "listening for webhooks, /healthz, /readyz, /metrics");
+    started(settings, http.addr);
     on_listening(http.addr);
     notify::ready();
 
-    let mut work = spawn_work(&slots, &queue, &readiness, &shutdown);
-    let requests: Vec<(String, Arc<PassRequests>)> = slots
-        .iter()
-        .map(|(id, s)| (id.clone(), Arc::clone(&s.requests)))
-        .collect();
-    let mut scheduler = schedule::start(
-        &settings.daemon.schedule,
-        &settings.daemon.full_schedule,
-        &requests,
-    )
-    .await
-    .map_err(DaemonError::Scheduler)?;
+    let mut work = JoinSet::new();
+    for slot in slots.read().unwrap_or_else(|p| p.into_inner()).values() {
+        spawn_runner(&mut work, slot, &readiness, &shutdown);
+    }
+    for _ in 0..HINT_WORKERS {
+        work.spawn(hint_worker(
+            Arc::clone(&slots),
+            Arc::clone(&queue),
+            Arc::clone(&readiness),
+            shutdown.clone(),
+        ));
+    }
+    let scheduler = reload::start_scheduler(settings, &slots)
+        .await
+        .map_err(DaemonError::Scheduler)?;
+    let mut running = reload::Running {
+        settings: settings.clone(),
+        cx,
+        slots,
+        shared: Arc::clone(&shared),
+        readiness,
+        scheduler,
+    };
 
-    main_loop(&shutdown).await;
+    main_loop(&shutdown, reloads, &mut running, &mut work).await;
 
     // Shutdown: refuse new hints, stop starting actions, let the action in flight finish.
     tracing::info!("shutting down: no new hints; waiting for actions in flight");
@@ -121,8 +179,8 @@ pub async fn run(
     shared.accepting.store(false, Ordering::SeqCst);
     queue.close();
     shutdown.cancel();
-    drain(&mut work, settings.daemon.shutdown_grace).await;
-    if let Err(e) = scheduler.shutdown().await {
+    drain(&mut work, running.settings.daemon.shutdown_grace).await;
+    if let Err(e) = running.scheduler.shutdown().await {
         tracing::warn!(error = %crate::error_chain::chain(&e), "scheduler did not shut down cleanly");
     }
     http.stop().await;
@@ -130,27 +188,45 @@ pub async fn run(
     Ok(())
 }
 
+/// The start-up line: what runs, where its state is, and when the first passes come.
+fn started(settings: &Settings, addr: SocketAddr) {
+    let now = chrono::Utc::now();
+    let next = |s: &crate::config::Schedule| {
+        s.next_after(now)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| "never".into())
+    };
+    let tenants: Vec<&str> = settings.tenants.iter().map(|t| t.id.as_str()).collect();
+    tracing::info!(
+        version = crate::cli::VERSION,
+        config = %settings.source.display(),
+        state = %settings.daemon.state_dir.join(crate::store::DB_FILE).display(),
+        tenants = ?tenants,
+        schedule = %settings.daemon.schedule,
+        next_incremental = %next(&settings.daemon.schedule),
+        full_schedule = %settings.daemon.full_schedule,
+        next_full = %next(&settings.daemon.full_schedule),
+        listen = %addr,
+        "started: a full pass for each tenant now; listening for webhooks, /healthz, /readyz, /metrics"
+    );
+}
+
 /// What the HTTP handlers share: each tenant's webhook secrets, the hint queue, metrics,
 /// readiness, and a read-only view of the state store.
 fn shared(
     settings: &Settings,
-    tenants: &[Arc<Tenant>],
     queue: &Arc<HintQueue>,
     metrics: Metrics,
     readiness: &Arc<Readiness>,
 ) -> Arc<Shared> {
     Arc::new(Shared {
-        tenants: tenants
-            .iter()
-            .map(|t| {
-                let s = t.settings();
-                let hooks = TenantHooks::new(
-                    s.lever.webhook_signature_tokens().cloned().collect(),
-                    s.willo.webhook_tokens().cloned().collect(),
-                );
-                (t.id().to_owned(), hooks)
-            })
-            .collect(),
+        tenants: RwLock::new(
+            settings
+                .tenants
+                .iter()
+                .map(|t| (t.id.clone(), Arc::new(hooks(t))))
+                .collect(),
+        ),
         queue: Arc::clone(queue),
         metrics,
         readiness: Arc::clone(readiness),
@@ -165,6 +241,14 @@ fn shared(
     })
 }
 
+/// A tenant's webhook secrets, as the listener checks them.
+fn hooks(t: &TenantSettings) -> TenantHooks {
+    TenantHooks::new(
+        t.lever.webhook_signature_tokens().cloned().collect(),
+        t.willo.webhook_tokens().cloned().collect(),
+    )
+}
+
 /// A connection of its own for webhook lookups, so they never wait on a pass's writes.
 fn webhook_store(settings: &Settings) -> Option<Arc<Store>> {
     match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
@@ -177,33 +261,19 @@ fn webhook_store(settings: &Settings) -> Option<Arc<Store>> {
     }
 }
 
-/// The pass runners (each starting with one full pass) and the hint workers.
-fn spawn_work(
-    slots: &Arc<BTreeMap<String, Slot>>,
-    queue: &Arc<HintQueue>,
+/// Starts a tenant's pass runner, with one full pass at once.
+fn spawn_runner(
+    work: &mut JoinSet<()>,
+    slot: &Arc<Slot>,
     readiness: &Arc<Readiness>,
     shutdown: &CancellationToken,
-) -> JoinSet<()> {
-    let mut work = JoinSet::new();
-    for slot in slots.values() {
-        // One full pass at start-up.
-        slot.requests.request(PassKind::Full);
-        work.spawn(pass_runner(
-            Arc::clone(&slot.tenant),
-            Arc::clone(&slot.requests),
-            Arc::clone(readiness),
-            shutdown.clone(),
-        ));
-    }
-    for _ in 0..HINT_WORKERS {
-        work.spawn(hint_worker(
-            Arc::clone(slots),
-            Arc::clone(queue),
-            Arc::clone(readiness),
-            shutdown.clone(),
-        ));
-    }
-    work
+) {
+    slot.requests.request(PassKind::Full);
+    work.spawn(pass_runner(
+        Arc::clone(slot),
+        Arc::clone(readiness),
+        shutdown.clone(),
+    ));
 }
 
 /// Waits up to `grace` for the work in flight, then abandons it: the journal settles whatever
@@ -221,17 +291,41 @@ async fn drain(work: &mut JoinSet<()>, grace: Duration) {
 }
 
 /// Waits for `shutdown`, pinging the watchdog from here (not from a detached timer) so that a
-/// stuck main loop stops the pings.
-async fn main_loop(shutdown: &CancellationToken) {
+/// stuck main loop stops the pings, and applies reload requests as they come.
+async fn main_loop(
+    shutdown: &CancellationToken,
+    reloads: Option<Reloader>,
+    running: &mut reload::Running,
+    work: &mut JoinSet<()>,
+) {
     let watchdog = notify::watchdog_interval();
     let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut requests, load) = match reloads {
+        Some(r) => (Some(r.requests), Some(r.load)),
+        None => (None, None),
+    };
     loop {
+        let reload = async {
+            let asked = match requests.as_mut() {
+                Some(r) => r.changed().await.is_ok(),
+                None => false,
+            };
+            if !asked {
+                // No reloads (the sandbox), or nobody can ask any more.
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {
                 if watchdog.is_some() {
                     notify::watchdog();
+                }
+            }
+            () = reload => {
+                if let Some(load) = &load {
+                    running.reload(load(), work, shutdown).await;
                 }
             }
         }

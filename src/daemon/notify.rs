@@ -17,6 +17,15 @@ pub fn watchdog() {
     send(&[NotifyState::Watchdog], "WATCHDOG");
 }
 
+/// A reload starts: RELOADING=1 with the monotonic time, as systemd wants it for
+/// `Type=notify-reload` (and accepts for `Type=notify`); [`ready`] ends it.
+pub fn reloading() {
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => send(&[NotifyState::Reloading, now], "RELOADING"),
+        Err(_) => send(&[NotifyState::Reloading], "RELOADING"),
+    }
+}
+
 pub fn stopping() {
     send(&[NotifyState::Stopping], "STOPPING");
 }

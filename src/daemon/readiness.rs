@@ -20,8 +20,9 @@ struct TenantHealth {
 pub struct Readiness {
     tenants: Mutex<BTreeMap<String, TenantHealth>>,
     /// A tenant must have finished a pass within this long (three intervals of the incremental
-    /// schedule, [`Schedule::interval`](crate::config::Schedule::interval)).
-    max_age: Duration,
+    /// schedule, [`Schedule::interval`](crate::config::Schedule::interval)); a reload may
+    /// change it.
+    max_age: Mutex<Duration>,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -47,8 +48,24 @@ impl Readiness {
                     })
                     .collect(),
             ),
-            max_age,
+            max_age: Mutex::new(max_age),
         }
+    }
+
+    /// After a reload: `tenants` are the tenants now (a new one starts as a fresh one does, a
+    /// removed one is forgotten) and `max_age` the new limit.
+    pub fn reconfigure<'a>(&self, tenants: impl IntoIterator<Item = &'a str>, max_age: Duration) {
+        let ids: std::collections::BTreeSet<&str> = tenants.into_iter().collect();
+        self.with(|m| {
+            m.retain(|id, _| ids.contains(id.as_str()));
+            for id in &ids {
+                m.entry((*id).to_owned()).or_insert_with(|| TenantHealth {
+                    connected: true,
+                    ..TenantHealth::default()
+                });
+            }
+        });
+        *self.max_age.lock().unwrap_or_else(|p| p.into_inner()) = max_age;
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut BTreeMap<String, TenantHealth>) -> T) -> T {
@@ -86,7 +103,8 @@ impl Readiness {
     }
 
     pub fn verdict(&self, now: i64) -> Verdict {
-        let max_age_ms = i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
+        let max_age = *self.max_age.lock().unwrap_or_else(|p| p.into_inner());
+        let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         let reasons: Vec<String> = self.with(|m| {
             m.iter()
                 .filter_map(|(id, h)| {

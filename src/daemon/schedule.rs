@@ -74,31 +74,27 @@ impl PassRequests {
     }
 }
 
-/// Starts the cron jobs: for each tenant, `schedule` requests an incremental pass and
-/// `full_schedule` a full one. Schedules are evaluated in UTC.
+/// Starts the cron jobs: `schedule` requests an incremental pass and `full_schedule` a full
+/// one, through `request`, which asks every tenant the daemon runs at that moment (so a reload
+/// that adds or removes tenants needs no new jobs). Schedules are evaluated in UTC.
 pub async fn start(
     schedule: &Schedule,
     full_schedule: &Schedule,
-    tenants: &[(String, Arc<PassRequests>)],
+    request: Arc<dyn Fn(PassKind) + Send + Sync>,
 ) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
-    for (tenant, requests) in tenants {
-        for (s, kind) in [
-            (schedule, PassKind::Incremental),
-            (full_schedule, PassKind::Full),
-        ] {
-            let requests = Arc::clone(requests);
-            let tenant = tenant.clone();
-            // The expression was validated with the same parser settings the scheduler uses
-            // (`Schedule::parse`), so what the configuration accepted is what fires.
-            let job = Job::new_async(s.as_str(), move |_id, _lock| {
-                if requests.request(kind) == Requested::Coalesced {
-                    tracing::debug!(tenant = %tenant, kind = %kind, "pass due while one is pending; coalesced");
-                }
-                Box::pin(async {})
-            })?;
-            scheduler.add(job).await?;
-        }
+    for (s, kind) in [
+        (schedule, PassKind::Incremental),
+        (full_schedule, PassKind::Full),
+    ] {
+        let request = Arc::clone(&request);
+        // The expression was validated with the same parser settings the scheduler uses
+        // (`Schedule::parse`), so what the configuration accepted is what fires.
+        let job = Job::new_async(s.as_str(), move |_id, _lock| {
+            request(kind);
+            Box::pin(async {})
+        })?;
+        scheduler.add(job).await?;
     }
     scheduler.start().await?;
     Ok(scheduler)
@@ -128,10 +124,13 @@ mod tests {
         let yearly = Schedule::parse("0 0 0 1 1 *").unwrap();
         let r = PassRequests::new();
         let cancel = CancellationToken::new();
+        let requests = Arc::clone(&r);
         let mut scheduler = start(
             &every_second,
             &yearly,
-            &[("acme".to_owned(), Arc::clone(&r))],
+            Arc::new(move |kind| {
+                requests.request(kind);
+            }),
         )
         .await
         .unwrap();

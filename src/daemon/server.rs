@@ -55,7 +55,9 @@ impl TenantHooks {
 }
 
 pub struct Shared {
-    pub tenants: BTreeMap<String, TenantHooks>,
+    /// Each tenant's webhook secrets; a reload replaces the map, so new secrets apply to the
+    /// next delivery.
+    pub tenants: std::sync::RwLock<BTreeMap<String, Arc<TenantHooks>>>,
     pub queue: Arc<HintQueue>,
     pub metrics: Metrics,
     pub readiness: Arc<Readiness>,
@@ -104,6 +106,22 @@ fn status(code: u16) -> StatusCode {
 }
 
 impl Shared {
+    /// The webhook secrets of `tenant`, as configured now.
+    /// The ids of the tenants served now (a reload may change them).
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    pub fn hooks(&self, tenant: &str) -> Option<Arc<TenantHooks>> {
+        let map = self.tenants.read().unwrap_or_else(|p| p.into_inner());
+        map.get(tenant).cloned()
+    }
+
     fn enqueue(&self, tenant: &str, source: &str, target: Target) -> Response {
         let pushed = self.queue.push(HintKey {
             tenant: tenant.to_owned(),
@@ -201,7 +219,7 @@ async fn lever(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(hooks) = s.tenants.get(&tenant) else {
+    let Some(hooks) = s.hooks(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
@@ -239,7 +257,7 @@ async fn willo(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(hooks) = s.tenants.get(&tenant) else {
+    let Some(hooks) = s.hooks(&tenant) else {
         return answer(StatusCode::NOT_FOUND, "unknown_tenant", None);
     };
     if let Some(r) = s.closed() {
@@ -351,7 +369,8 @@ impl Shared {
     /// Sets the gauges the state store backs (failing, deferred, needs attention, …) and the
     /// missing permissions readiness knows of, for every tenant.
     async fn observe_state(self: Arc<Self>) {
-        for id in self.tenants.keys() {
+        let ids = self.tenant_ids();
+        for id in &ids {
             self.metrics
                 .set_missing_permissions(id, self.readiness.missing(id).len());
             // From zero, so that the first repair is an increase and not a new series.
@@ -360,7 +379,6 @@ impl Shared {
         let Some(store) = self.store.clone() else {
             return;
         };
-        let ids: Vec<String> = self.tenants.keys().cloned().collect();
         let read = tokio::task::spawn_blocking(move || {
             store.read(|r| {
                 ids.into_iter()
@@ -396,9 +414,9 @@ impl Shared {
                 hint_queue_depth: s.queue.depth_of(id),
                 missing_permissions: s.readiness.missing(id),
             };
+            let ids = s.tenant_ids();
             let unread = |e: String| {
-                s.tenants
-                    .keys()
+                ids.iter()
                     .map(|id| page::TenantStatus::read(id, Err(e.clone()), page, live(id), now))
                     .collect()
             };
@@ -406,8 +424,8 @@ impl Shared {
                 None => unread("the state store is not open".into()),
                 Some(store) => store
                     .read(|r| {
-                        Ok(s.tenants
-                            .keys()
+                        Ok(ids
+                            .iter()
                             .map(|id| page::TenantStatus::read(id, Ok(r), page, live(id), now))
                             .collect())
                     })

@@ -4,19 +4,23 @@
 //! request to stop, never the default death: the daemon and `--once` stop taking new actions,
 //! let the one in flight finish (within `daemon.shutdown_grace_seconds`) and record how far
 //! they got. A second SIGTERM or SIGINT ends that wait. SIGHUP, which would otherwise end the
-//! process silently, is logged and ignored (the configuration is read only at start).
+//! process silently, asks the daemon to reload its configuration (the daemon's main loop does
+//! it, see `reload`); `--once` logs it and goes on.
 
 use std::sync::{Arc, OnceLock};
 
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-/// The stop request of this process.
+/// The stop request of this process, and its reload requests.
 #[derive(Debug, Clone)]
 pub struct Stop {
     requested: CancellationToken,
     hurry: CancellationToken,
     by: Arc<OnceLock<&'static str>>,
+    /// Counts reload requests (SIGHUP); the daemon's main loop watches it.
+    reloads: Arc<watch::Sender<u64>>,
 }
 
 impl Stop {
@@ -26,13 +30,15 @@ impl Stop {
             requested: CancellationToken::new(),
             hurry: CancellationToken::new(),
             by: Arc::new(OnceLock::new()),
+            reloads: Arc::new(watch::Sender::new(0)),
         }
     }
 
     /// Handles SIGTERM, SIGINT and SIGHUP from now on. Must run inside `rt`'s context; the
     /// handlers live on its workers, so signals are taken while the caller blocks (reading
-    /// the configuration, opening the store).
-    pub fn install(rt: &tokio::runtime::Runtime) -> std::io::Result<Stop> {
+    /// the configuration, opening the store). With `reloads` (the daemon) SIGHUP asks for a
+    /// reload; without (`--once`) it is logged and changes nothing.
+    pub fn install(rt: &tokio::runtime::Runtime, reloads: bool) -> std::io::Result<Stop> {
         let _entered = rt.enter();
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
@@ -44,8 +50,13 @@ impl Stop {
                 tokio::select! {
                     Some(()) = term.recv() => on.request("SIGTERM"),
                     Some(()) = int.recv() => on.request("SIGINT"),
-                    Some(()) = hup.recv() => tracing::warn!(
-                        "SIGHUP ignored: the configuration is read only at start; restart to apply a change"),
+                    Some(()) = hup.recv() => {
+                        if reloads {
+                            on.request_reload();
+                        } else {
+                            tracing::warn!("SIGHUP ignored: --once reads its configuration once");
+                        }
+                    }
                     else => return,
                 }
             }
@@ -65,6 +76,27 @@ impl Stop {
             tracing::warn!(signal = by, "{by} again: not waiting for actions in flight");
             self.hurry.cancel();
         }
+    }
+
+    /// Asks the daemon to read its configuration again.
+    pub fn request_reload(&self) {
+        tracing::info!(
+            signal = "SIGHUP",
+            "reload requested: reading the configuration again"
+        );
+        self.reloads.send_modify(|n| *n += 1);
+    }
+
+    /// Reload requests: changes once per request made after this call (and for one made
+    /// before it, since the configuration was read).
+    pub fn reloads(&self) -> watch::Receiver<u64> {
+        let mut r = self.reloads.subscribe();
+        // A SIGHUP during start-up came after the configuration was read, or during it: read
+        // it again once the daemon runs.
+        if *r.borrow() > 0 {
+            r.mark_changed();
+        }
+        r
     }
 
     /// Cancelled by the first request: what passes and workers watch.

@@ -1,7 +1,11 @@
 //! The daemon's long-lived tasks: one pass runner per tenant and a few hint workers.
+//!
+//! A tenant's runtime can be replaced by a reload while they run: each pass and each hint's
+//! reconcile takes the tenant as it is when it starts, so one in flight finishes with the
+//! settings it started with and the next one uses the new.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -12,37 +16,78 @@ use super::schedule::PassRequests;
 use crate::clock::now_ms;
 use crate::domain::{PassKind, PassResult};
 use crate::error_chain::chain;
+use crate::logging::progress::PASS_STARTED;
 use crate::reconcile::{PassError, PassOutcome, PassSummary, Tenant};
 
 /// A tenant with what the daemon runs it with.
 pub(super) struct Slot {
-    pub tenant: Arc<Tenant>,
+    /// The tenant's runtime and the fingerprint of the settings it was built from.
+    tenant: RwLock<(Arc<Tenant>, [u8; 32])>,
     pub requests: Arc<PassRequests>,
+    /// Cancelled when a reload removes the tenant: its runner ends after the pass in flight.
+    pub removed: CancellationToken,
 }
 
+/// Every tenant the daemon runs, by id; a reload adds, replaces and removes entries.
+pub(super) type Slots = Arc<RwLock<BTreeMap<String, Arc<Slot>>>>;
+
 impl Slot {
-    pub fn new(tenant: &Arc<Tenant>) -> Slot {
+    pub fn new(tenant: Arc<Tenant>) -> Slot {
+        let fingerprint = tenant.settings().fingerprint();
         Slot {
-            tenant: Arc::clone(tenant),
+            tenant: RwLock::new((tenant, fingerprint)),
             requests: PassRequests::new(),
+            removed: CancellationToken::new(),
         }
+    }
+
+    /// The tenant as configured now.
+    pub fn tenant(&self) -> Arc<Tenant> {
+        Arc::clone(&self.tenant.read().unwrap_or_else(|p| p.into_inner()).0)
+    }
+
+    /// The fingerprint of the settings the tenant runs with.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.tenant.read().unwrap_or_else(|p| p.into_inner()).1
+    }
+
+    /// Runs the next pass and hint with `tenant` (a reload changed its settings).
+    pub fn replace(&self, tenant: Arc<Tenant>) {
+        let fingerprint = tenant.settings().fingerprint();
+        *self.tenant.write().unwrap_or_else(|p| p.into_inner()) = (tenant, fingerprint);
     }
 }
 
-/// Runs the passes the schedules request for one tenant, one at a time.
+/// The slot of `tenant`, if the daemon runs it now.
+pub(super) fn slot(slots: &Slots, tenant: &str) -> Option<Arc<Slot>> {
+    slots
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(tenant)
+        .cloned()
+}
+
+/// Runs the passes the schedules request for one tenant, one at a time, until shutdown or
+/// until a reload removes the tenant.
 pub(super) async fn pass_runner(
-    tenant: Arc<Tenant>,
-    requests: Arc<PassRequests>,
+    slot: Arc<Slot>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
     // The first full pass catches up by design; later ones should find nothing, so what they
     // change is a repair of something a hint or an incremental pass missed.
     let mut had_full_pass = false;
-    while let Some(kind) = requests.next(&shutdown).await {
-        if shutdown.is_cancelled() {
+    loop {
+        let next = tokio::select! {
+            kind = slot.requests.next(&shutdown) => kind,
+            _ = slot.removed.cancelled() => None,
+        };
+        let Some(kind) = next else { break };
+        if shutdown.is_cancelled() || slot.removed.is_cancelled() {
             break;
         }
+        let tenant = slot.tenant();
+        tracing::info!(tenant = %tenant.id(), kind = %kind, "{PASS_STARTED}");
         let outcome = tenant.pass(kind, &shutdown).await;
         if kind == PassKind::Full {
             if had_full_pass {
@@ -78,14 +123,15 @@ pub(super) async fn pass_runner(
 
 /// Runs targeted reconciles for the hints in the queue.
 pub(super) async fn hint_worker(
-    slots: Arc<BTreeMap<String, Slot>>,
+    slots: Slots,
     queue: Arc<HintQueue>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
     while let Some(running) = queue.next().await {
         let key = running.key().clone();
-        let Some(slot) = slots.get(&key.tenant) else {
+        // A tenant removed by a reload since the hint was queued: the hint goes with it.
+        let Some(slot) = slot(&slots, &key.tenant) else {
             continue;
         };
         if shutdown.is_cancelled() {
@@ -93,7 +139,7 @@ pub(super) async fn hint_worker(
         }
         // A hint never waits for a pass of its tenant (they share per-object turns only), and
         // its API calls go ahead of the pass's.
-        let outcome = crate::http::urgent(slot.tenant.reconcile(&key.target, &shutdown)).await;
+        let outcome = crate::http::urgent(slot.tenant().reconcile(&key.target, &shutdown)).await;
         note_disconnect(&readiness, &key.tenant, &outcome);
         drop(running);
     }

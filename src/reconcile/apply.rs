@@ -186,7 +186,7 @@ impl<'p> Applier<'p> {
                     if let Some(wait) = done.tags_wait() {
                         g.waiting.extend(ids.iter().map(|id| (*id, wait)));
                     }
-                    done.record(self.tenant, &mut g.report.applied);
+                    done.record(self.tenant, &self.observed, &mut g.report.applied);
                     self.collect(done, &mut g.report);
                 }
                 Err(e) => self.failed(action, &ids, e, &mut g),

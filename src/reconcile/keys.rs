@@ -14,6 +14,12 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::domain::{InterviewKey, OpportunityId};
 
+/// A tenant's turns, shared by every runtime of the tenant: a reload that rebuilds the tenant
+/// hands the new runtime the old one's turns, so a pass in flight and a hint on the new settings
+/// still take turns.
+#[derive(Debug, Clone, Default)]
+pub struct Turns(pub(crate) Arc<KeyLocks>);
+
 /// What one reconcile's actions lock.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Key {

@@ -36,6 +36,7 @@ mod tokens;
 pub use apply::Applied;
 pub use error::PassError;
 pub use group::ActionFailure;
+pub use keys::Turns;
 pub use pass::{DryRun, PassOutcome};
 pub use resolve::Resolved;
 pub use summary::{ApiCounts, PassSummary};

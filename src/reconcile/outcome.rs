@@ -1,7 +1,7 @@
 //! What one applied action did, as one value: recording it updates the pass's counts, the
 //! metrics and the log together, so the three never disagree.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::apply::Applied;
 use super::tenant::Tenant;
@@ -9,6 +9,7 @@ use crate::domain::attention::AttentionReason;
 use crate::domain::{InterviewKey, OpportunityId, ParticipantKey};
 use crate::error_chain::chain;
 use crate::http::ApiError;
+use crate::plan::Opportunity;
 use crate::store::StoreError;
 
 /// An action that completed (or ended in a way the journal already accounts for).
@@ -80,8 +81,9 @@ impl Done {
         }
     }
 
-    /// Counts, measures and logs what happened.
-    pub fn record(&self, tenant: &Tenant, stats: &mut Applied) {
+    /// Counts, measures and logs what happened. `observed` names the candidates: each action
+    /// line carries their names and Lever links next to the ids.
+    pub fn record(&self, tenant: &Tenant, observed: &Observed<'_>, stats: &mut Applied) {
         let (t, m) = (&tenant.id, &tenant.metrics);
         match self {
             Done::Invited {
@@ -91,8 +93,10 @@ impl Done {
             } => {
                 stats.invites_sent += 1;
                 m.invite(t, "sent");
-                tracing::info!(tenant = %t, opportunities = ?ids, interview = %interview,
-                    participant = %participant, "invited");
+                let (candidates, links) = who(observed, ids);
+                tracing::info!(tenant = %t, action = "invite", opportunities = ?ids,
+                    candidates = ?candidates, links = ?links, interview = %interview,
+                    participant = %participant, "invited: one invite email sent");
             }
             Done::Adopted {
                 ids,
@@ -103,13 +107,14 @@ impl Done {
             } => {
                 stats.invites_adopted += count(ids.len());
                 m.invite(t, "adopted");
-                let how = if *found {
-                    "participant already in Willo; adopted (no second invite email)"
-                } else {
-                    "adopted an existing participant (no invite email sent)"
-                };
-                tracing::info!(tenant = %t, opportunities = ?ids, interview = %interview,
-                    participant = %participant, "{how}");
+                let (candidates, links) = who(observed, ids);
+                // The planner saw the participant in the pass, or the lookup right before the
+                // create found it: the same event either way.
+                let seen_by = if *found { "lookup" } else { "plan" };
+                tracing::info!(tenant = %t, action = "adopt", opportunities = ?ids,
+                    candidates = ?candidates, links = ?links, interview = %interview,
+                    participant = %participant, seen_by,
+                    "adopted the participant already in Willo: no invite email");
             }
             Done::NotOurs => {}
             Done::Inconclusive {
@@ -118,7 +123,9 @@ impl Done {
                 without_email,
             } => {
                 m.invite(t, "inconclusive");
-                tracing::warn!(tenant = %t, opportunities = ?ids, interview = %interview,
+                let (candidates, links) = who(observed, ids);
+                tracing::warn!(tenant = %t, action = "invite", opportunities = ?ids,
+                    candidates = ?candidates, links = ?links, interview = %interview,
                     without_email, "not invited: the interview lists participants without an email, so this candidate may be one of them; needs attention");
             }
             Done::Refused {
@@ -128,13 +135,18 @@ impl Done {
             } => {
                 stats.invites_failed += 1;
                 m.invite(t, "rejected");
-                tracing::warn!(tenant = %t, opportunities = ?ids, interview = %interview,
-                    error = %error, "invite refused; needs attention");
+                let (candidates, links) = who(observed, ids);
+                tracing::warn!(tenant = %t, action = "invite", opportunities = ?ids,
+                    candidates = ?candidates, links = ?links, interview = %interview,
+                    error = %error, "invite refused by Willo; needs attention");
             }
-            Done::TagsWritten { id, tags, add, .. } => record_tags(tenant, id, tags, *add, stats),
+            Done::TagsWritten { id, tags, add, .. } => {
+                record_tags(tenant, observed, id, tags, *add, stats);
+            }
             Done::Vanished { id } => {
-                tracing::info!(tenant = %t, opportunity = %id,
-                    "opportunity vanished before its tags were written");
+                let (candidate, link) = one(observed, id);
+                tracing::info!(tenant = %t, action = "tags", opportunity = %id, candidate,
+                    link, "opportunity deleted in Lever before its tags were written");
             }
             Done::Attention {
                 id,
@@ -142,13 +154,36 @@ impl Done {
                 recorded: true,
             } => {
                 stats.attention_recorded += 1;
-                tracing::warn!(tenant = %t, opportunity = %id, reason = %reason, "needs attention");
+                let (candidate, link) = one(observed, id);
+                tracing::warn!(tenant = %t, action = "record_attention", opportunity = %id,
+                    candidate, link, reason = %reason, "needs attention");
             }
             Done::Attention {
                 recorded: false, ..
             } => stats.attention_cleared += 1,
         }
     }
+}
+
+/// The opportunities a pass read, by id: where action lines find names and links.
+pub(crate) type Observed<'p> = BTreeMap<&'p str, &'p Opportunity>;
+
+/// The candidate's name and Lever link of one opportunity; a field the pass did not read
+/// (the catalog placeholder's name, a link Lever did not send) is left out of the line.
+fn one<'a>(observed: &'a Observed<'_>, id: &str) -> (Option<&'a str>, Option<&'a str>) {
+    observed
+        .get(id)
+        .map_or((None, None), |o| (Some(o.name.as_str()), o.link.as_deref()))
+}
+
+/// The names and links of `ids`, in their order ("" for one not read).
+fn who<'a>(observed: &'a Observed<'_>, ids: &[OpportunityId]) -> (Vec<&'a str>, Vec<&'a str>) {
+    ids.iter()
+        .map(|id| {
+            let (name, link) = one(observed, id);
+            (name.unwrap_or(""), link.unwrap_or(""))
+        })
+        .unzip()
 }
 
 /// Why the actions that depend on an invite wait.
@@ -209,17 +244,32 @@ impl ActionError {
     }
 }
 
-fn record_tags(tenant: &Tenant, id: &str, tags: &BTreeSet<String>, add: bool, stats: &mut Applied) {
+fn record_tags(
+    tenant: &Tenant,
+    observed: &Observed<'_>,
+    id: &str,
+    tags: &BTreeSet<String>,
+    add: bool,
+    stats: &mut Applied,
+) {
     let n = count(tags.len());
-    let (op, verb) = if add {
+    let (op, action) = if add {
         stats.tags_added += n;
-        ("add", "added")
+        ("add", "add_tags")
     } else {
         stats.tags_removed += n;
-        ("remove", "removed")
+        ("remove", "remove_tags")
     };
     tenant.metrics.tag_write(&tenant.id, op, u64::from(n));
-    tracing::info!(tenant = %tenant.id, opportunity = %id, tags = ?tags, "{verb} tags");
+    let (candidate, link) = one(observed, id);
+    let tags: Vec<&String> = tags.iter().collect();
+    if add {
+        tracing::info!(tenant = %tenant.id, action, opportunity = %id, candidate, link,
+            tags = ?tags, "tags added");
+    } else {
+        tracing::info!(tenant = %tenant.id, action, opportunity = %id, candidate, link,
+            tags = ?tags, "tags removed");
+    }
 }
 
 fn count(n: usize) -> u32 {

@@ -82,6 +82,8 @@ pub(crate) struct Progress {
     pub examined: usize,
     /// Observed opportunities left for later (in backoff).
     pub deferred: usize,
+    /// Actions planned so far (over all steps), for the progress line.
+    pub planned_count: usize,
     pub warnings: Vec<String>,
     pub applied: Applied,
     pub failures: Vec<ActionFailure>,
@@ -255,15 +257,23 @@ impl Tenant {
         }
         m.set_needs_attention(&self.id, s.needs_attention);
         if kind != PassKind::Targeted || s.applied.writes() > 0 || outcome.error.is_some() {
+            let a = &s.applied;
             tracing::info!(tenant = %self.id, kind = %kind, result = %outcome.result,
                 examined = s.opportunities_examined,
-                invites_sent = s.applied.invites_sent,
-                invites_adopted = s.applied.invites_adopted,
-                tags_added = s.applied.tags_added,
-                tags_removed = s.applied.tags_removed,
+                invites_sent = a.invites_sent,
+                invites_adopted = a.invites_adopted,
+                tags_added = a.tags_added,
+                tags_removed = a.tags_removed,
+                failed = a.failed,
+                skipped = a.skipped,
+                deferred = s.deferred,
                 needs_attention = s.needs_attention,
+                lever_calls = s.api.lever_calls,
+                lever_429 = s.api.lever_rate_limited,
+                willo_calls = s.api.willo_calls,
+                willo_429 = s.api.willo_rate_limited,
                 duration_ms = s.duration_ms,
-                "pass finished");
+                "{}", crate::logging::progress::PASS_FINISHED);
         }
         // Only scheduled passes move the cursor; a hint's reconcile need not read it.
         if kind != PassKind::Targeted

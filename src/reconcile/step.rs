@@ -40,6 +40,11 @@ impl Pass<'_> {
         let plan = self.plan_with_listings(&mut obs, &memory).await?;
         self.progress.note_gaps(&obs.gaps);
         self.progress.deferred += plan.deferred.len();
+        self.progress.planned_count += plan.actions.len();
+        // Read by the `--once` progress line (logging::progress): the phase and the actions
+        // planned so far, which grow step by step in a chunked pass.
+        tracing::debug!(tenant = %self.tenant.id, phase = "applying",
+            actions = self.progress.planned_count as u64, "planned");
         self.warn(&plan.warnings);
         if self.dry {
             for w in plan.warnings {

@@ -14,7 +14,7 @@ use crate::store::{Store, StoreError};
 use crate::willo::WilloClient;
 
 use super::error::PassError;
-use super::keys::KeyLocks;
+use super::keys::{KeyLocks, Turns};
 use super::summary::ApiCounts;
 use super::tokens::StoreTokens;
 
@@ -45,7 +45,7 @@ pub struct Tenant {
     /// Conditions already logged (an unknown Willo state is warned once per value).
     pub(crate) notices: Notices,
     /// Per-object turns and write epochs shared by the tenant's passes and hint reconciles.
-    pub(crate) keys: KeyLocks,
+    pub(crate) keys: Arc<KeyLocks>,
     /// API calls and 429s of this tenant, for pass summaries.
     calls: Arc<CountingObserver>,
     pub(crate) options: PassOptions,
@@ -66,6 +66,18 @@ impl Tenant {
         store: Arc<Store>,
         metrics: Metrics,
     ) -> Result<Tenant, BuildError> {
+        Tenant::sharing(settings, options, store, metrics, Turns::default())
+    }
+
+    /// A runtime that takes turns with the runtimes holding `turns` (a tenant rebuilt by a
+    /// reload, next to its old runtime's pass in flight).
+    pub fn sharing(
+        settings: &TenantSettings,
+        options: PassOptions,
+        store: Arc<Store>,
+        metrics: Metrics,
+        turns: Turns,
+    ) -> Result<Tenant, BuildError> {
         let calls = Arc::new(CountingObserver::new());
         let observer: Arc<dyn ApiObserver> = Arc::new(FanOut::new(vec![
             calls.clone() as Arc<dyn ApiObserver>,
@@ -85,7 +97,7 @@ impl Tenant {
             store,
             metrics,
             notices: Notices::new(),
-            keys: KeyLocks::default(),
+            keys: turns.0,
             calls,
             options,
         })
@@ -97,6 +109,11 @@ impl Tenant {
 
     pub fn settings(&self) -> &TenantSettings {
         &self.settings
+    }
+
+    /// This runtime's turns, for a runtime that replaces it.
+    pub fn turns(&self) -> Turns {
+        Turns(Arc::clone(&self.keys))
     }
 
     pub fn metrics(&self) -> &Metrics {

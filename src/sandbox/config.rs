@@ -43,6 +43,17 @@ pub fn settings(
     config::load_from_str(&text, Path::new(SOURCE_NAME), &env)
 }
 
+/// The configuration text the sandbox runs with (for a kept state's `sandbox.toml`, which
+/// `status` and `tags` read it with).
+pub fn text(endpoints: &Endpoints) -> Result<String, ConfigError> {
+    let body = filled_in(endpoints)?;
+    Ok(format!(
+        "# Written by `willo-lever-sync sandbox --keep-state`: the sandbox's configuration, with\n\
+         # its state directory. The simulators it names ran inside the sandbox and are gone, so\n\
+         # this file is for `status` and `tags`, which read only the state.\n\n{body}"
+    ))
+}
+
 /// True when the environment asked for a state directory the sandbox will not use.
 pub fn ignores_state_dir_override(env: &HashMap<String, String>) -> bool {
     env.contains_key(STATE_DIR_OVERRIDE)

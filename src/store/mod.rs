@@ -128,6 +128,10 @@ pub enum OpenMode {
     Writer,
     /// `status` and `tags`: read what is there, next to a running daemon; never migrate.
     Reader,
+    /// `connect` next to a running writer: read and write without the lock (SQLite takes its
+    /// own locks per transaction; the lock file is this project's rule for passes), never
+    /// migrate, create no file. For a few rows the writer reads again (OAuth tokens).
+    BesideWriter,
 }
 
 pub struct Store {
@@ -179,11 +183,21 @@ impl Store {
                     _lock: Some(lock),
                 })
             }
-            OpenMode::Reader => {
+            OpenMode::Reader | OpenMode::BesideWriter => {
                 if !path.exists() {
                     return Err(StoreError::Missing { path });
                 }
-                let conn = open_reader(&path)?;
+                let conn = if mode == OpenMode::Reader {
+                    open_reader(&path)?
+                } else {
+                    let conn = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .ctx("open database")?;
+                    configure(&conn)?;
+                    conn
+                };
                 let found = user_version(&conn)?;
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::TooNew {

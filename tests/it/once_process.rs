@@ -288,7 +288,9 @@ async fn status_and_tags_show_passes_invites_attention_and_the_catalog() {
     assert!(status.stdout.contains("converged"), "{}", status.stdout);
     assert!(status.stdout.contains("done 1"), "{}", status.stdout);
     assert!(
-        status.stdout.contains(&format!("{nomail}  no_email")),
+        status
+            .stdout
+            .contains(&format!("Nora ({nomail})  no_email")),
         "{}",
         status.stdout
     );

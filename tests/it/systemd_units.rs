@@ -117,3 +117,17 @@ fn every_unit_names_the_hardening_the_issue_asks_for() {
         );
     }
 }
+
+/// `systemctl reload` sends the daemon SIGHUP, which reloads it (see `reload_process`).
+#[test]
+fn the_daemon_unit_reloads_with_sighup() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/willo-lever-sync.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.lines()
+            .any(|l| l == "ExecReload=/bin/kill -HUP $MAINPID"),
+        "{unit}"
+    );
+}

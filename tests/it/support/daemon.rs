@@ -54,7 +54,13 @@ pub fn world_for_daemon(w: &mut World) {
 
 /// The binary with an environment free of the caller's systemd and configuration variables.
 pub fn command() -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_willo-lever-sync"));
+    command_of(std::path::Path::new(env!("CARGO_BIN_EXE_willo-lever-sync")))
+}
+
+/// [`command`] for a copy of the binary at `exe` (a test running it as another user copies it
+/// where that user can reach it: the checkout may sit in a directory only its owner enters).
+pub fn command_of(exe: &std::path::Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(exe);
     cmd.env_remove("WLS_CONFIG")
         .env_remove("CREDENTIALS_DIRECTORY")
         .env_remove("NOTIFY_SOCKET")
