@@ -87,6 +87,7 @@ burst = 1000
             concurrency: 4,
             overlap: Duration::from_secs(300),
             chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
+            interval: std::time::Duration::from_secs(300),
         },
         store,
         Metrics::new(),

@@ -270,6 +270,7 @@ fn build_tenants(
         concurrency: settings.daemon.concurrency,
         overlap: settings.daemon.incremental_overlap,
         chunk: PassOptions::CHUNK,
+        interval: settings.daemon.schedule.interval(),
     };
     tenants
         .iter()

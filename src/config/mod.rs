@@ -176,6 +176,28 @@ pub struct WilloSettings {
     pub status_map: StatusMap,
     /// Which listed interviews the tenant syncs.
     pub interview_scope: InterviewScope,
+    /// How incremental passes check open invites' states (rule: status-check budget).
+    pub status_checks: StatusChecks,
+}
+
+/// The budget and freshness window of incremental passes' status checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatusChecks {
+    /// The share (0 < share <= 1) of what Willo's rate allows in one schedule interval that
+    /// one incremental pass may spend.
+    pub share: f64,
+    /// Every open invite is checked at least this often when no webhook arrives (as far as
+    /// the budget allows).
+    pub freshness: Duration,
+}
+
+impl Default for StatusChecks {
+    fn default() -> Self {
+        StatusChecks {
+            share: 0.5,
+            freshness: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl WilloSettings {

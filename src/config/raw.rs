@@ -185,6 +185,12 @@ pub struct RawWillo {
     pub state_fields: Option<Vec<String>>,
     #[serde(default)]
     pub interview_scope: RawInterviewScope,
+    /// The share of Willo's rate an incremental pass may spend checking open invites.
+    #[serde(default)]
+    pub status_check_share: Option<f64>,
+    /// How old an open invite's last check may grow before it is checked again.
+    #[serde(default)]
+    pub status_freshness_seconds: Option<f64>,
     #[serde(default)]
     pub connect_timeout_seconds: Option<f64>,
     #[serde(default)]

@@ -63,6 +63,11 @@ impl Serialize for WilloSettings {
         let state_fields: Vec<&str> = c.state_fields.paths().collect();
         m.serialize_entry("state_fields", &state_fields)?;
         m.serialize_entry("interview_scope", &Scope(&self.interview_scope))?;
+        m.serialize_entry("status_check_share", &self.status_checks.share)?;
+        m.serialize_entry(
+            "status_freshness_seconds",
+            &self.status_checks.freshness.as_secs_f64(),
+        )?;
         m.end()
     }
 }

@@ -2,9 +2,9 @@
 //! webhook tokens, the status map and the interview scope. Each check names its key path.
 
 use super::ConfigError;
-use super::WilloSettings;
 use super::raw::{RawInterviewScope, RawWillo};
 use super::validate::{Ctx, RawHttp, base_url, http};
+use super::{StatusChecks, WilloSettings};
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::StatusTag;
 use crate::willo::{InterviewScope, StateFields, WilloClientConfig};
@@ -82,8 +82,43 @@ pub(super) fn settings(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings
         previous_webhook_token,
         status_map: StatusMap::with_overrides(overrides),
         interview_scope: scope(cx, &format!("{key}.interview_scope"), w.interview_scope)?,
+        status_checks: status_checks(cx, key, w.status_check_share, w.status_freshness_seconds)?,
     })
 }
+
+fn status_checks(
+    cx: &Ctx,
+    key: &str,
+    share: Option<f64>,
+    freshness: Option<f64>,
+) -> Result<StatusChecks, ConfigError> {
+    let mut checks = StatusChecks::default();
+    if let Some(s) = share {
+        if !(s.is_finite() && s > 0.0 && s <= 1.0) {
+            return Err(cx.err(
+                &format!("{key}.status_check_share"),
+                format!(
+                    "must be a number above 0 and at most 1 (a share of Willo's rate), got {s}"
+                ),
+            ));
+        }
+        checks.share = s;
+    }
+    if let Some(f) = freshness {
+        // A minute at least: a window shorter than the schedule interval cannot be kept.
+        if !(f.is_finite() && (60.0..=MAX_FRESHNESS_SECONDS).contains(&f)) {
+            return Err(cx.err(
+                &format!("{key}.status_freshness_seconds"),
+                format!("must be a number of seconds from 60 to {MAX_FRESHNESS_SECONDS}, got {f}"),
+            ));
+        }
+        checks.freshness = std::time::Duration::from_secs_f64(f);
+    }
+    Ok(checks)
+}
+
+/// A week: the longest freshness window accepted.
+const MAX_FRESHNESS_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
 fn scope(cx: &Ctx, key: &str, s: RawInterviewScope) -> Result<InterviewScope, ConfigError> {
     for (name, values) in [

@@ -80,6 +80,7 @@ impl Context {
             concurrency: settings.daemon.concurrency,
             overlap: settings.daemon.incremental_overlap,
             chunk: PassOptions::CHUNK,
+            interval: settings.daemon.schedule.interval(),
         }
     }
 

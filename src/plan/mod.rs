@@ -20,6 +20,7 @@
 
 mod action;
 mod catalog;
+pub mod checks;
 mod connect;
 mod input;
 mod interviews;

@@ -9,6 +9,7 @@
 mod apply;
 mod backoff;
 mod bounded;
+mod checks;
 mod commit;
 mod convert;
 mod directory;

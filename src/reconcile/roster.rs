@@ -110,7 +110,7 @@ impl Pass<'_> {
 
     /// Saves the new and changed participants of a batch, warns about states the status map
     /// does not know, and empties the batch.
-    fn save_batch(
+    pub(super) fn save_batch(
         &mut self,
         batch: &mut Vec<Participant>,
         changed: &mut BTreeSet<ParticipantKey>,

@@ -57,17 +57,23 @@ impl Pass<'_> {
         let full = self.kind == PassKind::Full;
         let (mut ctx, mut closing) = self.account(full, cancel).await?;
         let listed: BTreeSet<&str> = ctx.interviews.iter().map(|i| i.key.as_str()).collect();
-        let wanted = if full {
-            self.done_interviews()?
-        } else {
-            self.open_interviews()?
-        };
-        let to_list: BTreeSet<InterviewKey> = wanted
-            .into_iter()
-            .filter(|k| listed.contains(k.as_str()))
-            .collect();
         let mut gaps = Vec::new();
-        let changed = optional(self.refresh(&to_list).await, NO_PARTICIPANTS, &mut gaps)?;
+        let changed = if full || self.directory.shared() {
+            // A full pass lists every interview with invites; so does an incremental one where
+            // Willo ignores the interview filter (one listing of the account covers them all).
+            let wanted = if full {
+                self.done_interviews()?
+            } else {
+                self.open_interviews()?
+            };
+            let to_list: BTreeSet<InterviewKey> = wanted
+                .into_iter()
+                .filter(|k| listed.contains(k.as_str()))
+                .collect();
+            optional(self.refresh(&to_list).await, NO_PARTICIPANTS, &mut gaps)?
+        } else {
+            optional(self.check_open(&listed).await, NO_PARTICIPANTS, &mut gaps)?
+        };
         self.progress.note_gaps(&gaps);
         let since = if full { None } else { self.since()? };
         let trigger = trigger_query(&ctx.stages.ids, since);

@@ -52,6 +52,14 @@ impl Pass<'_> {
                 reads::participants(t, vec![(key.to_owned(), first.interview_key.clone())]).await;
             obs.observed.participants =
                 optional(read, NO_PARTICIPANT, &mut obs.gaps)?.unwrap_or_default();
+            if !obs.observed.participants.is_empty() {
+                // Just read: scheduled status checks leave it for later (rule: status-check
+                // budget).
+                let (keys, now) = (vec![key.to_owned()], self.now);
+                t.store
+                    .write(|tx| tx.mark_checked(&t.id, &keys, now))
+                    .map_err(|e| t.store_err(e))?;
+            }
             let ids: BTreeSet<String> = rows.iter().map(|i| i.opportunity_id.clone()).collect();
             opps.read_each(t, ids).await?;
         }

@@ -27,6 +27,9 @@ pub struct PassOptions {
     pub overlap: Duration,
     /// Opportunities a scheduled pass plans and applies at a time: what bounds its memory.
     pub chunk: usize,
+    /// The incremental schedule's interval: what an incremental pass's Willo status checks
+    /// are budgeted over (rule: status-check budget).
+    pub interval: Duration,
 }
 
 impl PassOptions {

@@ -108,7 +108,8 @@ impl Tx<'_> {
             .ctx("prepare interview listed")?
             .execute(params![tenant, interview, at])
             .ctx("write interview listed")?;
-        Ok(())
+        // A complete listing supersedes a sweep under way.
+        self.drop_sweep(tenant, interview)
     }
 }
 

@@ -170,6 +170,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE participants ADD COLUMN first_seen_at INTEGER;
     ALTER TABLE interviews ADD COLUMN listed_at INTEGER;
     "#,
+    // 6: what incremental passes' status checks remember (rule: status-check budget): when
+    // each participant was last read on its own, and the interview listings read over several
+    // passes, page by page.
+    r#"
+    ALTER TABLE participants ADD COLUMN checked_at INTEGER;
+
+    CREATE TABLE interview_sweeps (
+        tenant        TEXT NOT NULL,
+        interview_key TEXT NOT NULL,
+        next_page     INTEGER NOT NULL,
+        started_at    INTEGER NOT NULL,
+        PRIMARY KEY (tenant, interview_key)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@
 //! - times are arguments (ms since the epoch): the store never reads a clock.
 
 mod attention;
+mod checks;
 mod cursors;
 mod facts;
 mod interviews;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use attention::AttentionRow;
+pub use checks::{InviteCheckRow, Sweep};
 pub use facts::PARTICIPANT_FILTER_IGNORED;
 pub use interviews::InterviewRow;
 pub use invites::{InviteCounts, InviteRow};

@@ -280,6 +280,11 @@ impl WilloClient {
         }))
     }
 
+    /// The page size of every listing (what a page count is estimated with).
+    pub fn page_size(&self) -> u64 {
+        u64::from(self.inner.page_size)
+    }
+
     /// One participant.
     pub async fn participant(&self, key: &str) -> Result<Participant, ApiError> {
         let reply = self

@@ -770,3 +770,41 @@ fn every_numeric_key_out_of_range_or_not_finite_exits_78_naming_the_key() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn issue12_status_check_keys_default_read_and_refuse_what_cannot_work() {
+    let t = &load(BASE).unwrap().tenants[0];
+    assert_eq!(t.willo.status_checks.share, 0.5);
+    assert_eq!(t.willo.status_checks.freshness.as_secs(), 3600);
+    let with = |keys: &str| BASE.replace(WILLO_KEY_LINE, &format!("{WILLO_KEY_LINE}\n{keys}"));
+    let s = load(&with(
+        "status_check_share = 0.25\nstatus_freshness_seconds = 900",
+    ))
+    .unwrap();
+    let checks = s.tenants[0].willo.status_checks;
+    assert_eq!((checks.share, checks.freshness.as_secs()), (0.25, 900));
+    let shown = s.to_redacted_toml();
+    assert!(shown.contains("status_check_share = 0.25"), "{shown}");
+    assert!(shown.contains("status_freshness_seconds = 900"), "{shown}");
+    for (keys, key, words) in [
+        (
+            "status_check_share = 0",
+            "status_check_share",
+            "above 0 and at most 1",
+        ),
+        (
+            "status_check_share = 1.5",
+            "status_check_share",
+            "above 0 and at most 1",
+        ),
+        (
+            "status_freshness_seconds = 10",
+            "status_freshness_seconds",
+            "from 60",
+        ),
+    ] {
+        let err = load(&with(keys)).unwrap_err();
+        assert_eq!(err.key(), format!("tenants[acme].willo.{key}"), "{err}");
+        assert!(err.to_string().contains(words), "{err}");
+    }
+}

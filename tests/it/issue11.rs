@@ -298,6 +298,7 @@ async fn issue11_work_skipped_at_shutdown_is_read_again_by_the_next_incremental_
             concurrency: 1,
             overlap: std::time::Duration::from_secs(300),
             chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
+            interval: std::time::Duration::from_secs(300),
         },
         store,
         willo_lever_sync::metrics::Metrics::new(),

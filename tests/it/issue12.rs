@@ -181,6 +181,7 @@ fn tenant_in_chunks(w: &World, chunk: usize) -> willo_lever_sync::reconcile::Ten
             concurrency: 2,
             overlap: std::time::Duration::from_secs(300),
             chunk,
+            interval: std::time::Duration::from_secs(300),
         },
         store,
         willo_lever_sync::metrics::Metrics::new(),
@@ -239,4 +240,173 @@ async fn issue12_a_pass_in_small_chunks_invites_each_person_once_and_converges()
         "{}",
         incremental.summary
     );
+}
+
+/// Willo requests on the participant routes (listing pages and single reads) so far.
+fn participant_requests(w: &World) -> usize {
+    let a = w.willo.accounting();
+    a.count("GET", "/api/integrations/v2/participants/")
+        + a.count("GET", "/api/integrations/v2/participants/{key}/")
+}
+
+/// Ten of our invites in an interview of 600 other people (21 pages): reading the ten one by
+/// one is cheaper than listing it. The budget (share × rate × interval = 0.00002 × 500/s ×
+/// 300 s) is 3 requests a pass.
+async fn budgeted_world() -> (World, String, Vec<String>) {
+    use willo_lever_sync::sim::willo::ParticipantSeed;
+    let mut w = World::new().await;
+    w.willo_extra = "status_check_share = 0.00002\nstatus_freshness_seconds = 3600".into();
+    let (interview, posting) = w.interview_with_posting("Cooper");
+    w.willo
+        .add_participants((0..600).map(|i| {
+            ParticipantSeed::new(
+                &interview,
+                &format!("P{i}"),
+                &format!("p{i}@elsewhere.test"),
+            )
+        }))
+        .unwrap();
+    let opps: Vec<String> = (0..10)
+        .map(|i| w.candidate(&format!("C{i}"), &format!("c{i}@example.com"), &posting))
+        .collect();
+    w.full().await;
+    (w, interview, opps)
+}
+
+/// Time passing: every check so far moved `by` milliseconds into the past.
+fn later(w: &World, by: i64) {
+    w.store_writer()
+        .write(|tx| tx.backdate_checks("acme", by))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_status_checks_spread_over_the_freshness_window_within_the_budget() {
+    let (w, interview, opps) = budgeted_world().await;
+    // Webhooks lost: every participant moves on, and no hint says so.
+    for p in w.willo.participants(&interview) {
+        if p.email.ends_with("@example.com") {
+            w.willo.set_participant_state(&p.key, "completed").unwrap();
+        }
+    }
+    let mut per_pass = Vec::new();
+    let mut caught_up_after = None;
+    for pass in 1..=12 {
+        later(&w, 5 * 60_000);
+        let before = participant_requests(&w);
+        w.pass(PassKind::Incremental).await;
+        per_pass.push(participant_requests(&w) - before);
+        let done = opps.iter().all(|o| w.status_tags(o) == ["Willo:To Review"]);
+        if done && caught_up_after.is_none() {
+            caught_up_after = Some(pass);
+        }
+    }
+    // Nothing was due before the window's end, so each pass spent the even share (10 checks
+    // over 12 passes: one a pass), never a listing of the 21 pages.
+    assert!(per_pass.iter().all(|&n| n <= 3), "{per_pass:?}");
+    assert_eq!(per_pass[..10], [1; 10], "{per_pass:?}");
+    // Every change showed within the window (twelve passes of five minutes).
+    assert_eq!(caught_up_after, Some(10), "{per_pass:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_overdue_checks_are_capped_by_the_budget_oldest_first() {
+    let (w, _interview, _opps) = budgeted_world().await;
+    // Two hours without a pass: every open invite is past the window.
+    later(&w, 2 * 3_600_000);
+    let mut per_pass = Vec::new();
+    for _ in 0..5 {
+        let before = participant_requests(&w);
+        w.pass(PassKind::Incremental).await;
+        per_pass.push(participant_requests(&w) - before);
+        later(&w, 5 * 60_000);
+    }
+    // 3, 3, 3 (the budget), then the last one, then nothing is due and the even share of
+    // the window's work (one) goes to the oldest check.
+    assert_eq!(per_pass, [3, 3, 3, 1, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_an_invite_a_hint_just_checked_is_not_checked_again() {
+    let (w, interview, opps) = budgeted_world().await;
+    later(&w, 2 * 3_600_000);
+    let ours: Vec<String> = w
+        .willo
+        .participants(&interview)
+        .into_iter()
+        .filter(|p| p.email.ends_with("@example.com"))
+        .map(|p| p.key)
+        .collect();
+    assert_eq!(ours.len(), opps.len());
+    // A Willo webhook for each but the first: its reconcile reads the participant.
+    let tenant = w.tenant();
+    for key in &ours[1..] {
+        let out = tenant
+            .reconcile(
+                &willo_lever_sync::domain::Target::Participant(key.clone()),
+                &tokio_util::sync::CancellationToken::new(),
+            )
+            .await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+    }
+    drop(tenant);
+    let reads = w
+        .willo
+        .accounting()
+        .count("GET", "/api/integrations/v2/participants/{key}/");
+    w.pass(PassKind::Incremental).await;
+    // Only the one no hint read is due.
+    assert_eq!(
+        w.willo
+            .accounting()
+            .count("GET", "/api/integrations/v2/participants/{key}/")
+            - reads,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_a_sweep_larger_than_the_budget_resumes_in_the_next_pass() {
+    use willo_lever_sync::sim::willo::ParticipantSeed;
+    let mut w = World::new().await;
+    w.willo_extra = "status_check_share = 0.00002".into();
+    let (interview, posting) = w.interview_with_posting("Fletcher");
+    w.willo
+        .add_participants((0..200).map(|i| {
+            ParticipantSeed::new(
+                &interview,
+                &format!("P{i}"),
+                &format!("p{i}@elsewhere.test"),
+            )
+        }))
+        .unwrap();
+    // Forty of ours in an interview of 240 (8 pages): listing beats forty single reads.
+    let opps: Vec<String> = (0..40)
+        .map(|i| w.candidate(&format!("C{i}"), &format!("c{i}@example.com"), &posting))
+        .collect();
+    w.full().await;
+    later(&w, 2 * 3_600_000);
+    let last = w
+        .willo
+        .participants(&interview)
+        .into_iter()
+        .rfind(|p| p.email.ends_with("@example.com"))
+        .unwrap();
+    w.willo
+        .set_participant_state(&last.key, "completed")
+        .unwrap();
+    let mut pages = Vec::new();
+    for _ in 0..3 {
+        let before = participant_requests(&w);
+        w.pass(PassKind::Incremental).await;
+        pages.push(participant_requests(&w) - before);
+        later(&w, 5 * 60_000);
+    }
+    // Three pages, three pages, the last two: the change on the last page is found then.
+    assert_eq!(pages, [3, 3, 2]);
+    let changed = opps
+        .iter()
+        .filter(|o| w.status_tags(o) == ["Willo:To Review"])
+        .count();
+    assert_eq!(changed, 1);
 }

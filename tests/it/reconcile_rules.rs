@@ -649,6 +649,7 @@ async fn incremental_passes_use_the_trigger_stages_the_full_pass_resolved() {
             concurrency: 2,
             overlap: std::time::Duration::from_secs(300),
             chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
+            interval: std::time::Duration::from_secs(300),
         },
         store,
         willo_lever_sync::metrics::Metrics::new(),

@@ -142,6 +142,7 @@ retry_max_elapsed_seconds = {budget}
             concurrency: 4,
             overlap: std::time::Duration::from_secs(300),
             chunk: willo_lever_sync::reconcile::PassOptions::CHUNK,
+            interval: std::time::Duration::from_secs(300),
         };
         Arc::new(Tenant::new(&settings.tenants[0], options, store, Metrics::new()).unwrap())
     }
