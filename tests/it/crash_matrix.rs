@@ -379,6 +379,18 @@ async fn run_point(point: Point, seed: u64) -> Outcome {
     }
     let runs = once_until_converged(&s.cmd, 4).await;
     let t = tally(&s.w, &s.cast);
+    if point == Point::InFlightNotApplied {
+        // Did Willo apply the dead process's POST late (then the restart adopted it), or drop
+        // it with the connection (then the restart invited after waiting out the window)?
+        let late = s.w.willo.accounting().requests().iter().any(|r| {
+            r.method == "POST" && r.fault.as_deref().is_some_and(|f| f.starts_with("latency"))
+        });
+        note.push_str(if late {
+            "; Willo applied it late, the restart adopted it"
+        } else {
+            "; Willo dropped it with the connection, the restart invited after the wait"
+        });
+    }
     assert_quiet(&s.w, &s.cmd).await;
     Outcome {
         runs_to_converge: runs,

@@ -21,6 +21,7 @@ mod connect_process;
 mod daemon_process;
 mod doctor_checks;
 mod doctor_process;
+mod fault_matrix;
 mod hostile_clients;
 mod issue11;
 mod once_process;
