@@ -21,7 +21,7 @@ use willo_lever_sync::sim::lever::OppSeed;
 
 use crate::convergence::{
     ADD_TAGS, Cast, Cmd, PARTICIPANTS, REMOVE_TAGS, STATUS_TAGS, Seeded, Tally, assert_quiet, long_runs,
-    oauth_cmd, once_until_converged, store_oauth_tokens, tally,
+    oauth_cmd, once_until_converged, open_writer, store_oauth_tokens, tally,
 };
 use crate::secrets_scan;
 use crate::support::World;
@@ -301,11 +301,7 @@ async fn kill_in_the_commit(s: &Setup) -> String {
     let out = p.kill9().await;
     secrets_scan::assert_clean(&[&out], &cmd.secrets_now());
     // Whether the commit made it: the mirror holds the fillers only if it did.
-    let store = willo_lever_sync::store::Store::open(
-        &cmd.state_dir,
-        willo_lever_sync::store::OpenMode::Writer,
-    )
-    .unwrap();
+    let store = open_writer(&cmd.state_dir);
     let committed = store
         .read(|r| r.cursor("acme", "opportunities.updated_at"))
         .unwrap()

@@ -17,7 +17,7 @@ use willo_lever_sync::sim::faults::{Fault, FaultPlan, FaultRule, PageDefect};
 use willo_lever_sync::sim::hold::HoldRule;
 
 use crate::convergence::{
-    ADD_TAGS, Cast, PARTICIPANTS, Seeded, Tally, end_backoffs, long_runs, tally,
+    ADD_TAGS, Cast, InProcess, PARTICIPANTS, Seeded, Tally, long_runs, tally,
 };
 use crate::support::World;
 
@@ -175,7 +175,15 @@ fn clear_faults(w: &World) {
 }
 
 /// Passes under the case's faults until one says `converged`, checking each such claim.
-async fn converge(w: &World, cast: &Cast, case: Case, seed: u64, long: bool, out: &mut Outcome) {
+async fn converge(
+    w: &World,
+    ip: &InProcess,
+    cast: &Cast,
+    case: Case,
+    seed: u64,
+    long: bool,
+    out: &mut Outcome,
+) {
     const MAX_PASSES: usize = 40;
     for n in 0..MAX_PASSES {
         let fault_seed = seed.wrapping_mul(1000).wrapping_add(out.passes as u64);
@@ -185,13 +193,13 @@ async fn converge(w: &World, cast: &Cast, case: Case, seed: u64, long: bool, out
         } else {
             PassKind::Incremental
         };
-        let pass = w.try_pass(kind).await;
+        let pass = ip.pass(kind).await;
         out.count(&pass, false);
         clear_faults(w);
         if pass.result == PassResult::Converged {
             // The claim is checked with the faults off: nothing left to write, anywhere.
             let marks = w.marks();
-            let check = w.try_pass(PassKind::Full).await;
+            let check = ip.pass(PassKind::Full).await;
             out.count(&check, true);
             let wrote = w.writes_since(marks);
             let t = tally(w, cast);
@@ -204,7 +212,7 @@ async fn converge(w: &World, cast: &Cast, case: Case, seed: u64, long: bool, out
             }
             return;
         }
-        end_backoffs(&w.state_dir());
+        ip.end_backoffs();
     }
     panic!("{case:?} seed {seed}: no convergence in {MAX_PASSES} passes: {out:?}");
 }
@@ -229,15 +237,16 @@ async fn run_case(case: Case, seed: u64, long: bool) -> Outcome {
         _ => {}
     }
     let (w, cast) = world(seed).await;
+    let ip = InProcess::open(&w);
     let mut out = Outcome::default();
-    converge(&w, &cast, case, seed, long, &mut out).await;
+    converge(&w, &ip, &cast, case, seed, long, &mut out).await;
     // Willo moves on: the status tags change under the same faults.
     let mut rng = Seeded::new(seed ^ 0xABCD);
     for p in w.willo.participants(&cast.interview) {
         let state = ["completed", "accepted", "rejected", "Invited"][rng.range(0, 3) as usize];
         w.willo.set_participant_state(&p.key, state).unwrap();
     }
-    converge(&w, &cast, case, seed + 7, long, &mut out).await;
+    converge(&w, &ip, &cast, case, seed + 7, long, &mut out).await;
     out.finish(&w, &cast);
     out
 }
@@ -248,7 +257,8 @@ async fn run_case(case: Case, seed: u64, long: bool) -> Outcome {
 async fn interview_removed(seed: u64) -> Outcome {
     let (w, cast) = world(seed).await;
     let hold = w.willo.hold(HoldRule::new("POST", PARTICIPANTS).nth(2));
-    let tenant = w.tenant();
+    let ip = InProcess::open(&w);
+    let tenant = ip.tenant.clone();
     let running = tokio::spawn(async move {
         tenant
             .pass(PassKind::Full, &tokio_util::sync::CancellationToken::new())
@@ -279,15 +289,15 @@ async fn interview_removed(seed: u64) -> Outcome {
     };
     assert!(!invited_cast.people.is_empty());
     for _ in 0..5 {
-        end_backoffs(&w.state_dir());
-        let pass = w.try_pass(PassKind::Full).await;
+        ip.end_backoffs();
+        let pass = ip.pass(PassKind::Full).await;
         out.count(&pass, false);
         if pass.result == PassResult::Converged {
             break;
         }
     }
     let marks = w.marks();
-    let check = w.try_pass(PassKind::Full).await;
+    let check = ip.pass(PassKind::Full).await;
     out.count(&check, true);
     assert_eq!(w.writes_since(marks), Vec::<String>::new(), "{}", check.summary);
     assert_eq!(check.result, PassResult::Converged, "{}", check.summary);
@@ -311,7 +321,8 @@ async fn opportunity_deleted(seed: u64) -> Outcome {
     let mut rng = Seeded::new(seed);
     let victim = rng.range(0, cast.people.len() as u64 - 1) as usize;
     let hold = w.lever.hold(HoldRule::new("POST", ADD_TAGS));
-    let tenant = w.tenant();
+    let ip = InProcess::open(&w);
+    let tenant = ip.tenant.clone();
     let running = tokio::spawn(async move {
         tenant
             .pass(PassKind::Full, &tokio_util::sync::CancellationToken::new())
@@ -326,7 +337,7 @@ async fn opportunity_deleted(seed: u64) -> Outcome {
     let first = running.await.unwrap();
     let mut out = Outcome::default();
     out.count(&first, false);
-    converge(&w, &cast, Case::OpportunityDeletedMidPass, seed, false, &mut out).await;
+    converge(&w, &ip, &cast, Case::OpportunityDeletedMidPass, seed, false, &mut out).await;
     let row = w
         .store()
         .read(|r| r.opportunity("acme", &gone.opportunity))

@@ -8,6 +8,7 @@ mod sim_support;
 mod support;
 
 mod architecture;
+mod bad_input;
 mod cli;
 mod crash_matrix;
 mod client_lever;

@@ -156,7 +156,7 @@ async fn world_with_every_secret() -> (World, Vec<String>) {
         scope: Some(issued.scope.clone()),
         updated_at: 0,
     };
-    w.store_writer()
+    crate::convergence::open_writer(&w.state_dir())
         .write(|tx| tx.save_tokens("acme", &row))
         .unwrap();
     let mut secrets = secrets_in_config(&text);
