@@ -20,6 +20,7 @@ mod config_validation;
 mod convergence;
 mod connect_process;
 mod daemon_process;
+mod decoder_props;
 mod doctor_checks;
 mod doctor_process;
 mod fault_matrix;
