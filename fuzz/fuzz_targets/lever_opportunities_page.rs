@@ -15,7 +15,11 @@ fuzz_target!(|body: &[u8]| {
             assert_eq!(items.len(), data.len());
         }
         for o in &items {
-            assert!(o.emails.iter().all(|e| !e.trim().is_empty() && e.trim() == e));
+            assert!(
+                o.emails
+                    .iter()
+                    .all(|e| !e.trim().is_empty() && e.trim() == e)
+            );
             assert_eq!(o.archived, o.archived_at.is_some());
         }
     }

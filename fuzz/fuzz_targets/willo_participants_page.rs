@@ -11,9 +11,15 @@ fuzz_target!(|body: &[u8]| {
         let v: serde_json::Value = serde_json::from_slice(body).expect("Ok only for JSON");
         let results = match &v {
             serde_json::Value::Array(a) => a.len(),
-            other => other["results"].as_array().expect("Ok only with results").len(),
+            other => other["results"]
+                .as_array()
+                .expect("Ok only with results")
+                .len(),
         };
         assert_eq!(rows.len(), results);
-        assert!(rows.iter().all(|p| !p.key.is_empty() && p.key.trim() == p.key));
+        assert!(
+            rows.iter()
+                .all(|p| !p.key.is_empty() && p.key.trim() == p.key)
+        );
     }
 });

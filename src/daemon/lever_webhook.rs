@@ -138,7 +138,10 @@ pub fn check_delivery(
     signature_tokens: &[&str],
     now_ms: i64,
 ) -> Result<Option<String>, &'static str> {
-    let secrets: Vec<Secret> = signature_tokens.iter().map(|t| Secret::inline(*t)).collect();
+    let secrets: Vec<Secret> = signature_tokens
+        .iter()
+        .map(|t| Secret::inline(*t))
+        .collect();
     let refs: Vec<&Secret> = secrets.iter().collect();
     match verify(body, &refs, now_ms, &ReplayCache::new(16)) {
         Ok(Accepted::Queue { opportunity_id }) => Ok(Some(opportunity_id)),

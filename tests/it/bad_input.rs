@@ -106,13 +106,43 @@ fn oauth(extra: &str) -> String {
 fn cases() -> Vec<Case> {
     let mut c = vec![
         // --- syntax ---
-        case("unclosed string", edit("\"Acme Corp\"", "\"Acme Corp"), "", "line"),
-        case("duplicate key", with("[log]", "level = \"debug\""), "", "duplicate key"),
-        case("duplicate table", format!("{BASE}\n[log]\nformat = \"json\"\n"), "", "line"),
+        case(
+            "unclosed string",
+            edit("\"Acme Corp\"", "\"Acme Corp"),
+            "",
+            "line",
+        ),
+        case(
+            "duplicate key",
+            with("[log]", "level = \"debug\""),
+            "",
+            "duplicate key",
+        ),
+        case(
+            "duplicate table",
+            format!("{BASE}\n[log]\nformat = \"json\"\n"),
+            "",
+            "line",
+        ),
         case("key without a value", with("[log]", "colour ="), "", "line"),
-        case("invalid escape", edit("\"Acme Corp\"", "\"Acme\\q\""), "", "line"),
-        case("bare key with a space", with("[log]", "log level = \"x\""), "", "line"),
-        case("array of tables as a table", edit("[[tenants]]", "[tenants]"), "tenants", "invalid type"),
+        case(
+            "invalid escape",
+            edit("\"Acme Corp\"", "\"Acme\\q\""),
+            "",
+            "line",
+        ),
+        case(
+            "bare key with a space",
+            with("[log]", "log level = \"x\""),
+            "",
+            "line",
+        ),
+        case(
+            "array of tables as a table",
+            edit("[[tenants]]", "[tenants]"),
+            "tenants",
+            "invalid type",
+        ),
         case("empty file", String::new(), "tenants", "at least one"),
         Case {
             name: "not UTF-8",
@@ -131,84 +161,361 @@ fn cases() -> Vec<Case> {
             words: "cannot read configuration file",
         },
         // --- wrong types ---
-        case("concurrency as text", with("[daemon]", "concurrency = \"four\""), "daemon.concurrency", "invalid type"),
-        case("schedule as a number", edit("schedule = \"0 */5 * * * *\"", "schedule = 5"), "daemon.schedule", "invalid type"),
-        case("trigger_stages as text", edit("trigger_stages = [\"Video Interview\"]", "trigger_stages = \"Video Interview\""), "tenants[0].trigger_stages", "invalid type"),
-        case("account_name as a number", edit("account_name = \"Acme Corp\"", "account_name = 42"), "tenants[0].account_name", "invalid type"),
-        case("match_posting_tags as text", with("trigger_stages = [\"Video Interview\"]", "match_posting_tags = \"yes\""), "tenants[0].match_posting_tags", "invalid type"),
-        case("status_map as a list", with(WILLO_TABLE, "status_map = [\"a\"]"), "tenants[0].willo.status_map", "invalid type"),
-        case("burst as a fraction", with(LEVER_TABLE, "burst = 1.5"), "tenants[0].lever.burst", "burst"),
-        case("log level as a boolean", edit("level = \"info\"", "level = true"), "log.level", "invalid type"),
-        case("api_key as a number", edit(WILLO_KEY, "api_key = 123"), "tenants[0].willo.api_key", "invalid type"),
-        case("listen as a list", edit("listen = \"127.0.0.1:8787\"", "listen = [\"127.0.0.1:8787\"]"), "daemon.listen", "invalid type"),
+        case(
+            "concurrency as text",
+            with("[daemon]", "concurrency = \"four\""),
+            "daemon.concurrency",
+            "invalid type",
+        ),
+        case(
+            "schedule as a number",
+            edit("schedule = \"0 */5 * * * *\"", "schedule = 5"),
+            "daemon.schedule",
+            "invalid type",
+        ),
+        case(
+            "trigger_stages as text",
+            edit(
+                "trigger_stages = [\"Video Interview\"]",
+                "trigger_stages = \"Video Interview\"",
+            ),
+            "tenants[0].trigger_stages",
+            "invalid type",
+        ),
+        case(
+            "account_name as a number",
+            edit("account_name = \"Acme Corp\"", "account_name = 42"),
+            "tenants[0].account_name",
+            "invalid type",
+        ),
+        case(
+            "match_posting_tags as text",
+            with(
+                "trigger_stages = [\"Video Interview\"]",
+                "match_posting_tags = \"yes\"",
+            ),
+            "tenants[0].match_posting_tags",
+            "invalid type",
+        ),
+        case(
+            "status_map as a list",
+            with(WILLO_TABLE, "status_map = [\"a\"]"),
+            "tenants[0].willo.status_map",
+            "invalid type",
+        ),
+        case(
+            "burst as a fraction",
+            with(LEVER_TABLE, "burst = 1.5"),
+            "tenants[0].lever.burst",
+            "burst",
+        ),
+        case(
+            "log level as a boolean",
+            edit("level = \"info\"", "level = true"),
+            "log.level",
+            "invalid type",
+        ),
+        case(
+            "api_key as a number",
+            edit(WILLO_KEY, "api_key = 123"),
+            "tenants[0].willo.api_key",
+            "invalid type",
+        ),
+        case(
+            "listen as a list",
+            edit(
+                "listen = \"127.0.0.1:8787\"",
+                "listen = [\"127.0.0.1:8787\"]",
+            ),
+            "daemon.listen",
+            "invalid type",
+        ),
         // --- unknown keys ---
-        case("unknown key in log", with("[log]", "colour = \"always\""), "log", "colour"),
-        case("unknown key in a tenant", with("trigger_stages = [\"Video Interview\"]", "name = \"x\""), "tenants[0]", "name"),
-        case("misspelt willo key", with(WILLO_TABLE, "apikey = \"x\""), "tenants[0].willo", "apikey"),
-        case("unknown key in oauth", oauth("scope = \"x\"\n"), "tenants[0].lever.oauth", "scope"),
-        case("unknown top-level key", format!("state_dir = \"x\"\n{BASE}"), "", "state_dir"),
+        case(
+            "unknown key in log",
+            with("[log]", "colour = \"always\""),
+            "log",
+            "colour",
+        ),
+        case(
+            "unknown key in a tenant",
+            with("trigger_stages = [\"Video Interview\"]", "name = \"x\""),
+            "tenants[0]",
+            "name",
+        ),
+        case(
+            "misspelt willo key",
+            with(WILLO_TABLE, "apikey = \"x\""),
+            "tenants[0].willo",
+            "apikey",
+        ),
+        case(
+            "unknown key in oauth",
+            oauth("scope = \"x\"\n"),
+            "tenants[0].lever.oauth",
+            "scope",
+        ),
+        case(
+            "unknown top-level key",
+            format!("state_dir = \"x\"\n{BASE}"),
+            "",
+            "state_dir",
+        ),
         // --- URLs ---
-        case("lever base_url without a host", edit("\"https://api.lever.co/v1\"", "\"http://\""), "tenants[0].lever.base_url", "not a URL"),
-        case("willo base_url with a bad port", edit("\"https://api.willotalent.com/api/integrations/v2\"", "\"https://api.willotalent.com:99999/api\""), "tenants[0].willo.base_url", "not a URL"),
-        case("lever base_url without a scheme", edit("\"https://api.lever.co/v1\"", "\"api.lever.co/v1\""), "tenants[0].lever.base_url", "not a URL"),
-        case("willo base_url as mailto", edit("\"https://api.willotalent.com/api/integrations/v2\"", "\"mailto:a@example.com\""), "tenants[0].willo.base_url", "http"),
-        case("willo base_url with a space", edit("\"https://api.willotalent.com/api/integrations/v2\"", "\"https://api willotalent.com/\""), "tenants[0].willo.base_url", "not a URL"),
-        case("oauth token_url not a URL", oauth("token_url = \"not a url\"\n"), "tenants[0].lever.oauth.token_url", "not a URL"),
-        case("oauth redirect_uri not a URL", edit(LEVER_KEY, &OAUTH.replace("http://127.0.0.1:9/callback", "callback")), "tenants[0].lever.oauth.redirect_uri", "URL"),
+        case(
+            "lever base_url without a host",
+            edit("\"https://api.lever.co/v1\"", "\"http://\""),
+            "tenants[0].lever.base_url",
+            "not a URL",
+        ),
+        case(
+            "willo base_url with a bad port",
+            edit(
+                "\"https://api.willotalent.com/api/integrations/v2\"",
+                "\"https://api.willotalent.com:99999/api\"",
+            ),
+            "tenants[0].willo.base_url",
+            "not a URL",
+        ),
+        case(
+            "lever base_url without a scheme",
+            edit("\"https://api.lever.co/v1\"", "\"api.lever.co/v1\""),
+            "tenants[0].lever.base_url",
+            "not a URL",
+        ),
+        case(
+            "willo base_url as mailto",
+            edit(
+                "\"https://api.willotalent.com/api/integrations/v2\"",
+                "\"mailto:a@example.com\"",
+            ),
+            "tenants[0].willo.base_url",
+            "http",
+        ),
+        case(
+            "willo base_url with a space",
+            edit(
+                "\"https://api.willotalent.com/api/integrations/v2\"",
+                "\"https://api willotalent.com/\"",
+            ),
+            "tenants[0].willo.base_url",
+            "not a URL",
+        ),
+        case(
+            "oauth token_url not a URL",
+            oauth("token_url = \"not a url\"\n"),
+            "tenants[0].lever.oauth.token_url",
+            "not a URL",
+        ),
+        case(
+            "oauth redirect_uri not a URL",
+            edit(
+                LEVER_KEY,
+                &OAUTH.replace("http://127.0.0.1:9/callback", "callback"),
+            ),
+            "tenants[0].lever.oauth.redirect_uri",
+            "URL",
+        ),
         // --- cron ---
-        case("cron value out of range", edit("schedule = \"0 */5 * * * *\"", "schedule = \"61 * * * * *\""), "daemon.schedule", "cron"),
-        case("cron with too few fields", edit("schedule = \"0 */5 * * * *\"", "schedule = \"* * * *\""), "daemon.schedule", "cron"),
-        case("cron in words", edit("full_schedule = \"0 30 3 * * *\"", "full_schedule = \"every day\""), "daemon.full_schedule", "cron"),
-        case("empty cron", edit("schedule = \"0 */5 * * * *\"", "schedule = \"\""), "daemon.schedule", "cron"),
+        case(
+            "cron value out of range",
+            edit(
+                "schedule = \"0 */5 * * * *\"",
+                "schedule = \"61 * * * * *\"",
+            ),
+            "daemon.schedule",
+            "cron",
+        ),
+        case(
+            "cron with too few fields",
+            edit("schedule = \"0 */5 * * * *\"", "schedule = \"* * * *\""),
+            "daemon.schedule",
+            "cron",
+        ),
+        case(
+            "cron in words",
+            edit(
+                "full_schedule = \"0 30 3 * * *\"",
+                "full_schedule = \"every day\"",
+            ),
+            "daemon.full_schedule",
+            "cron",
+        ),
+        case(
+            "empty cron",
+            edit("schedule = \"0 */5 * * * *\"", "schedule = \"\""),
+            "daemon.schedule",
+            "cron",
+        ),
         // --- secrets ---
         Case {
             files: vec![("empty.key", File::Text(""))],
-            ..case("secret file empty", edit(WILLO_KEY, "api_key_file = \"empty.key\""), "tenants[0].willo.api_key_file", "empty")
+            ..case(
+                "secret file empty",
+                edit(WILLO_KEY, "api_key_file = \"empty.key\""),
+                "tenants[0].willo.api_key_file",
+                "empty",
+            )
         },
         Case {
             files: vec![("blank.key", File::Text(" \n\t\n"))],
-            ..case("secret file blank", edit(WILLO_KEY, "api_key_file = \"blank.key\""), "tenants[0].willo.api_key_file", "empty")
+            ..case(
+                "secret file blank",
+                edit(WILLO_KEY, "api_key_file = \"blank.key\""),
+                "tenants[0].willo.api_key_file",
+                "empty",
+            )
         },
         Case {
             files: vec![("a.key", File::Dir)],
-            ..case("secret file unreadable (a directory)", edit(LEVER_KEY, "api_key_file = \"a.key\""), "tenants[0].lever.api_key_file", "cannot read")
+            ..case(
+                "secret file unreadable (a directory)",
+                edit(LEVER_KEY, "api_key_file = \"a.key\""),
+                "tenants[0].lever.api_key_file",
+                "cannot read",
+            )
         },
-        case("secret file missing", edit(LEVER_KEY, "api_key_file = \"missing.key\""), "tenants[0].lever.api_key_file", "missing.key"),
+        case(
+            "secret file missing",
+            edit(LEVER_KEY, "api_key_file = \"missing.key\""),
+            "tenants[0].lever.api_key_file",
+            "missing.key",
+        ),
         Case {
             files: vec![("sig.key", File::Text("sig-0123456789"))],
-            ..case("signature token inline and in a file", with(LEVER_TABLE, "webhook_signature_token = \"sig-abcdefgh\"\nwebhook_signature_token_file = \"sig.key\""), "tenants[0].lever.webhook_signature_token", "not both")
+            ..case(
+                "signature token inline and in a file",
+                with(
+                    LEVER_TABLE,
+                    "webhook_signature_token = \"sig-abcdefgh\"\nwebhook_signature_token_file = \"sig.key\"",
+                ),
+                "tenants[0].lever.webhook_signature_token",
+                "not both",
+            )
         },
         Case {
             files: vec![("cs.key", File::Text("cs-0123456789"))],
-            ..case("client secret inline and in a file", oauth("client_secret_file = \"cs.key\"\n"), "tenants[0].lever.oauth.client_secret", "not both")
+            ..case(
+                "client secret inline and in a file",
+                oauth("client_secret_file = \"cs.key\"\n"),
+                "tenants[0].lever.oauth.client_secret",
+                "not both",
+            )
         },
         Case {
             files: vec![("wh.key", File::Text(""))],
-            ..case("webhook token file empty", with(WILLO_TABLE, "webhook_token_file = \"wh.key\""), "tenants[0].willo.webhook_token_file", "empty")
+            ..case(
+                "webhook token file empty",
+                with(WILLO_TABLE, "webhook_token_file = \"wh.key\""),
+                "tenants[0].willo.webhook_token_file",
+                "empty",
+            )
         },
         Case {
             env: vec![("CREDENTIALS_DIRECTORY", "/nonexistent-credentials".into())],
-            ..case("credential missing from CREDENTIALS_DIRECTORY", edit(WILLO_KEY, "api_key_file = \"willo.key\""), "tenants[0].willo.api_key_file", "willo.key")
+            ..case(
+                "credential missing from CREDENTIALS_DIRECTORY",
+                edit(WILLO_KEY, "api_key_file = \"willo.key\""),
+                "tenants[0].willo.api_key_file",
+                "willo.key",
+            )
         },
-        case("api_key and oauth both", edit(LEVER_KEY, &format!("{LEVER_KEY}\n{OAUTH}")), "tenants[0].lever", "oauth"),
-        case("empty api key", edit(WILLO_KEY, "api_key = \"\""), "tenants[0].willo.api_key", "empty"),
-        case("oauth without a client secret", edit(LEVER_KEY, &OAUTH.replace("client_secret = \"oauth-secret-0123456789\"\n", "")), "tenants[0].lever.oauth.client_secret", "missing"),
+        case(
+            "api_key and oauth both",
+            edit(LEVER_KEY, &format!("{LEVER_KEY}\n{OAUTH}")),
+            "tenants[0].lever",
+            "oauth",
+        ),
+        case(
+            "empty api key",
+            edit(WILLO_KEY, "api_key = \"\""),
+            "tenants[0].willo.api_key",
+            "empty",
+        ),
+        case(
+            "oauth without a client secret",
+            edit(
+                LEVER_KEY,
+                &OAUTH.replace("client_secret = \"oauth-secret-0123456789\"\n", ""),
+            ),
+            "tenants[0].lever.oauth.client_secret",
+            "missing",
+        ),
         // --- tenants ---
-        case("duplicate tenant ids", second_tenant("acme"), "tenants[1].id", "duplicate"),
-        case("tenant id in capitals", edit("id = \"acme\"", "id = \"Acme\""), "tenants[0].id", "[a-z0-9-]"),
-        case("empty tenant id", edit("id = \"acme\"", "id = \"\""), "tenants[0].id", "[a-z0-9-]"),
-        case("blank trigger stage", edit("[\"Video Interview\"]", "[\" \"]"), "tenants[0].trigger_stages", "empty"),
-        case("empty account name", edit("\"Acme Corp\"", "\"\""), "tenants[0].account_name", "empty"),
+        case(
+            "duplicate tenant ids",
+            second_tenant("acme"),
+            "tenants[1].id",
+            "duplicate",
+        ),
+        case(
+            "tenant id in capitals",
+            edit("id = \"acme\"", "id = \"Acme\""),
+            "tenants[0].id",
+            "[a-z0-9-]",
+        ),
+        case(
+            "empty tenant id",
+            edit("id = \"acme\"", "id = \"\""),
+            "tenants[0].id",
+            "[a-z0-9-]",
+        ),
+        case(
+            "blank trigger stage",
+            edit("[\"Video Interview\"]", "[\" \"]"),
+            "tenants[0].trigger_stages",
+            "empty",
+        ),
+        case(
+            "empty account name",
+            edit("\"Acme Corp\"", "\"\""),
+            "tenants[0].account_name",
+            "empty",
+        ),
         // --- daemon ---
-        case("listen without a port", edit("\"127.0.0.1:8787\"", "\"127.0.0.1\""), "daemon.listen", "port"),
-        case("listen on a bad address", edit("\"127.0.0.1:8787\"", "\"256.0.0.1:80\""), "daemon.listen", "IP address"),
+        case(
+            "listen without a port",
+            edit("\"127.0.0.1:8787\"", "\"127.0.0.1\""),
+            "daemon.listen",
+            "port",
+        ),
+        case(
+            "listen on a bad address",
+            edit("\"127.0.0.1:8787\"", "\"256.0.0.1:80\""),
+            "daemon.listen",
+            "IP address",
+        ),
     ];
     // --- environment overrides ---
     for (name, var, value, key, words) in [
-        ("bad log level in the environment", "WLS__LOG__LEVEL", "foo=bar=baz", "log.level", "filter"),
-        ("bad listen in the environment", "WLS__DAEMON__LISTEN", "nope", "daemon.listen", "IP address"),
-        ("unknown key in the environment", "WLS__DAEMON__BOGUS", "1", "daemon.bogus", "unknown field"),
-        ("concurrency as words in the environment", "WLS__DAEMON__CONCURRENCY", "many", "daemon.concurrency", "concurrency"),
+        (
+            "bad log level in the environment",
+            "WLS__LOG__LEVEL",
+            "foo=bar=baz",
+            "log.level",
+            "filter",
+        ),
+        (
+            "bad listen in the environment",
+            "WLS__DAEMON__LISTEN",
+            "nope",
+            "daemon.listen",
+            "IP address",
+        ),
+        (
+            "unknown key in the environment",
+            "WLS__DAEMON__BOGUS",
+            "1",
+            "daemon.bogus",
+            "unknown field",
+        ),
+        (
+            "concurrency as words in the environment",
+            "WLS__DAEMON__CONCURRENCY",
+            "many",
+            "daemon.concurrency",
+            "concurrency",
+        ),
     ] {
         c.push(Case {
             env: vec![(var, value.into())],
@@ -245,10 +552,16 @@ async fn check(case: Case) -> Option<String> {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let secrets: Vec<String> = ["lever-key-0123456789", "willo-key-0123456789", "oauth-secret-0123456789", "sig-0123456789", "cs-0123456789"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let secrets: Vec<String> = [
+        "lever-key-0123456789",
+        "willo-key-0123456789",
+        "oauth-secret-0123456789",
+        "sig-0123456789",
+        "cs-0123456789",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     if !secrets_scan::find(&[&stdout, &stderr], &secrets).is_empty() {
         return Some(format!("{}: output shows a secret", case.name));
     }
@@ -269,7 +582,8 @@ async fn check(case: Case) -> Option<String> {
     if stderr.lines().count() > 3 {
         problems.push("more than 3 lines".into());
     }
-    (!problems.is_empty()).then(|| format!("{}: {}: {}", case.name, problems.join(", "), stderr.trim()))
+    (!problems.is_empty())
+        .then(|| format!("{}: {}: {}", case.name, problems.join(", "), stderr.trim()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,7 +597,12 @@ async fn every_malformed_configuration_exits_78_naming_its_key() {
         .filter_map(|f| async move { f })
         .collect()
         .await;
-    assert!(failures.is_empty(), "{} of {n} cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Found by this suite: a base URL missing its host (`https:///v1`) is read by the URL
@@ -351,12 +670,23 @@ async fn refused_untouched(w: &World, cmd: &Cmd, what: &str, words: &str) {
     let marks = w.marks();
     let out = cmd.run(&["--once"]).await;
     assert_eq!(out.code, 74, "{what}: {}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains(willo_lever_sync::store::DB_FILE) || out.stderr.contains("state"), "{what}: {}", out.stderr);
+    assert!(
+        out.stderr.contains(willo_lever_sync::store::DB_FILE) || out.stderr.contains("state"),
+        "{what}: {}",
+        out.stderr
+    );
     assert!(out.stderr.contains(words), "{what}: {}", out.stderr);
     assert_eq!(w.writes_since(marks), Vec::<String>::new(), "{what}");
-    assert!(std::fs::read(db(w)).unwrap() == before, "{what}: the state file changed");
+    assert!(
+        std::fs::read(db(w)).unwrap() == before,
+        "{what}: the state file changed"
+    );
     let status = cmd.run(&["status"]).await;
-    assert_eq!(status.code, 74, "{what}: status: {}{}", status.stdout, status.stderr);
+    assert_eq!(
+        status.code, 74,
+        "{what}: status: {}{}",
+        status.stdout, status.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -381,8 +711,12 @@ async fn a_truncated_state_file_exits_74_and_writes_nothing() {
 async fn a_state_file_from_a_newer_version_exits_74_and_writes_nothing() {
     let (w, cmd, _cast, _) = converged_with_newcomer().await;
     let conn = rusqlite::Connection::open(db(&w)).unwrap();
-    conn.pragma_update(None, "user_version", willo_lever_sync::store::SCHEMA_VERSION + 1)
-        .unwrap();
+    conn.pragma_update(
+        None,
+        "user_version",
+        willo_lever_sync::store::SCHEMA_VERSION + 1,
+    )
+    .unwrap();
     drop(conn);
     refused_untouched(&w, &cmd, "newer schema", "newer").await;
 }
@@ -419,7 +753,10 @@ async fn a_state_directory_the_process_may_not_write_exits_74_and_writes_nothing
     assert_eq!(out.status.code(), Some(74), "{stderr}");
     assert!(stderr.contains("state"), "{stderr}");
     assert_eq!(w.writes_since(marks), Vec::<String>::new());
-    assert!(std::fs::read(db(&w)).unwrap() == before, "the state file changed");
+    assert!(
+        std::fs::read(db(&w)).unwrap() == before,
+        "the state file changed"
+    );
     secrets_scan::assert_clean(&[&stderr], &cmd.secrets);
     if me == 0 {
         std::os::unix::fs::chown(w.dir.path(), Some(0), Some(0)).unwrap();
@@ -444,14 +781,15 @@ async fn a_full_disk_exits_74_and_leaves_a_state_that_converges_afterwards() {
     let (w, cmd, cast, newcomer) = converged_with_newcomer().await;
     w.lever
         .add_opportunities((0..3000).map(|i| {
-            willo_lever_sync::sim::lever::OppSeed::new(&format!("Filler {i}"), &format!("f{i}@example.com"))
-                .stage(&w.trigger)
+            willo_lever_sync::sim::lever::OppSeed::new(
+                &format!("Filler {i}"),
+                &format!("f{i}@example.com"),
+            )
+            .stage(&w.trigger)
         }))
         .unwrap();
     let blocks = std::fs::metadata(db(&w)).unwrap().len() / 512 + 64;
-    let script = format!(
-        "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" --config \"$1\" --once"
-    );
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" --config \"$1\" --once");
     let out = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(&script)
@@ -476,7 +814,9 @@ async fn a_full_disk_exits_74_and_leaves_a_state_that_converges_afterwards() {
     let journal = store.read(|r| r.invites("acme")).unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(db(&w)).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     drop(conn);
     assert_eq!(check, "ok");
     let invited = w
@@ -485,7 +825,10 @@ async fn a_full_disk_exits_74_and_leaves_a_state_that_converges_afterwards() {
         .iter()
         .any(|p| p.email == "nina@example.com");
     if invited {
-        assert!(journal.iter().any(|r| r.opportunity_id == newcomer), "an invite without a journal row");
+        assert!(
+            journal.iter().any(|r| r.opportunity_id == newcomer),
+            "an invite without a journal row"
+        );
     }
     // Space again: converged, nobody twice.
     once_until_converged(&cmd, 3).await;
@@ -542,13 +885,21 @@ async fn every_malformed_list_page_fails_the_pass_and_moves_no_cursor() {
                 continue;
             }
             cases += 1;
-            let sim = if api == "lever" { w.lever.faults() } else { w.willo.faults() };
+            let sim = if api == "lever" {
+                w.lever.faults()
+            } else {
+                w.willo.faults()
+            };
             sim.set(FaultPlan::seeded(1).with(FaultRule::new(defect).on("GET", route)));
             let before = cursor();
             let marks = w.marks();
             let out = ip.pass(PassKind::Full).await;
             sim.clear();
-            let label = out.error.as_ref().map(|e| e.metric_label()).unwrap_or("none");
+            let label = out
+                .error
+                .as_ref()
+                .map(|e| e.metric_label())
+                .unwrap_or("none");
             let name = format!("{route} {defect:?}");
             if out.result != PassResult::Failed {
                 failures.push(format!("{name}: {:?}: {}", out.result, out.summary));
@@ -577,7 +928,11 @@ async fn every_malformed_list_page_fails_the_pass_and_moves_no_cursor() {
         .filter(|p| p.email == "nina@example.com")
         .collect();
     assert_eq!(nina.len(), 1);
-    assert!(w.lever.tags_of(&newcomer).contains(&"Willo:Invited".to_owned()));
+    assert!(
+        w.lever
+            .tags_of(&newcomer)
+            .contains(&"Willo:Invited".to_owned())
+    );
 }
 
 /// A Willo listing that answers page 1 of a long participant list as a bare array (no
@@ -590,14 +945,22 @@ async fn bad_input_found_a_bare_array_page_hides_later_pages() {
     let (interview, posting) = w.interview_with_posting("Long");
     for i in 0..35 {
         w.willo
-            .add_participant(ParticipantSeed::new(&interview, &format!("P{i}"), &format!("p{i}@example.com")))
+            .add_participant(ParticipantSeed::new(
+                &interview,
+                &format!("P{i}"),
+                &format!("p{i}@example.com"),
+            ))
             .unwrap();
     }
     // Participant 33 is on page 2 (30 a page); their Lever candidacy is due.
     w.candidate("P33", "p33@example.com", &posting);
-    w.willo.faults().set(FaultPlan::seeded(1).with(
-        FaultRule::new(Fault::MalformedPage(PageDefect::BareArray)).on("GET", PARTICIPANTS).first(1),
-    ));
+    w.willo.faults().set(
+        FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::MalformedPage(PageDefect::BareArray))
+                .on("GET", PARTICIPANTS)
+                .first(1),
+        ),
+    );
     let _ = w.try_pass(PassKind::Full).await;
     w.willo.faults().clear();
     let p33 = w

@@ -422,7 +422,12 @@ pub async fn assert_quiet(w: &World, cmd: &Cmd) {
     let out = cmd.run(&["--once", "--json"]).await;
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.result(), "converged");
-    assert_eq!(w.writes_since(marks), Vec::<String>::new(), "{}", out.stdout);
+    assert_eq!(
+        w.writes_since(marks),
+        Vec::<String>::new(),
+        "{}",
+        out.stdout
+    );
     let dry = cmd.run(&["--once", "--dry-run", "--json"]).await;
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert_eq!(
@@ -482,7 +487,10 @@ pub fn oauth_cmd(w: &World, expires_in_ms: i64) -> Cmd {
     let text = w
         .config_text()
         .replace("api_key = \"lever-test-key\"\n", "")
-        .replace("\n[tenants.willo]\n", &format!("\n{oauth}\n[tenants.willo]\n"));
+        .replace(
+            "\n[tenants.willo]\n",
+            &format!("\n{oauth}\n[tenants.willo]\n"),
+        );
     let config = w.dir.path().join("oauth.toml");
     std::fs::write(&config, &text).unwrap();
     store_oauth_tokens(w, expires_in_ms);
@@ -497,7 +505,9 @@ pub fn oauth_cmd(w: &World, expires_in_ms: i64) -> Cmd {
 
 /// Stores a fresh grant's tokens (as `connect` does) and returns them.
 pub fn store_oauth_tokens(w: &World, expires_in_ms: i64) -> willo_lever_sync::store::TokenRow {
-    let issued = w.lever.issue_oauth_tokens("client-evidence", "offline_access");
+    let issued = w
+        .lever
+        .issue_oauth_tokens("client-evidence", "offline_access");
     let row = willo_lever_sync::store::TokenRow {
         access_token: issued.access_token,
         refresh_token: issued.refresh_token.unwrap(),

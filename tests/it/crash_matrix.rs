@@ -20,8 +20,8 @@ use willo_lever_sync::sim::hold::{HoldHandle, HoldRule};
 use willo_lever_sync::sim::lever::OppSeed;
 
 use crate::convergence::{
-    ADD_TAGS, Cast, Cmd, PARTICIPANTS, REMOVE_TAGS, STATUS_TAGS, Seeded, Tally, assert_quiet, long_runs,
-    oauth_cmd, once_until_converged, open_writer, store_oauth_tokens, tally,
+    ADD_TAGS, Cast, Cmd, PARTICIPANTS, REMOVE_TAGS, STATUS_TAGS, Seeded, Tally, assert_quiet,
+    long_runs, oauth_cmd, once_until_converged, open_writer, store_oauth_tokens, tally,
 };
 use crate::secrets_scan;
 use crate::support::World;
@@ -147,7 +147,11 @@ fn journal(state_dir: &Path) -> Vec<willo_lever_sync::store::InviteRow> {
 }
 
 /// Polls the journal until `check` holds (at most 30 s).
-async fn journal_until(state_dir: &Path, what: &str, check: impl Fn(&[willo_lever_sync::store::InviteRow]) -> bool) {
+async fn journal_until(
+    state_dir: &Path,
+    what: &str,
+    check: impl Fn(&[willo_lever_sync::store::InviteRow]) -> bool,
+) {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
         if check(&journal(state_dir)) {
@@ -184,11 +188,13 @@ async fn crash_once(point: Point, s: &Setup) -> String {
         Point::InFlightNotApplied => {
             // If Willo goes on with a request whose client died, it lands late, but within
             // the request timeout + margin the restarted pass waits out.
-            w.willo.faults().set(FaultPlan::seeded(1).with(
-                FaultRule::new(Fault::Latency(Duration::from_millis(s.delay_ms)))
-                    .on("POST", PARTICIPANTS)
-                    .first(1),
-            ));
+            w.willo.faults().set(
+                FaultPlan::seeded(1).with(
+                    FaultRule::new(Fault::Latency(Duration::from_millis(s.delay_ms)))
+                        .on("POST", PARTICIPANTS)
+                        .first(1),
+                ),
+            );
             let p = cmd.spawn(&["--once"]);
             journal_until(state, "an in_flight row", |rows| {
                 rows.iter().any(|r| r.state == InviteState::InFlight)
@@ -280,7 +286,9 @@ async fn crash_once(point: Point, s: &Setup) -> String {
 async fn kill_in_the_commit(s: &Setup) -> String {
     let (w, cmd) = (&s.w, &s.cmd);
     let tag_writes = s.cast.people.len() as u64;
-    let hold = w.lever.hold(HoldRule::new("POST", ADD_TAGS).nth(tag_writes));
+    let hold = w
+        .lever
+        .hold(HoldRule::new("POST", ADD_TAGS).nth(tag_writes));
     let p = cmd.spawn(&["--once"]);
     held(&hold, "the last tag write").await;
     let wal = cmd
@@ -467,7 +475,11 @@ async fn crash_matrix_found_a_crash_mid_refresh_loses_the_oauth_grant() {
     let s = setup(Point::OAuthRefresh, 1).await;
     crash_once(Point::OAuthRefresh, &s).await;
     let out = s.cmd.run(&["--once"]).await;
-    assert_eq!(out.code, 0, "the stored token no longer works: {}", out.stdout);
+    assert_eq!(
+        out.code, 0,
+        "the stored token no longer works: {}",
+        out.stdout
+    );
 }
 
 /// The long version of one point: `long_runs()` seeds, a line for docs/reliability.md.
@@ -484,7 +496,12 @@ async fn long(point: Point) {
         // Group notes by their shape (numbers out).
         let shape: String = o.note.chars().filter(|c| !c.is_ascii_digit()).collect();
         *notes.entry(shape).or_default() += 1;
-        assert_eq!(o.tally, Tally::default(), "{point:?} seed {seed}: {}", o.tally);
+        assert_eq!(
+            o.tally,
+            Tally::default(),
+            "{point:?} seed {seed}: {}",
+            o.tally
+        );
     }
     println!(
         "crash matrix | {point:?} | {runs} runs | lost or duplicated {lost} | at most {worst} run(s) to converge | {:.0} s | {notes:?}",

@@ -80,7 +80,18 @@ fn opp_spec() -> impl Strategy<Value = OppSpec> {
         any_json(),
     )
         .prop_map(
-            |(id, emails, tags, stage, archived_at, archived_form, updated_at, updated_form, posting, noise)| OppSpec {
+            |(
+                id,
+                emails,
+                tags,
+                stage,
+                archived_at,
+                archived_form,
+                updated_at,
+                updated_form,
+                posting,
+                noise,
+            )| OppSpec {
                 id,
                 emails,
                 tags,
@@ -113,7 +124,9 @@ impl OppSpec {
             };
         }
         match (self.archived_form, self.archived_at) {
-            (0, at) => o["archived"] = at.map_or(Value::Null, |a| json!({"archivedAt": a, "reason": "r"})),
+            (0, at) => {
+                o["archived"] = at.map_or(Value::Null, |a| json!({"archivedAt": a, "reason": "r"}))
+            }
             (1, at) => {
                 o["archived"] = json!({"archivedAt": at, "reason": null});
             }
@@ -414,5 +427,8 @@ fn fuzzing_found_a_key_inside_an_object_name_shows_in_the_logged_shape() {
     let (named, candidates, shape) = webhook_checks::willo(body);
     assert_eq!(named, None);
     assert_eq!(candidates, ["0123456789abcdef0123456789abcdef"]);
-    assert!(!shape.contains("0123456789abcdef0123456789abcdef"), "{shape}");
+    assert!(
+        !shape.contains("0123456789abcdef0123456789abcdef"),
+        "{shape}"
+    );
 }

@@ -78,9 +78,11 @@ fn plans(case: Case, seed: u64, long: bool) -> (FaultPlan, FaultPlan) {
     match case {
         Case::ServerErrors10 => both(server_errors(0.10)),
         Case::ServerErrors30 => both(server_errors(0.30)),
-        Case::WriteAppliedThen500 => {
-            both(vec![FaultRule::new(Fault::StatusAfterApply(500)).method("POST").share(0.3)])
-        }
+        Case::WriteAppliedThen500 => both(vec![
+            FaultRule::new(Fault::StatusAfterApply(500))
+                .method("POST")
+                .share(0.3),
+        ]),
         Case::LatencyPastTimeout => both(vec![
             FaultRule::new(Fault::Latency(Duration::from_millis(1500))).share(0.2 * slow),
         ]),
@@ -109,7 +111,11 @@ fn plans(case: Case, seed: u64, long: bool) -> (FaultPlan, FaultPlan) {
                 PageDefect::BareArray,
             ]
             .iter()
-            .map(|d| FaultRule::new(Fault::MalformedPage(*d)).method("GET").share(0.025))
+            .map(|d| {
+                FaultRule::new(Fault::MalformedPage(*d))
+                    .method("GET")
+                    .share(0.025)
+            })
             .collect(),
         ),
         Case::InterviewRemovedMidPass | Case::OpportunityDeletedMidPass => {
@@ -138,7 +144,10 @@ impl Outcome {
         self.calls += pass.summary.api.lever_calls + pass.summary.api.willo_calls;
         if !checked {
             self.passes += 1;
-            *self.results.entry(format!("{:?}", pass.result)).or_default() += 1;
+            *self
+                .results
+                .entry(format!("{:?}", pass.result))
+                .or_default() += 1;
         }
     }
 
@@ -203,8 +212,7 @@ async fn converge(
             out.count(&check, true);
             let wrote = w.writes_since(marks);
             let t = tally(w, cast);
-            if !wrote.is_empty() || t != Tally::default() || check.result != PassResult::Converged
-            {
+            if !wrote.is_empty() || t != Tally::default() || check.result != PassResult::Converged {
                 panic!(
                     "{case:?} seed {seed}: a {kind:?} pass said converged early: {}\nthe check pass wrote {wrote:?}, found {t}",
                     pass.summary
@@ -279,9 +287,10 @@ async fn interview_removed(seed: u64) -> Outcome {
             .people
             .iter()
             .filter(|p| {
-                invited
-                    .iter()
-                    .any(|i| crate::convergence::email_key(&i.email) == crate::convergence::email_key(&p.email))
+                invited.iter().any(|i| {
+                    crate::convergence::email_key(&i.email)
+                        == crate::convergence::email_key(&p.email)
+                })
             })
             .cloned()
             .collect(),
@@ -299,7 +308,12 @@ async fn interview_removed(seed: u64) -> Outcome {
     let marks = w.marks();
     let check = ip.pass(PassKind::Full).await;
     out.count(&check, true);
-    assert_eq!(w.writes_since(marks), Vec::<String>::new(), "{}", check.summary);
+    assert_eq!(
+        w.writes_since(marks),
+        Vec::<String>::new(),
+        "{}",
+        check.summary
+    );
     assert_eq!(check.result, PassResult::Converged, "{}", check.summary);
     out.finish(&w, &invited_cast);
     // The people the removal cut off are not "missed": the interview is gone (rule: only
@@ -337,7 +351,16 @@ async fn opportunity_deleted(seed: u64) -> Outcome {
     let first = running.await.unwrap();
     let mut out = Outcome::default();
     out.count(&first, false);
-    converge(&w, &ip, &cast, Case::OpportunityDeletedMidPass, seed, false, &mut out).await;
+    converge(
+        &w,
+        &ip,
+        &cast,
+        Case::OpportunityDeletedMidPass,
+        seed,
+        false,
+        &mut out,
+    )
+    .await;
     let row = w
         .store()
         .read(|r| r.opportunity("acme", &gone.opportunity))
@@ -412,7 +435,12 @@ async fn long_fault_matrix() {
         let mut results = std::collections::BTreeMap::<String, usize>::new();
         for seed in 1..=runs {
             let o = run_case(case, seed, true).await;
-            assert_eq!(o.tally, Tally::default(), "{case:?} seed {seed}: {}", o.tally);
+            assert_eq!(
+                o.tally,
+                Tally::default(),
+                "{case:?} seed {seed}: {}",
+                o.tally
+            );
             passes += o.passes;
             worst = worst.max(o.passes);
             lost += o.tally.lost_or_duplicated();

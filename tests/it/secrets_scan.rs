@@ -148,7 +148,9 @@ async fn world_with_every_secret() -> (World, Vec<String>) {
     std::fs::write(w.dir.path().join("secrets.toml"), &text).unwrap();
     // Tokens as `connect` would have stored them; the access token expires within the refresh
     // margin, so the first call refreshes and rotates both.
-    let issued = w.lever.issue_oauth_tokens("client-evidence", "offline_access");
+    let issued = w
+        .lever
+        .issue_oauth_tokens("client-evidence", "offline_access");
     let row = willo_lever_sync::store::TokenRow {
         access_token: issued.access_token.clone(),
         refresh_token: issued.refresh_token.clone().unwrap(),
@@ -276,5 +278,9 @@ async fn secrets_scan_found_a_dry_run_spends_the_stored_refresh_token() {
     let config = w.dir.path().join("secrets.toml");
     run_config(&config, &["--once", "--dry-run"], &secrets).await;
     let once = run_config(&config, &["--once"], &secrets).await;
-    assert_eq!(once.code, 0, "the grant is gone: {}{}", once.stdout, once.stderr);
+    assert_eq!(
+        once.code, 0,
+        "the grant is gone: {}{}",
+        once.stdout, once.stderr
+    );
 }
