@@ -347,10 +347,15 @@ pub struct InProcess {
 
 impl InProcess {
     pub fn open(w: &World) -> InProcess {
+        Self::with_concurrency(w, 4)
+    }
+
+    /// With `concurrency` actions at a time (1: strictly one after another).
+    pub fn with_concurrency(w: &World, concurrency: usize) -> InProcess {
         let settings = w.settings();
         let store = Arc::new(open_writer(&settings.daemon.state_dir));
         let options = PassOptions {
-            concurrency: 4,
+            concurrency,
             overlap: Duration::from_secs(300),
         };
         let tenant = Arc::new(
