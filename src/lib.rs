@@ -9,6 +9,13 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub(crate) mod daemon;
+/// The webhook checks, reachable for the fuzz targets (`fuzz/`) and the property tests while
+/// the daemon module stays private. Not an API.
+#[doc(hidden)]
+pub mod webhook_checks {
+    pub use crate::daemon::lever_webhook::check_delivery as lever;
+    pub use crate::daemon::willo_webhook::inspect_delivery as willo;
+}
 pub(crate) mod doctor;
 pub mod domain;
 pub mod error_chain;

@@ -129,6 +129,27 @@ pub fn verify(
     })
 }
 
+/// Entry point for the fuzz targets (`fuzz/`) and property tests: [`verify`] with the
+/// signature tokens as text and an empty replay memory. `Ok(Some(id))`: queued; `Ok(None)`:
+/// acknowledged only (a replay or stale); `Err`: the rejection's metric label. Not an API.
+#[doc(hidden)]
+pub fn check_delivery(
+    body: &[u8],
+    signature_tokens: &[&str],
+    now_ms: i64,
+) -> Result<Option<String>, &'static str> {
+    let secrets: Vec<Secret> = signature_tokens
+        .iter()
+        .map(|t| Secret::inline(*t))
+        .collect();
+    let refs: Vec<&Secret> = secrets.iter().collect();
+    match verify(body, &refs, now_ms, &ReplayCache::new(16)) {
+        Ok(Accepted::Queue { opportunity_id }) => Ok(Some(opportunity_id)),
+        Ok(Accepted::Replay | Accepted::Stale) => Ok(None),
+        Err(rejection) => Err(rejection.metric_label()),
+    }
+}
+
 /// Lever ids are UUIDs. The id becomes a path segment of the next request, so it is checked
 /// by shape before any use: letters, digits, `-` and `_` only, at least one letter or digit.
 /// No dot: `.` and `..` would be normalised out of the URL and turn a read of one opportunity

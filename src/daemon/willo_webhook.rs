@@ -86,6 +86,16 @@ pub fn inspect(body: &[u8]) -> Found {
     }
 }
 
+/// Entry point for the fuzz targets (`fuzz/`) and property tests: [`inspect`] as plain
+/// values: the named key, or the candidate keys and the body's shape. Not an API.
+#[doc(hidden)]
+pub fn inspect_delivery(body: &[u8]) -> (Option<String>, Vec<String>, String) {
+    match inspect(body) {
+        Found::Named(key) => (Some(key), Vec::new(), String::new()),
+        Found::Unnamed { candidates, shape } => (None, candidates, shape),
+    }
+}
+
 /// A Willo key: 32 hexadecimal characters.
 pub fn valid_key(k: &str) -> bool {
     k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit())

@@ -98,27 +98,58 @@ fn malformed_page(e: ApiError) -> ApiError {
     }
 }
 
+/// One page's items and links, as [`read_page`] finds them.
+pub(crate) struct Page<W> {
+    pub items: Vec<W>,
+    pub next: Option<String>,
+    pub has_next: Option<bool>,
+}
+
+fn protocol(route: &'static str, message: &str) -> ApiError {
+    ApiError::Protocol {
+        api: Api::Lever,
+        route,
+        message: message.to_owned(),
+    }
+}
+
+/// Reads one list page's body. Serde would read a bare array positionally into the envelope's
+/// fields, so anything but a JSON object is refused before decoding; a `data` that is missing,
+/// null or not a list is a broken page, never an empty one.
+pub(crate) fn read_page<W: serde::de::DeserializeOwned>(
+    route: &'static str,
+    body: &[u8],
+) -> Result<Page<W>, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(protocol(
+            route,
+            "the list page is not a `{data, next, hasNext}` object",
+        ));
+    }
+    let page: ListEnvelope<W> = decode(Api::Lever, route, body).map_err(malformed_page)?;
+    let Some(items) = page.data else {
+        return Err(protocol(
+            route,
+            "the list page has no `data` list (missing or null)",
+        ));
+    };
+    Ok(Page {
+        items,
+        next: page.next,
+        has_next: page.has_next,
+    })
+}
+
 impl Pager {
     fn protocol(&self, message: &str) -> ApiError {
-        ApiError::Protocol {
-            api: Api::Lever,
-            route: self.route,
-            message: message.to_owned(),
-        }
+        protocol(self.route, message)
     }
 
-    /// One page, decoded. Serde would read a bare array positionally into the envelope's
-    /// fields, so anything but a JSON object is refused before decoding.
-    async fn fetch<W: serde::de::DeserializeOwned>(
-        &self,
-        url: Url,
-    ) -> Result<ListEnvelope<W>, ApiError> {
+    /// One page, fetched and read.
+    async fn fetch<W: serde::de::DeserializeOwned>(&self, url: Url) -> Result<Page<W>, ApiError> {
         let reply = self.client.send(&Call::get(url, self.route)).await?;
-        let first = reply.body.iter().find(|b| !b.is_ascii_whitespace());
-        if first != Some(&b'{') {
-            return Err(self.protocol("the list page is not a `{data, next, hasNext}` object"));
-        }
-        decode(Api::Lever, self.route, &reply.body).map_err(malformed_page)
+        read_page(self.route, &reply.body)
     }
 
     /// The next page's new items; `None` when the listing is complete.
@@ -136,7 +167,7 @@ impl Pager {
                 url.query_pairs_mut().append_pair("offset", offset);
             }
             let fetched = self.fetch(url).await;
-            let page: ListEnvelope<W> = match fetched {
+            let page: Page<W> = match fetched {
                 Ok(page) => page,
                 Err(e) if self.offset.is_some() && is_invalid_offset(&e) => {
                     if self.restarted {
@@ -152,9 +183,6 @@ impl Pager {
                 }
                 Err(e) => return Err(e),
             };
-            let Some(data) = page.data else {
-                return Err(self.protocol("the list page has no `data` list (missing or null)"));
-            };
             let next = page.next.filter(|n| !n.is_empty());
             match (page.has_next, next) {
                 (Some(true), None) => {
@@ -168,7 +196,8 @@ impl Pager {
                     self.offset = Some(n);
                 }
             }
-            let items = data
+            let items = page
+                .items
                 .into_iter()
                 .map(T::from)
                 .filter(|item| self.seen.insert(item.listing_id().to_owned()))

@@ -91,12 +91,12 @@ impl std::fmt::Debug for WilloClient {
     }
 }
 
-const ROUTE_INTERVIEWS: &str = "/interviews/";
-const ROUTE_PARTICIPANTS: &str = "/participants/";
-const ROUTE_PARTICIPANT: &str = "/participants/{key}/";
+pub(crate) const ROUTE_INTERVIEWS: &str = "/interviews/";
+pub(crate) const ROUTE_PARTICIPANTS: &str = "/participants/";
+pub(crate) const ROUTE_PARTICIPANT: &str = "/participants/{key}/";
 
 /// A row without a key cannot be used; the page is unreadable rather than silently short.
-fn keyless(route: &'static str) -> ApiError {
+pub(crate) fn keyless(route: &'static str) -> ApiError {
     ApiError::Decode {
         api: Api::Willo,
         route,
