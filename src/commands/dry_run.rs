@@ -13,9 +13,11 @@ use super::{CommandError, build_tenants};
 use crate::config::{Settings, TenantSettings};
 use crate::error_chain::chain;
 use crate::exit::ExitStatus;
+use crate::lever::LeverAuth;
 use crate::metrics::Metrics;
 use crate::plan::{Action, Warning};
 use crate::reconcile::DryRun;
+use crate::secret::Secret;
 use crate::store::Store;
 
 pub(super) async fn run(
@@ -29,11 +31,22 @@ pub(super) async fn run(
         Some(s) => s.scratch_copy()?,
         None => Store::open_memory()?,
     };
-    let tenants = build_tenants(settings, &tenants, Arc::new(store), Metrics::new())?;
-    let results = futures::future::join_all(tenants.iter().map(|t| t.dry_run())).await;
     let mut status = ExitStatus::Converged;
-    let mut plans = Vec::new();
     let mut errors = Vec::new();
+    let mut usable = Vec::new();
+    for t in tenants {
+        match without_refresh(&store, t) {
+            Ok(t) => usable.push(t),
+            Err(e) => {
+                status = status.worst(ExitStatus::Unavailable);
+                errors.push(e);
+            }
+        }
+    }
+    let usable: Vec<&TenantSettings> = usable.iter().collect();
+    let tenants = build_tenants(settings, &usable, Arc::new(store), Metrics::new())?;
+    let results = futures::future::join_all(tenants.iter().map(|t| t.dry_run())).await;
+    let mut plans = Vec::new();
     for r in &results {
         match r {
             Ok(p) => plans.push(p),
@@ -96,6 +109,41 @@ fn write_plan(out: &mut impl Write, d: &DryRun) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// An OAuth tenant's settings with the stored access token used as it is. A refresh rotates
+/// the refresh token at Lever, and a dry run cannot store the new one (it plans over a scratch
+/// copy of the state): refreshing would leave the real state with a dead refresh token. So a
+/// dry run whose stored access token has expired (or is about to) does not run for that tenant.
+fn without_refresh(store: &Store, t: &TenantSettings) -> Result<TenantSettings, String> {
+    let mut t = t.clone();
+    if !matches!(t.lever.client.auth, LeverAuth::OAuth(_)) {
+        return Ok(t);
+    }
+    let id = t.id.clone();
+    let row = store.read(|r| r.tokens(&id)).map_err(|e| {
+        format!(
+            "tenant {id}: the stored OAuth tokens cannot be read: {}",
+            chain(&e)
+        )
+    })?;
+    let Some(row) = row else {
+        return Err(format!(
+            "tenant {id}: no OAuth tokens are stored; run `willo-lever-sync connect {id}`"
+        ));
+    };
+    if row.expires_at <= crate::clock::now_ms() + TOKEN_MARGIN_MS {
+        return Err(format!(
+            "tenant {id}: the stored OAuth access token has expired; a dry run does not refresh \
+             it (a refresh rotates the refresh token, which a dry run cannot store). Start the \
+             daemon or run `--once` (either refreshes and stores it), then run the dry run again"
+        ));
+    }
+    t.lever.client.auth = LeverAuth::AccessToken(Secret::inline(row.access_token));
+    Ok(t)
+}
+
+/// How long a stored access token must still be valid for a dry run to use it.
+const TOKEN_MARGIN_MS: i64 = 60_000;
 
 /// The `--dry-run --json` document.
 #[derive(Debug, Serialize)]

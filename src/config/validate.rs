@@ -379,6 +379,19 @@ pub(super) fn base_url(cx: &Ctx, key: &str, text: &str) -> Result<Url, ConfigErr
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(cx.err(key, format!("{text:?} must be an http:// or https:// URL")));
     }
+    // The URL parser reads "https:///v1" as the host "v1" (special schemes skip extra
+    // slashes): a host must follow "//" as written.
+    let after = text.trim().split_once("://").map_or("", |(_, rest)| rest);
+    if after.starts_with('/') || after.starts_with('\\') {
+        return Err(cx.err(key, format!("{text:?} has no host after \"//\"")));
+    }
+    // Credentials belong in the key settings, which are redacted wherever they are shown.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(cx.err(
+            key,
+            "must not carry a user name or password; set the API key with api_key or api_key_file",
+        ));
+    }
     Ok(url)
 }
 

@@ -230,8 +230,20 @@ fn walk(v: &Value, path: String, depth: usize, out: &mut BTreeSet<String>) {
 }
 
 /// A key that carries data rather than naming a field: long, or mostly digits and hex.
+/// Anything but a plain field name is hidden: a name is shown only when it is short, made of
+/// letters, digits, `_` and `-`, and holds no run of twelve hex
+/// digits (a key or id embedded in a name, such as `ke0:<key>` or `p_<key>`, never reaches
+/// the log).
 fn looks_like_an_id(k: &str) -> bool {
-    k.len() > 40 || (k.len() >= 16 && k.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+    let plain = k.len() <= 40
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let mut run = 0;
+    let hex_run = k.bytes().any(|b| {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        run >= 12
+    });
+    !plain || hex_run
 }
 
 #[cfg(test)]

@@ -18,6 +18,21 @@ pub struct InterviewKnowledge {
     pub without_email: u64,
 }
 
+/// The participant of an interview with an address (trimmed by the caller, case aside):
+/// found through `participants_by_interview`. Named, because for `ORDER BY key` SQLite would
+/// otherwise walk the primary key through every participant of the tenant to save a sort of
+/// the one or two rows that match.
+pub(super) const BY_INTERVIEW_AND_EMAIL: &str =
+    "SELECT key, interview_key, email, state, changed_at, seen_at
+     FROM participants INDEXED BY participants_by_interview
+     WHERE tenant = ?1 AND interview_key = ?2 AND email = ?3 COLLATE NOCASE
+     ORDER BY key LIMIT 1";
+
+/// How many participants of an interview have no address. Addresses are stored trimmed and
+/// blank ones as none (migration 7), so this is an index range, not a read of the interview.
+pub(super) const WITHOUT_EMAIL: &str =
+    "SELECT COUNT(*) FROM participants WHERE tenant = ?1 AND interview_key = ?2 AND email IS NULL";
+
 impl Reader<'_> {
     pub fn interview_knowledge(
         &self,
@@ -38,10 +53,8 @@ impl Reader<'_> {
         let with_email = self
             .conn
             .query_row(
-                "SELECT key, interview_key, email, state, changed_at, seen_at FROM participants
-                 WHERE tenant = ?1 AND interview_key = ?2 AND email = trim(?3) COLLATE NOCASE
-                 ORDER BY key LIMIT 1",
-                [tenant, interview, email],
+                BY_INTERVIEW_AND_EMAIL,
+                [tenant, interview, email.trim()],
                 |r| {
                     Ok(ParticipantRow {
                         key: r.get(0)?,
@@ -57,12 +70,7 @@ impl Reader<'_> {
             .ctx("read participant by email")?;
         let without_email: i64 = self
             .conn
-            .query_row(
-                "SELECT COUNT(*) FROM participants WHERE tenant = ?1 AND interview_key = ?2
-                   AND (email IS NULL OR trim(email) = '')",
-                [tenant, interview],
-                |r| r.get(0),
-            )
+            .query_row(WITHOUT_EMAIL, [tenant, interview], |r| r.get(0))
             .ctx("count participants without email")?;
         Ok(InterviewKnowledge {
             listed_at,
@@ -83,7 +91,7 @@ impl Reader<'_> {
             .prepare_cached(
                 "SELECT key FROM participants WHERE tenant = ?1
                    AND key IN (SELECT value FROM json_each(?2))
-                   AND first_seen_at IS NOT NULL AND first_seen_at <= ?3",
+                   AND first_seen_at <= ?3",
             )
             .ctx("prepare known participants")?;
         let rows = st

@@ -184,6 +184,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, interview_key)
     );
     "#,
+    // 7: participants' addresses stored as compared (trimmed, none when blank), so a hint's
+    // lookup counts the address-less participants of an interview by index instead of reading
+    // every row of it; participants stored before version 5 had no first-seen time and were
+    // seen before any listing recorded since, so they count as known from the start.
+    r#"
+    UPDATE participants SET email = NULLIF(trim(email), '')
+     WHERE email IS NOT NULL AND (email = '' OR email <> trim(email));
+    UPDATE participants SET first_seen_at = 0 WHERE first_seen_at IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

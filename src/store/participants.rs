@@ -135,7 +135,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO participants (tenant, key, interview_key, email, state, changed_at, seen_at,
                                            first_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 VALUES (?1, ?2, ?3, NULLIF(trim(?4), ''), ?5, ?6, ?7, ?7)
                  ON CONFLICT (tenant, key) DO UPDATE SET
                    interview_key = excluded.interview_key,
                    email = COALESCE(excluded.email, email),

@@ -66,4 +66,25 @@ mod tests {
             );
         }
     }
+
+    /// Issue 12 (bench): a hint's lookup of one address read every participant of the
+    /// interview to count those without an address, so a first pass grew with the square of
+    /// an interview's size. Both reads must narrow the index down to the address itself.
+    #[test]
+    fn issue12_interview_lookups_narrow_the_index_to_the_address() {
+        let store = Store::open_memory().unwrap();
+        use crate::store::lookups::{BY_INTERVIEW_AND_EMAIL, WITHOUT_EMAIL};
+        for (what, sql) in [
+            ("participant by address", BY_INTERVIEW_AND_EMAIL),
+            ("participants without address", WITHOUT_EMAIL),
+        ] {
+            let steps = plan(&store, sql);
+            assert!(
+                steps.iter().any(|s| s.starts_with("SEARCH")
+                    && s.contains("participants_by_interview")
+                    && s.contains("interview_key=? AND email")),
+                "{what} does not search by interview and address: {steps:?}"
+            );
+        }
+    }
 }

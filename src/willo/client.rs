@@ -261,12 +261,21 @@ impl WilloClient {
             .append_pair("interview", interview)
             .append_pair("page_size", &self.inner.page_size.to_string())
             .append_pair("page", &page.to_string());
+        let (url_of_page, page_number) = (url.clone(), page);
         let reply = match self.send(&Call::get(url, ROUTE_PARTICIPANTS)).await {
             Ok(reply) => reply,
             Err(ApiError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
         let page = wire::page(ROUTE_PARTICIPANTS, &reply.body)?;
+        // A bare array says nothing of further pages: one as long as a page is the whole list
+        // only if the next page number answers the same rows (Willo ignoring paging) or nothing.
+        let mut last = page.next.is_none();
+        if page.bare_and_full(usize::from(self.inner.page_size)) {
+            last = !self
+                .bare_list_goes_on(&url_of_page, page_number, &page.results)
+                .await?;
+        }
         let rows = page
             .results
             .iter()
@@ -275,9 +284,27 @@ impl WilloClient {
         Ok(Some(ParticipantPage {
             count: page.count,
             page_size: u64::from(self.inner.page_size),
-            last: page.next.is_none(),
+            last,
             rows,
         }))
+    }
+
+    /// Whether a bare array of a whole page (`rows`, read from `url` as page `number`) goes on:
+    /// true when the next page number answers other rows.
+    async fn bare_list_goes_on(
+        &self,
+        url: &Url,
+        number: u64,
+        rows: &[Value],
+    ) -> Result<bool, ApiError> {
+        let next = with_page(url, number + 1);
+        let reply = match self.send(&Call::get(next, ROUTE_PARTICIPANTS)).await {
+            Ok(reply) => reply,
+            Err(ApiError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let next = wire::page(ROUTE_PARTICIPANTS, &reply.body)?;
+        Ok(!next.results.is_empty() && next.results.first() != rows.first())
     }
 
     /// The page size of every listing (what a page count is estimated with).
@@ -353,21 +380,38 @@ fn rows(
         next: Option<Url>,
         visited: HashSet<String>,
         route: &'static str,
+        /// The page number last asked for by number (bare arrays only).
+        page: u64,
+        /// The first row of the last bare page, to notice a server that ignores `page`.
+        bare_first: Option<Value>,
+        /// A page asked for by number may not exist (DRF answers 404 past the end).
+        tolerate_404: bool,
     }
     let pager = Pager {
         client,
         next: Some(first),
         visited: HashSet::new(),
         route,
+        page: 1,
+        bare_first: None,
+        tolerate_404: false,
     };
     stream::try_unfold(pager, move |mut p| async move {
         let Some(url) = p.next.take() else {
             return Ok(None);
         };
         p.visited.insert(url.to_string());
-        let reply = p.client.send(&Call::get(url.clone(), p.route)).await?;
-        let page = wire::page(p.route, &reply.body)?;
-        if let Some(next) = page.next {
+        let reply = match p.client.send(&Call::get(url.clone(), p.route)).await {
+            Ok(reply) => reply,
+            Err(ApiError::NotFound { .. }) if p.tolerate_404 => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut page = wire::page(p.route, &reply.body)?;
+        if page.bare && !page.results.is_empty() && page.results.first() == p.bare_first.as_ref() {
+            // The page number was ignored: the previous bare page was the whole list.
+            return Ok(None);
+        }
+        if let Some(next) = page.next.take() {
             let next = next_on_base(&p.client, &url, &next, p.route)?;
             if p.visited.contains(next.as_str()) {
                 return Err(protocol(
@@ -376,12 +420,34 @@ fn rows(
                 ));
             }
             p.next = Some(next);
+        } else if page.bare_and_full(usize::from(p.client.inner.page_size)) {
+            // A bare array as long as a page says nothing of what follows: ask for the next
+            // page number; the same rows again (paging ignored), nothing or 404 end the list.
+            p.page += 1;
+            p.bare_first = page.results.first().cloned();
+            p.next = Some(with_page(&url, p.page));
+            p.tolerate_404 = true;
         }
         Ok(Some((page.results, p)))
     })
     .map_ok(|rows| stream::iter(rows.into_iter().map(Ok)))
     .try_flatten()
     .boxed()
+}
+
+/// `url` with its `page` query parameter set to `number`.
+fn with_page(url: &Url, number: u64) -> Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut next = url.clone();
+    next.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair("page", &number.to_string());
+    next
 }
 
 fn protocol(route: &'static str, message: String) -> ApiError {

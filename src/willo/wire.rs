@@ -17,6 +17,18 @@ pub(crate) struct Page {
     pub results: Vec<Value>,
     /// DRF's `count` of every row of the listing, when given (a bare array: its length).
     pub count: Option<u64>,
+    /// A bare array rather than an envelope: nothing says whether more rows follow.
+    pub bare: bool,
+}
+
+impl Page {
+    /// True when the page is a bare array exactly as long as a page: it may be the first page
+    /// of a longer list whose paging Willo did not describe (reading it as the whole list would
+    /// hide the rest, and a person on page 2 would be invited again), or a whole list that
+    /// happens to be that long. The caller asks for the next page number to tell which.
+    pub(crate) fn bare_and_full(&self, page_size: usize) -> bool {
+        self.bare && self.results.len() == page_size
+    }
 }
 
 /// Reads a list page. A body that is not JSON is a `Decode` error; JSON that is neither an
@@ -32,6 +44,7 @@ pub(crate) fn page(route: &'static str, body: &[u8]) -> Result<Page, ApiError> {
             next: None,
             count: u64::try_from(results.len()).ok(),
             results,
+            bare: true,
         }),
         Value::Object(mut map) => {
             let results = match map.remove("results") {
@@ -44,6 +57,7 @@ pub(crate) fn page(route: &'static str, body: &[u8]) -> Result<Page, ApiError> {
                 next: map.get("next").and_then(text),
                 count: map.get("count").and_then(Value::as_u64),
                 results,
+                bare: false,
             })
         }
         _ => Err(protocol("the body is not an object")),

@@ -179,13 +179,13 @@ fn cases() -> Vec<Case> {
                 "trigger_stages = [\"Video Interview\"]",
                 "trigger_stages = \"Video Interview\"",
             ),
-            "tenants[0].trigger_stages",
+            "tenants[acme].trigger_stages",
             "invalid type",
         ),
         case(
             "account_name as a number",
             edit("account_name = \"Acme Corp\"", "account_name = 42"),
-            "tenants[0].account_name",
+            "tenants[acme].account_name",
             "invalid type",
         ),
         case(
@@ -194,19 +194,19 @@ fn cases() -> Vec<Case> {
                 "trigger_stages = [\"Video Interview\"]",
                 "match_posting_tags = \"yes\"",
             ),
-            "tenants[0].match_posting_tags",
+            "tenants[acme].match_posting_tags",
             "invalid type",
         ),
         case(
             "status_map as a list",
             with(WILLO_TABLE, "status_map = [\"a\"]"),
-            "tenants[0].willo.status_map",
+            "tenants[acme].willo.status_map",
             "invalid type",
         ),
         case(
             "burst as a fraction",
             with(LEVER_TABLE, "burst = 1.5"),
-            "tenants[0].lever.burst",
+            "tenants[acme].lever.burst",
             "burst",
         ),
         case(
@@ -218,7 +218,7 @@ fn cases() -> Vec<Case> {
         case(
             "api_key as a number",
             edit(WILLO_KEY, "api_key = 123"),
-            "tenants[0].willo.api_key",
+            "tenants[acme].willo.api_key",
             "invalid type",
         ),
         case(
@@ -240,19 +240,19 @@ fn cases() -> Vec<Case> {
         case(
             "unknown key in a tenant",
             with("trigger_stages = [\"Video Interview\"]", "name = \"x\""),
-            "tenants[0]",
+            "tenants[acme]",
             "name",
         ),
         case(
             "misspelt willo key",
             with(WILLO_TABLE, "apikey = \"x\""),
-            "tenants[0].willo",
+            "tenants[acme].willo",
             "apikey",
         ),
         case(
             "unknown key in oauth",
             oauth("scope = \"x\"\n"),
-            "tenants[0].lever.oauth",
+            "tenants[acme].lever.oauth",
             "scope",
         ),
         case(
@@ -265,7 +265,7 @@ fn cases() -> Vec<Case> {
         case(
             "lever base_url without a host",
             edit("\"https://api.lever.co/v1\"", "\"http://\""),
-            "tenants[0].lever.base_url",
+            "tenants[acme].lever.base_url",
             "not a URL",
         ),
         case(
@@ -274,13 +274,13 @@ fn cases() -> Vec<Case> {
                 "\"https://api.willotalent.com/api/integrations/v2\"",
                 "\"https://api.willotalent.com:99999/api\"",
             ),
-            "tenants[0].willo.base_url",
+            "tenants[acme].willo.base_url",
             "not a URL",
         ),
         case(
             "lever base_url without a scheme",
             edit("\"https://api.lever.co/v1\"", "\"api.lever.co/v1\""),
-            "tenants[0].lever.base_url",
+            "tenants[acme].lever.base_url",
             "not a URL",
         ),
         case(
@@ -289,7 +289,7 @@ fn cases() -> Vec<Case> {
                 "\"https://api.willotalent.com/api/integrations/v2\"",
                 "\"mailto:a@example.com\"",
             ),
-            "tenants[0].willo.base_url",
+            "tenants[acme].willo.base_url",
             "http",
         ),
         case(
@@ -298,13 +298,13 @@ fn cases() -> Vec<Case> {
                 "\"https://api.willotalent.com/api/integrations/v2\"",
                 "\"https://api willotalent.com/\"",
             ),
-            "tenants[0].willo.base_url",
+            "tenants[acme].willo.base_url",
             "not a URL",
         ),
         case(
             "oauth token_url not a URL",
             oauth("token_url = \"not a url\"\n"),
-            "tenants[0].lever.oauth.token_url",
+            "tenants[acme].lever.oauth.token_url",
             "not a URL",
         ),
         case(
@@ -313,7 +313,7 @@ fn cases() -> Vec<Case> {
                 LEVER_KEY,
                 &OAUTH.replace("http://127.0.0.1:9/callback", "callback"),
             ),
-            "tenants[0].lever.oauth.redirect_uri",
+            "tenants[acme].lever.oauth.redirect_uri",
             "URL",
         ),
         // --- cron ---
@@ -353,7 +353,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "secret file empty",
                 edit(WILLO_KEY, "api_key_file = \"empty.key\""),
-                "tenants[0].willo.api_key_file",
+                "tenants[acme].willo.api_key_file",
                 "empty",
             )
         },
@@ -362,7 +362,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "secret file blank",
                 edit(WILLO_KEY, "api_key_file = \"blank.key\""),
-                "tenants[0].willo.api_key_file",
+                "tenants[acme].willo.api_key_file",
                 "empty",
             )
         },
@@ -371,14 +371,14 @@ fn cases() -> Vec<Case> {
             ..case(
                 "secret file unreadable (a directory)",
                 edit(LEVER_KEY, "api_key_file = \"a.key\""),
-                "tenants[0].lever.api_key_file",
+                "tenants[acme].lever.api_key_file",
                 "cannot read",
             )
         },
         case(
             "secret file missing",
             edit(LEVER_KEY, "api_key_file = \"missing.key\""),
-            "tenants[0].lever.api_key_file",
+            "tenants[acme].lever.api_key_file",
             "missing.key",
         ),
         Case {
@@ -389,7 +389,7 @@ fn cases() -> Vec<Case> {
                     LEVER_TABLE,
                     "webhook_signature_token = \"sig-abcdefgh\"\nwebhook_signature_token_file = \"sig.key\"",
                 ),
-                "tenants[0].lever.webhook_signature_token",
+                "tenants[acme].lever.webhook_signature_token",
                 "not both",
             )
         },
@@ -398,7 +398,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "client secret inline and in a file",
                 oauth("client_secret_file = \"cs.key\"\n"),
-                "tenants[0].lever.oauth.client_secret",
+                "tenants[acme].lever.oauth.client_secret",
                 "not both",
             )
         },
@@ -407,7 +407,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "webhook token file empty",
                 with(WILLO_TABLE, "webhook_token_file = \"wh.key\""),
-                "tenants[0].willo.webhook_token_file",
+                "tenants[acme].willo.webhook_token_file",
                 "empty",
             )
         },
@@ -416,20 +416,20 @@ fn cases() -> Vec<Case> {
             ..case(
                 "credential missing from CREDENTIALS_DIRECTORY",
                 edit(WILLO_KEY, "api_key_file = \"willo.key\""),
-                "tenants[0].willo.api_key_file",
+                "tenants[acme].willo.api_key_file",
                 "willo.key",
             )
         },
         case(
             "api_key and oauth both",
             edit(LEVER_KEY, &format!("{LEVER_KEY}\n{OAUTH}")),
-            "tenants[0].lever",
+            "tenants[acme].lever",
             "oauth",
         ),
         case(
             "empty api key",
             edit(WILLO_KEY, "api_key = \"\""),
-            "tenants[0].willo.api_key",
+            "tenants[acme].willo.api_key",
             "empty",
         ),
         case(
@@ -438,7 +438,7 @@ fn cases() -> Vec<Case> {
                 LEVER_KEY,
                 &OAUTH.replace("client_secret = \"oauth-secret-0123456789\"\n", ""),
             ),
-            "tenants[0].lever.oauth.client_secret",
+            "tenants[acme].lever.oauth.client_secret",
             "missing",
         ),
         // --- tenants ---
@@ -451,6 +451,7 @@ fn cases() -> Vec<Case> {
         case(
             "tenant id in capitals",
             edit("id = \"acme\"", "id = \"Acme\""),
+            // A tenant whose id is refused is named by its place in the file.
             "tenants[0].id",
             "[a-z0-9-]",
         ),
@@ -463,13 +464,13 @@ fn cases() -> Vec<Case> {
         case(
             "blank trigger stage",
             edit("[\"Video Interview\"]", "[\" \"]"),
-            "tenants[0].trigger_stages",
+            "tenants[acme].trigger_stages",
             "empty",
         ),
         case(
             "empty account name",
             edit("\"Acme Corp\"", "\"\""),
-            "tenants[0].account_name",
+            "tenants[acme].account_name",
             "empty",
         ),
         // --- daemon ---
@@ -493,7 +494,7 @@ fn cases() -> Vec<Case> {
             "WLS__LOG__LEVEL",
             "foo=bar=baz",
             "log.level",
-            "filter",
+            "directive",
         ),
         (
             "bad listen in the environment",
@@ -576,8 +577,16 @@ async fn check(case: Case) -> Option<String> {
     if !stderr.contains(case.words) {
         problems.push(format!("lacks {:?}", case.words));
     }
-    if !stderr.contains("wls.toml") {
-        problems.push("does not name the file".into());
+    // A bad override is named by its environment variable, anything else by the file.
+    match case.env.first() {
+        Some((var, _)) if var.starts_with("WLS__") && !stderr.contains(var) => {
+            problems.push(format!("does not name {var}"));
+        }
+        Some((var, _)) if !var.starts_with("WLS__") && !stderr.contains("wls.toml") => {
+            problems.push("does not name the file".into());
+        }
+        None if !stderr.contains("wls.toml") => problems.push("does not name the file".into()),
+        _ => {}
     }
     if stderr.lines().count() > 3 {
         problems.push("more than 3 lines".into());
@@ -609,12 +618,11 @@ async fn every_malformed_configuration_exits_78_naming_its_key() {
 /// standard's rules for special schemes as host `v1` with path `/`, so the configured path is
 /// lost and the mistake only shows as connection errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: base_url \"https:///v1\" is accepted as host \"v1\" instead of refused"]
 async fn bad_input_found_a_base_url_without_a_host_is_accepted() {
     let failure = check(case(
         "lever base_url with three slashes",
         edit("\"https://api.lever.co/v1\"", "\"https:///v1\""),
-        "tenants[0].lever.base_url",
+        "tenants[acme].lever.base_url",
         "host",
     ))
     .await;
@@ -624,7 +632,6 @@ async fn bad_input_found_a_base_url_without_a_host_is_accepted() {
 /// Found by this suite: a password written into a base URL (`https://user:pw@host/`) is
 /// accepted and `check-config` prints it, although it redacts every secret key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: credentials inside base_url are accepted and printed by check-config"]
 async fn bad_input_found_credentials_in_a_base_url_are_printed() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("wls.toml");
@@ -944,7 +951,6 @@ async fn every_malformed_list_page_fails_the_pass_and_moves_no_cursor() {
 /// envelope, no `next`) looks like the whole list: a person on page 2 cannot be found, and is
 /// invited again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: a bare-array Willo page is read as the whole list, so rows on later pages are missed and re-invited"]
 async fn bad_input_found_a_bare_array_page_hides_later_pages() {
     let w = World::new().await;
     let (interview, posting) = w.interview_with_posting("Long");

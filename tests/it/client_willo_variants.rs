@@ -225,6 +225,57 @@ async fn a_bare_array_is_read_where_the_drf_envelope_is_expected() {
     assert!(!rows.is_empty(), "a bare page is read as the rows it holds");
 }
 
+/// Issue 11 (bad input, defect 3): a bare array exactly as long as a page may be a whole
+/// unpaged list or the first page of a longer one. Both read right: the unpaged list once (the
+/// next page number answers the same rows), the paged one to its end.
+#[tokio::test]
+async fn issue11_a_bare_array_as_long_as_a_page_is_read_whole_whether_paged_or_not() {
+    let willo = sim().await;
+    let (interview, keys) = seeded(&willo, 30, "Invited");
+    willo.set_list_envelope(ListEnvelope::BareArray);
+    let client = client(&willo);
+    let rows = all(&client, &interview).await.unwrap();
+    assert_eq!(
+        rows.len(),
+        keys.len(),
+        "an unpaged list of one page is read once"
+    );
+    let page = client
+        .participants_page(&interview, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        page.last,
+        "the same rows again mean the page was the whole list"
+    );
+    assert_eq!(page.rows.len(), 30);
+
+    let (long, keys) = seeded(&willo, 65, "Invited");
+    willo.set_list_envelope(ListEnvelope::Paginated);
+    willo.faults().set(
+        FaultPlan::seeded(1).with(
+            FaultRule::new(Fault::MalformedPage(PageDefect::BareArray)).on("GET", PARTICIPANTS),
+        ),
+    );
+    let rows = all(&client, &long).await.unwrap();
+    let mut got: Vec<&str> = rows.iter().map(|p| p.key.as_str()).collect();
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(
+        got.len(),
+        keys.len(),
+        "every page of a paged bare list is read"
+    );
+    let page = client.participants_page(&long, 1).await.unwrap().unwrap();
+    assert!(
+        !page.last,
+        "a full bare page followed by other rows is not the last"
+    );
+    let page = client.participants_page(&long, 3).await.unwrap().unwrap();
+    assert!(page.last && page.rows.len() == 5, "{page:?}");
+}
+
 #[tokio::test]
 async fn each_malformed_willo_page_is_a_protocol_error_never_an_empty_page() {
     let willo = sim().await;

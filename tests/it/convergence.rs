@@ -357,6 +357,8 @@ impl InProcess {
         let options = PassOptions {
             concurrency,
             overlap: Duration::from_secs(300),
+            chunk: PassOptions::CHUNK,
+            interval: Duration::from_secs(300),
         };
         let tenant = Arc::new(
             Tenant::new(&settings.tenants[0], options, store.clone(), Metrics::new()).unwrap(),
@@ -371,6 +373,15 @@ impl InProcess {
     /// Ends every backoff (see `end_backoffs`).
     pub fn end_backoffs(&self) {
         end_backoffs_in(&self.store);
+    }
+
+    /// Every status check made so far moved past the freshness window, as an hour without
+    /// passes would: the next incremental pass checks every open invite (rule: status-check
+    /// budget), so its `converged` claims as much as a full pass's.
+    pub fn checks_due(&self) {
+        self.store
+            .write(|tx| tx.backdate_checks("acme", 2 * 3_600_000))
+            .unwrap();
     }
 }
 

@@ -279,10 +279,9 @@ async fn crash_once(point: Point, s: &Setup) -> String {
     }
 }
 
-/// Kills `--once` inside the commit's transaction: holds the last call before the commit
-/// (the last status-tag write), releases it, and kills as soon as the WAL has grown by more
-/// than the few pages an action's journal write takes, i.e. when the commit's transaction has
-/// started spilling its pages.
+/// Kills `--once` inside a commit's transaction: holds the last status-tag write, releases
+/// it, and kills at the WAL's first write after it: the tag's own journal write, a step's
+/// commit (a chunk's mirror of 1,000 opportunities) or the closing transaction.
 async fn kill_in_the_commit(s: &Setup) -> String {
     let (w, cmd) = (&s.w, &s.cmd);
     let tag_writes = s.cast.people.len() as u64;
@@ -294,14 +293,20 @@ async fn kill_in_the_commit(s: &Setup) -> String {
     let wal = cmd
         .state_dir
         .join(format!("{}-wal", willo_lever_sync::store::DB_FILE));
-    let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    let before = size();
+    // The WAL's size and modification time: a chunked pass reuses the WAL's space once it was
+    // checkpointed, so a write shows as a new mtime as often as a larger file.
+    let mark = || {
+        std::fs::metadata(&wal)
+            .map(|m| (m.len(), m.modified().ok()))
+            .unwrap_or((0, None))
+    };
+    let before = mark();
     hold.release();
     let until = Instant::now() + Duration::from_secs(30);
     let grown = loop {
-        let now = size();
-        if now > before + 256 * 1024 {
-            break now - before;
+        let now = mark();
+        if now != before {
+            break now.0.saturating_sub(before.0);
         }
         assert!(Instant::now() < until, "the commit never started");
         std::thread::yield_now();

@@ -202,6 +202,9 @@ async fn converge(
         } else {
             PassKind::Incremental
         };
+        if kind == PassKind::Incremental {
+            ip.checks_due();
+        }
         let pass = ip.pass(kind).await;
         out.count(&pass, false);
         clear_faults(w);

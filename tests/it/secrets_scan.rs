@@ -271,7 +271,6 @@ async fn no_command_output_or_log_shows_a_configured_secret() {
 /// opens the state read-only). The stored refresh token is dead from then on: every later pass
 /// is disconnected until someone runs `connect` again. `doctor` avoids this by not refreshing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "defect: --once --dry-run refreshes OAuth tokens it cannot store, losing the grant"]
 async fn secrets_scan_found_a_dry_run_spends_the_stored_refresh_token() {
     use crate::convergence::run_config;
     let (w, secrets) = world_with_every_secret().await;

@@ -326,6 +326,21 @@ impl WilloSim {
         self.world().invites.clone()
     }
 
+    /// How many invite emails were sent so far (cheap: no copy).
+    pub fn invites_sent_count(&self) -> usize {
+        self.world().invites.len()
+    }
+
+    /// The invite emails sent after the first `skip` (cheap when polled with the last count:
+    /// benchmarks watch for a new participant without copying a large world).
+    pub fn invites_sent_since(&self, skip: usize) -> Vec<InviteEmail> {
+        self.world()
+            .invites
+            .get(skip..)
+            .unwrap_or_default()
+            .to_vec()
+    }
+
     // --- webhooks ---------------------------------------------------------------------
 
     /// Registers a receiver for `event`. The URL should carry its secret, e.g.
