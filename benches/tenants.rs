@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use support::child::{self, Child};
 use support::world::{NEVER, Pacing, Spec, World, daemon_toml};
 use support::{env_usize, mb, percentile, runtime, wait_passes_all};
+use willo_lever_sync::schedule_spread::spread_offset;
 
 fn main() {
     raise_file_limit();
@@ -124,27 +125,46 @@ async fn run(n: usize, opps: usize, rounds: u64) {
     slippage(&support::wal::db(&state));
 }
 
-/// How late each incremental pass started after the minute it was due (the schedule fires at
-/// second 0 of every minute), from the `passes` table.
+/// How late each incremental pass started after it was due: the schedule fires at second 0 of
+/// every minute and each tenant starts at its own offset within the first 30 s
+/// (`spread_offset`), from the `passes` table. Also how many passes started in the busiest
+/// second, the spread's purpose.
 fn slippage(db: &std::path::Path) {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .expect("open the state file");
     let mut q = conn
-        .prepare("SELECT started_at, finished_at FROM passes WHERE kind = 'incremental' ORDER BY started_at")
+        .prepare("SELECT tenant, started_at, finished_at FROM passes WHERE kind = 'incremental' ORDER BY started_at")
         .expect("query");
-    let rows: Vec<(i64, Option<i64>)> = q
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    let rows: Vec<(String, i64, Option<i64>)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("rows")
         .filter_map(Result::ok)
         .collect();
+    let tenants = conn
+        .query_row("SELECT COUNT(DISTINCT tenant) FROM passes", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .expect("count tenants") as usize;
+    let minute = Duration::from_secs(60);
     let mut late: Vec<f64> = rows
         .iter()
-        .map(|(s, _)| (s % 60_000) as f64 / 1000.0)
+        .map(|(t, s, _)| {
+            let offset = spread_offset(t, tenants, minute).as_millis() as i64;
+            (s - offset).rem_euclid(60_000) as f64 / 1000.0
+        })
         .collect();
+    let mut per_second = std::collections::BTreeMap::<i64, usize>::new();
+    for (_, s, _) in &rows {
+        *per_second.entry(s / 1000).or_default() += 1;
+    }
+    println!(
+        "passes started in the busiest second: {}",
+        per_second.values().max().copied().unwrap_or(0)
+    );
     let mut took: Vec<f64> = rows
         .iter()
-        .filter_map(|(s, f)| f.map(|f| (f - s) as f64 / 1000.0))
+        .filter_map(|(_, s, f)| f.map(|f| (f - s) as f64 / 1000.0))
         .collect();
     late.sort_by(f64::total_cmp);
     took.sort_by(f64::total_cmp);

@@ -16,6 +16,11 @@ pub mod webhook_checks {
     pub use crate::daemon::lever_webhook::check_delivery as lever;
     pub use crate::daemon::willo_webhook::inspect_delivery as willo;
 }
+/// The spread of tenants' scheduled passes, for the benchmark that measures their slippage.
+#[doc(hidden)]
+pub mod schedule_spread {
+    pub use crate::daemon::schedule::spread_offset;
+}
 pub(crate) mod doctor;
 pub mod domain;
 pub mod error_chain;

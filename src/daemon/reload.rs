@@ -57,13 +57,15 @@ pub(super) async fn start_scheduler(
     slots: &Slots,
 ) -> Result<JobScheduler, JobSchedulerError> {
     let slots = Arc::clone(slots);
+    let interval = settings.daemon.schedule.interval();
     schedule::start(
         &settings.daemon.schedule,
         &settings.daemon.full_schedule,
         Arc::new(move |kind| {
             let slots = slots.read().unwrap_or_else(|p| p.into_inner());
             for (tenant, slot) in slots.iter() {
-                if slot.requests.request(kind) == Requested::Coalesced {
+                let offset = schedule::spread_offset(tenant, slots.len(), interval);
+                if slot.requests.request_after(kind, offset) == Requested::Coalesced {
                     tracing::debug!(tenant = %tenant, kind = %kind, "pass due while one is pending; coalesced");
                 }
             }

@@ -82,7 +82,15 @@ pub(super) async fn pass_runner(
             kind = slot.requests.next(&shutdown) => kind,
             _ = slot.removed.cancelled() => None,
         };
-        let Some(kind) = next else { break };
+        let Some((kind, offset)) = next else { break };
+        if !offset.is_zero() {
+            // The tenant's place in the spread of scheduled passes (schedule::spread_offset).
+            tokio::select! {
+                () = tokio::time::sleep(offset) => {}
+                () = shutdown.cancelled() => break,
+                () = slot.removed.cancelled() => break,
+            }
+        }
         if shutdown.is_cancelled() || slot.removed.is_cancelled() {
             break;
         }

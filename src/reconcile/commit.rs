@@ -96,6 +96,7 @@ impl Pass<'_> {
                 posting_id: o.posting_id.as_deref(),
                 updated_at: o.updated_at,
                 settled: !acted.contains(o.id.as_str()),
+                touch: self.kind == PassKind::Full,
             };
             tx.save_opportunity(tenant, &seen, now)?;
         }

@@ -71,6 +71,11 @@ pub struct SeenOpportunity<'a> {
     /// The pass that read it had nothing to do for it: a re-read an earlier pass asked for is
     /// done (a backoff after a failure is kept).
     pub settled: bool,
+    /// Record `seen_at` even when nothing stored changed: a full pass proves with it which
+    /// invited opportunities it did not see. Other passes leave unchanged rows alone, so a
+    /// window of many unchanged opportunities writes nothing (each chunk's transaction would
+    /// otherwise rewrite a page per opportunity, scattered over the table).
+    pub touch: bool,
 }
 
 impl Reader<'_> {
@@ -182,7 +187,12 @@ impl Tx<'_> {
                    deleted = 0, seen_at = excluded.seen_at, name = excluded.name,
                    link = excluded.link,
                    next_check_at = CASE WHEN ?10 AND failure_count = 0 THEN 0
-                                        ELSE next_check_at END",
+                                        ELSE next_check_at END
+                 WHERE ?12 OR deleted <> 0
+                    OR stage_id IS NOT excluded.stage_id OR tags IS NOT excluded.tags
+                    OR email IS NOT excluded.email OR posting_id IS NOT excluded.posting_id
+                    OR name IS NOT excluded.name OR link IS NOT excluded.link
+                    OR (?10 AND failure_count = 0 AND next_check_at <> 0)",
             )
             .ctx("prepare save opportunity")?
             .execute(params![
@@ -196,7 +206,8 @@ impl Tx<'_> {
                 now,
                 o.name,
                 o.settled,
-                o.link
+                o.link,
+                o.touch
             ])
             .ctx("save opportunity")?;
         Ok(())

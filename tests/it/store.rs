@@ -234,6 +234,7 @@ fn opportunity_backoff_grows_and_resets() {
                     posting_id: None,
                     updated_at: Some(5),
                     settled: false,
+                    touch: true,
                 },
                 1,
             )?;
@@ -259,6 +260,53 @@ fn opportunity_backoff_grows_and_resets() {
     assert_eq!(o.tags, tags);
     assert_eq!(o.name.as_deref(), Some("Olive Oyl"));
     assert_eq!(o.failure_count, 0);
+}
+
+/// Issue 12 (bench): an incremental pass whose window holds many unchanged opportunities
+/// rewrote a page per opportunity. Unchanged rows are left alone unless a full pass touches
+/// them (it proves with `seen_at` which invited opportunities it saw).
+#[test]
+fn issue12_an_unchanged_opportunity_is_written_only_by_a_full_pass() {
+    let store = Store::open_memory().unwrap();
+    let tags = vec!["a".to_owned()];
+    let moved = vec!["a".to_owned(), "b".to_owned()];
+    let seen = |tags: &'static [String], touch: bool| SeenOpportunity {
+        id: "o",
+        name: "Olive Oyl",
+        link: None,
+        stage_id: Some("s"),
+        tags,
+        email: None,
+        posting_id: None,
+        updated_at: Some(5),
+        settled: true,
+        touch,
+    };
+    let tags: &'static [String] = Box::leak(tags.into_boxed_slice());
+    let moved: &'static [String] = Box::leak(moved.into_boxed_slice());
+    let seen_at = || {
+        store
+            .read(|r| r.opportunity("t", "o"))
+            .unwrap()
+            .unwrap()
+            .seen_at
+    };
+    store
+        .write(|tx| tx.save_opportunity("t", &seen(tags, false), 1))
+        .unwrap();
+    assert_eq!(seen_at(), 1, "a new opportunity is stored");
+    store
+        .write(|tx| tx.save_opportunity("t", &seen(tags, false), 2))
+        .unwrap();
+    assert_eq!(seen_at(), 1, "an unchanged one is not rewritten");
+    store
+        .write(|tx| tx.save_opportunity("t", &seen(moved, false), 3))
+        .unwrap();
+    assert_eq!(seen_at(), 3, "a changed one is");
+    store
+        .write(|tx| tx.save_opportunity("t", &seen(moved, true), 4))
+        .unwrap();
+    assert_eq!(seen_at(), 4, "a full pass touches every one it saw");
 }
 
 #[test]

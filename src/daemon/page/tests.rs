@@ -39,6 +39,7 @@ fn store(now: i64) -> Store {
                 posting_id: None,
                 updated_at: None,
                 settled: false,
+                touch: true,
             };
             tx.save_opportunity(
                 "acme",
