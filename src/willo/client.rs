@@ -42,6 +42,8 @@ pub struct WilloClientConfig {
     pub page_size: u8,
     /// Where a participant's state is read from (`state_fields`).
     pub state_fields: StateFields,
+    /// Where the link to a participant's response is read from (`response_link_fields`).
+    pub response_link_fields: StateFields,
 }
 
 impl WilloClientConfig {
@@ -54,6 +56,7 @@ impl WilloClientConfig {
             http: HttpConfig::willo(),
             page_size: MAX_PAGE_SIZE,
             state_fields: StateFields::default(),
+            response_link_fields: StateFields::response_links(),
         }
     }
 }
@@ -69,6 +72,7 @@ struct Inner {
     auth: HeaderValue,
     page_size: u8,
     state_fields: StateFields,
+    response_link_fields: StateFields,
     /// `next` links that named another scheme or port and were rebuilt on the base.
     rebuilt_links: AtomicU64,
 }
@@ -127,6 +131,7 @@ impl WilloClient {
                 auth,
                 page_size: config.page_size.clamp(1, MAX_PAGE_SIZE),
                 state_fields: config.state_fields,
+                response_link_fields: config.response_link_fields,
                 rebuilt_links: AtomicU64::new(0),
             }),
         })
@@ -218,7 +223,10 @@ impl WilloClient {
     }
 
     fn read_participant(&self, row: &Value, route: &'static str) -> Result<Participant, ApiError> {
-        Participant::from_json(row, &self.inner.state_fields).ok_or_else(|| keyless(route))
+        let mut p =
+            Participant::from_json(row, &self.inner.state_fields).ok_or_else(|| keyless(route))?;
+        p.response_link = self.inner.response_link_fields.find_link(row);
+        Ok(p)
     }
 
     /// The first `limit` participants of the account (no filter), each with the state field
