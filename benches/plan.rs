@@ -32,6 +32,7 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
         status_map: StatusMap::default(),
         catalog_opportunity_id: None,
         catalog_max_tags: 500,
+        completion_note: true,
     };
     let interviews: Vec<Interview> = (0..INTERVIEWS)
         .map(|i| Interview {
@@ -84,6 +85,7 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
                 KnownParticipant {
                     state: Some(state.to_owned()),
                     changed_at: NOW - 1000,
+                    response_link: None,
                 },
             );
             participants.push(Participant {
@@ -92,6 +94,7 @@ fn world(n: usize) -> (Rules, Observed, Memory) {
                 email: Some(email.clone()),
                 state: Some(state.to_owned()),
                 updated_at: None,
+                response_link: None,
             });
             tags.insert("Willo:Invited".to_owned());
         }

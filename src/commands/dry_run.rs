@@ -194,6 +194,11 @@ enum ActionReport {
         opportunity_id: String,
         tags: Vec<String>,
     },
+    PostNote {
+        opportunity_id: String,
+        interview_key: String,
+        text: String,
+    },
     RecordAttention {
         opportunity_id: String,
         reason: &'static str,
@@ -267,6 +272,15 @@ impl From<&Action> for ActionReport {
             } => ActionReport::RemoveTags {
                 opportunity_id,
                 tags: tags.into_iter().collect(),
+            },
+            Action::PostNote {
+                opportunity_id,
+                interview_key,
+                text,
+            } => ActionReport::PostNote {
+                opportunity_id,
+                interview_key,
+                text,
             },
             Action::RecordAttention {
                 opportunity_id,

@@ -150,6 +150,10 @@ pub struct TenantSettings {
 #[derive(Debug, Clone)]
 pub struct LeverSettings {
     pub client: LeverClientConfig,
+    /// Post one note per (opportunity, interview) when the participant completes (rule:
+    /// completion note). A planner rule, not a client setting, kept with the Lever keys
+    /// because it is a write to Lever.
+    pub completion_note: bool,
     pub webhook_signature_token: Option<Secret>,
     /// The token being rotated out, accepted alongside the current one.
     pub previous_webhook_signature_token: Option<Secret>,

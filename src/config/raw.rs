@@ -119,6 +119,9 @@ pub struct RawLever {
     /// Also list confidential opportunities and postings (`confidentiality=all`).
     #[serde(default)]
     pub include_confidential: bool,
+    /// Post one note on the opportunity when its participant completes the interview.
+    #[serde(default = "yes")]
+    pub completion_note: bool,
     #[serde(default)]
     pub requests_per_second: Option<f64>,
     #[serde(default)]
@@ -183,6 +186,9 @@ pub struct RawWillo {
     /// Dotted JSON paths to a participant's state, first match wins.
     #[serde(default)]
     pub state_fields: Option<Vec<String>>,
+    /// Dotted JSON paths to the link to a participant's response, first web address wins.
+    #[serde(default)]
+    pub response_link_fields: Option<Vec<String>>,
     #[serde(default)]
     pub interview_scope: RawInterviewScope,
     /// The share of Willo's rate an incremental pass may spend checking open invites.

@@ -36,6 +36,7 @@ impl Serialize for LeverSettings {
         )?;
         m.serialize_entry("perform_as", &c.perform_as)?;
         m.serialize_entry("include_confidential", &c.include_confidential)?;
+        m.serialize_entry("completion_note", &self.completion_note)?;
         http(&mut m, &c.http)?;
         m.end()
     }
@@ -62,6 +63,8 @@ impl Serialize for WilloSettings {
         m.serialize_entry("status_map", &status_map)?;
         let state_fields: Vec<&str> = c.state_fields.paths().collect();
         m.serialize_entry("state_fields", &state_fields)?;
+        let link_fields: Vec<&str> = c.response_link_fields.paths().collect();
+        m.serialize_entry("response_link_fields", &link_fields)?;
         m.serialize_entry("interview_scope", &Scope(&self.interview_scope))?;
         m.serialize_entry("status_check_share", &self.status_checks.share)?;
         m.serialize_entry(

@@ -284,6 +284,7 @@ fn lever(cx: &Ctx, key: &str, l: RawLever) -> Result<LeverSettings, ConfigError>
     )?;
     Ok(LeverSettings {
         client,
+        completion_note: l.completion_note,
         webhook_signature_token,
         previous_webhook_signature_token,
     })

@@ -64,6 +64,15 @@ pub(super) fn settings(cx: &Ctx, key: &str, w: RawWillo) -> Result<WilloSettings
             cx.err(&format!("{key}.state_fields"), problem)
         })?;
     }
+    if let Some(paths) = &w.response_link_fields {
+        // An empty list is allowed here (unlike state_fields): it means "no link in notes".
+        client.response_link_fields = if paths.is_empty() {
+            StateFields::none()
+        } else {
+            StateFields::new(paths)
+                .map_err(|e| cx.err(&format!("{key}.response_link_fields"), e.to_string()))?
+        };
+    }
     client.http = http(
         cx,
         key,

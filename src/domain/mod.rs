@@ -6,6 +6,7 @@
 pub mod attention;
 pub mod email;
 pub mod invite;
+pub mod note;
 pub mod pass;
 pub mod status_map;
 pub mod tags;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::auth::{Authenticator, OAuthSession, bearer};
-use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
+use super::model::{DeletedOpportunity, Note, Opportunity, Posting, Stage, Tag, User};
 use super::oauth::OAuthConfig;
 use super::paging::{self, Listing};
 use super::permission;
@@ -441,5 +441,12 @@ impl LeverClient {
                 .ok()
                 .and_then(|env| env.data.note_id),
         )
+    }
+
+    /// The opportunity's notes, every page. Read to find a note by a marker after an unknown
+    /// outcome, since Lever offers no idempotency key for notes.
+    pub async fn notes(&self, id: &str) -> Result<Vec<Note>, ApiError> {
+        self.collect::<wire::Note, Note>(self.url(&["opportunities", id, "notes"]), ROUTE_NOTES)
+            .await
     }
 }

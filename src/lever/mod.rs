@@ -17,7 +17,7 @@ mod wire;
 
 pub use auth::REFRESH_MARGIN;
 pub use client::{LeverAuth, LeverClient, LeverClientConfig};
-pub use model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
+pub use model::{DeletedOpportunity, Note, Opportunity, Posting, Stage, Tag, User};
 pub use oauth::{ConnectError, OAuthConfig, OAuthTokens, connect};
 pub use query::{Confidentiality, OpportunityQuery, PostingQuery};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};

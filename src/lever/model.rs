@@ -190,3 +190,36 @@ impl From<wire::DeletedOpportunity> for DeletedOpportunity {
         }
     }
 }
+
+/// A note on an opportunity, as far as the daemon reads one: its id and every text it holds
+/// (the note's `text` and each field's `value`), so a marker line can be searched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: String,
+    pub texts: Vec<String>,
+    pub deleted: bool,
+}
+
+impl Note {
+    /// True when any of the note's texts contains `needle`.
+    pub fn contains(&self, needle: &str) -> bool {
+        self.texts.iter().any(|t| t.contains(needle))
+    }
+}
+
+impl From<wire::Note> for Note {
+    fn from(w: wire::Note) -> Self {
+        let values = w.fields.into_iter().filter_map(|f| match f {
+            serde_json::Value::Object(mut m) => match m.remove("value") {
+                Some(serde_json::Value::String(s)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        });
+        Note {
+            id: w.id,
+            texts: w.text.into_iter().chain(values).collect(),
+            deleted: w.deleted_at.is_some(),
+        }
+    }
+}

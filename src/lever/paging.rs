@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt, TryStreamExt, stream};
 use url::Url;
 
 use super::client::LeverClient;
-use super::model::{DeletedOpportunity, Opportunity, Posting, Stage, Tag, User};
+use super::model::{DeletedOpportunity, Note, Opportunity, Posting, Stage, Tag, User};
 use super::wire::ListEnvelope;
 use crate::http::ApiError;
 use crate::http::decode::decode;
@@ -44,6 +44,11 @@ impl Listing for Tag {
     }
 }
 impl Listing for Posting {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+impl Listing for Note {
     fn listing_id(&self) -> &str {
         &self.id
     }

@@ -248,3 +248,18 @@ mod tests {
         assert_eq!(error_message(b"<html>"), None);
     }
 }
+
+/// A row of `GET /opportunities/:id/notes`. Only what finding a note by its text needs; every
+/// field tolerant, since a note that cannot be read must not hide the others. `fields` stays
+/// raw JSON so that one odd field cannot make the rest unreadable.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Note {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub text: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub fields: Vec<serde_json::Value>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    pub deleted_at: Option<i64>,
+}

@@ -68,6 +68,14 @@ pub enum Action {
         opportunity_id: OpportunityId,
         tags: BTreeSet<String>,
     },
+    /// Post the one completion note of (opportunity, interview) (rule: completion note). The
+    /// apply step journals it `in_flight` before the POST and never repeats an unknown outcome
+    /// without finding the marker first. `text` ends with the marker line.
+    PostNote {
+        opportunity_id: OpportunityId,
+        interview_key: InterviewKey,
+        text: String,
+    },
     RecordAttention {
         opportunity_id: OpportunityId,
         reason: AttentionReason,
@@ -86,6 +94,7 @@ impl Action {
             Action::Adopt { .. } => "adopt",
             Action::AddTags { .. } => "add_tags",
             Action::RemoveTags { .. } => "remove_tags",
+            Action::PostNote { .. } => "post_note",
             Action::RecordAttention { .. } => "record_attention",
             Action::ClearAttention { .. } => "clear_attention",
         }
@@ -101,6 +110,7 @@ impl Action {
             Action::Adopt { opportunity_id, .. }
             | Action::AddTags { opportunity_id, .. }
             | Action::RemoveTags { opportunity_id, .. }
+            | Action::PostNote { opportunity_id, .. }
             | Action::RecordAttention { opportunity_id, .. }
             | Action::ClearAttention { opportunity_id, .. } => vec![opportunity_id],
         }
@@ -155,6 +165,14 @@ impl fmt::Display for Action {
                 f,
                 "remove tags {} from opportunity {opportunity_id}",
                 list(tags)
+            ),
+            Action::PostNote {
+                opportunity_id,
+                interview_key,
+                ..
+            } => write!(
+                f,
+                "post the completion note of interview {interview_key} on opportunity {opportunity_id}"
             ),
             Action::RecordAttention {
                 opportunity_id,

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::attention::AttentionReason;
 use crate::domain::invite::InviteState;
+use crate::domain::note::NoteState;
 use crate::domain::{InterviewKey, Millis, OpportunityId, ParticipantKey, PostingId, StageId};
 
 /// What an observation covers. Informational: the rules only look at which parts of
@@ -77,6 +78,9 @@ pub struct Participant {
     /// The state text as Willo shows it (stage name or status); `None` when it shows none.
     pub state: Option<String>,
     pub updated_at: Option<Millis>,
+    /// The link to the participant's response, read from the tenant's `response_link_fields`
+    /// when Willo gives one (rule: completion note).
+    pub response_link: Option<String>,
 }
 
 /// What the store remembers for the tenant.
@@ -92,6 +96,11 @@ pub struct Memory {
     pub attention: BTreeSet<(OpportunityId, AttentionReason)>,
     /// Per-opportunity next check time; while it lies after `now` the opportunity is left alone.
     pub backoff_until: BTreeMap<OpportunityId, Millis>,
+    /// The completion-note journal: (opportunity, interview) → state (rule: completion note).
+    pub notes: BTreeMap<(OpportunityId, InterviewKey), NoteState>,
+    /// Completions first seen before this time get no note: the tenant ran before completion
+    /// notes existed, and those are history (0: every completion is noted).
+    pub notes_from: Millis,
 }
 
 /// One row of the invite journal.
@@ -125,4 +134,6 @@ pub struct KnownInterview {
 pub struct KnownParticipant {
     pub state: Option<String>,
     pub changed_at: Millis,
+    /// The last link to the response Willo gave, kept when later reads show none.
+    pub response_link: Option<String>,
 }

@@ -16,6 +16,8 @@
 //!   exists for the same (email, interview), other opportunities with that email wait.
 //! - Invite/Adopt do not imply tags: the resulting status tag is planned as ordinary tag
 //!   actions that the apply step runs only once the invite succeeded (see [`Action`]).
+//! - A completion note is planned once per (opportunity, interview) whose `done` invite's
+//!   participant completed, while the note journal shows none could exist (see `note`).
 //! - Defence in depth: a tag action naming a tag the daemon does not own is dropped.
 
 mod action;
@@ -26,6 +28,7 @@ mod input;
 mod interviews;
 mod invite;
 mod journal;
+mod note;
 mod rules;
 mod status;
 
@@ -95,6 +98,14 @@ pub fn plan(rules: &Rules, observed: &Observed, memory: &Memory, now: Millis) ->
         &invites.new_links,
         &participants,
         now,
+    ));
+    actions.extend(note::plan_notes(
+        rules,
+        &actionable,
+        &journal,
+        &participants,
+        observed,
+        memory,
     ));
     let mut catalog_warning = None;
     // The catalog follows the interviews only when they were listed: a stale view must not

@@ -21,6 +21,8 @@ pub struct Rules {
     pub catalog_opportunity_id: Option<OpportunityId>,
     /// The most tags the catalog may carry; beyond it the catalog is not written.
     pub catalog_max_tags: usize,
+    /// Post one note on the opportunity when its participant completes (rule: completion note).
+    pub completion_note: bool,
 }
 
 impl Rules {

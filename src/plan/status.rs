@@ -46,10 +46,26 @@ pub(crate) fn participants(
             .participants
             .get(&p.key)
             .is_some_and(|k| k.state == p.state);
+        let remembered = memory.participants.get(&p.key);
+        // A link once given is kept: Willo may leave it out of a later, shorter read.
+        let response_link = p
+            .response_link
+            .clone()
+            .or_else(|| remembered.and_then(|k| k.response_link.clone()));
+        let link_changed = remembered.is_some_and(|k| k.response_link != response_link);
         if !unchanged {
             let known = KnownParticipant {
                 state: p.state.clone(),
                 changed_at: now,
+                response_link,
+            };
+            view.states.insert(p.key.clone(), known.clone());
+            view.changed.insert(p.key.clone(), known);
+        } else if link_changed && let Some(k) = remembered {
+            // Same state, new link: remembered without moving the state's time.
+            let known = KnownParticipant {
+                response_link,
+                ..k.clone()
             };
             view.states.insert(p.key.clone(), known.clone());
             view.changed.insert(p.key.clone(), known);

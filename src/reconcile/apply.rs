@@ -32,6 +32,10 @@ pub struct Applied {
     pub invites_failed: u32,
     pub tags_added: u32,
     pub tags_removed: u32,
+    /// Completion notes posted (rule: completion note).
+    pub notes_posted: u32,
+    /// Completion notes whose POST may or may not have landed (settled next pass).
+    pub notes_unknown: u32,
     pub attention_recorded: u32,
     pub attention_cleared: u32,
     /// Actions that failed (retried on a later pass, after the opportunity's backoff).
@@ -45,7 +49,11 @@ pub struct Applied {
 impl Applied {
     /// Writes made to Lever or Willo.
     pub fn writes(&self) -> u32 {
-        self.invites_sent + self.invites_adopted + self.tags_added + self.tags_removed
+        self.invites_sent
+            + self.invites_adopted
+            + self.tags_added
+            + self.tags_removed
+            + self.notes_posted
     }
 
     pub(crate) fn add(&mut self, o: &Applied) {
@@ -55,6 +63,8 @@ impl Applied {
         self.invites_failed += o.invites_failed;
         self.tags_added += o.tags_added;
         self.tags_removed += o.tags_removed;
+        self.notes_posted += o.notes_posted;
+        self.notes_unknown += o.notes_unknown;
         self.attention_recorded += o.attention_recorded;
         self.attention_cleared += o.attention_cleared;
         self.failed += o.failed;
@@ -230,7 +240,10 @@ impl<'p> Applier<'p> {
                 g.local_failures.extend(ids);
                 self.store_failed.cancel();
             }
-            ActionError::Api(e) | ActionError::NotSent(e) | ActionError::Ambiguous(e)
+            ActionError::Api(e)
+            | ActionError::NotSent(e)
+            | ActionError::Ambiguous(e)
+            | ActionError::NoteUnknown(e)
                 if e.is_disconnect() =>
             {
                 self.disconnected.cancel();
@@ -329,6 +342,11 @@ impl<'p> Applier<'p> {
                 opportunity_id,
                 tags,
             } => self.write_tags(opportunity_id, tags, false).await,
+            Action::PostNote {
+                opportunity_id,
+                interview_key,
+                text,
+            } => self.post_note(opportunity_id, interview_key, text).await,
             Action::RecordAttention {
                 opportunity_id,
                 reason,

@@ -59,6 +59,7 @@ pub(crate) async fn look_up(
             email: row.email,
             state: row.state,
             updated_at: None,
+            response_link: row.response_link,
         }));
     }
     let listed_at = known.listed_at.ok_or(Unbounded::Open)?;

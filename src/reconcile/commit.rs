@@ -137,6 +137,7 @@ impl Pass<'_> {
                 interview_key: &p.interview_key,
                 email: p.email.as_deref(),
                 state: known.state.as_deref(),
+                response_link: known.response_link.as_deref(),
             };
             tx.save_participant(tenant, &seen, known.changed_at, now)?;
         }

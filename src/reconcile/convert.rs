@@ -54,6 +54,7 @@ pub fn participant(p: &willo::Participant, listed_interview: &str) -> plan::Part
         email: p.email.clone(),
         state: p.state.clone(),
         updated_at: p.updated_at,
+        response_link: p.response_link.clone(),
     }
 }
 

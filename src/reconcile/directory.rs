@@ -139,6 +139,7 @@ fn stored_lookup(tenant: &Tenant, interview: &str, email: &str) -> Result<Lookup
             email: row.email,
             state: row.state,
             updated_at: None,
+            response_link: row.response_link,
         }),
         None if known.without_email > 0 => Lookup::Inconclusive {
             without_email: usize::try_from(known.without_email).unwrap_or(usize::MAX),
@@ -229,6 +230,7 @@ mod tests {
             email: email.map(str::to_owned),
             state: None,
             updated_at: None,
+            response_link: None,
         }
     }
 

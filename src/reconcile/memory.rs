@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use crate::domain::attention::AttentionReason;
 use crate::plan::{InviteRecord, KnownInterview, KnownParticipant, Memory, Observed};
+use crate::store::COMPLETION_NOTES_FROM;
 use crate::store::{InterviewRow, InviteRow, ParticipantRow, PostingRow, Reader, StoreError};
 
 /// What a pass's account-wide step plans over: every interview and posting, and the backoff
@@ -81,6 +82,15 @@ pub fn load_around(
             .collect(),
         attention: attention(r.attention_of(tenant, &ids)?),
         backoff_until: r.backoffs_of(tenant, &ids, now)?.into_iter().collect(),
+        notes: r
+            .notes_of_opportunities(tenant, &ids)?
+            .into_iter()
+            .map(|n| ((n.opportunity_id, n.interview_key), n.state))
+            .collect(),
+        notes_from: r
+            .fact(tenant, COMPLETION_NOTES_FROM)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
     })
 }
 
@@ -110,6 +120,7 @@ fn participant(p: ParticipantRow) -> (String, KnownParticipant) {
         KnownParticipant {
             state: p.state,
             changed_at: p.changed_at,
+            response_link: p.response_link,
         },
     )
 }

@@ -53,6 +53,15 @@ pub(crate) enum Done {
         /// The opportunity's tags as Lever returned them after the write, when it did.
         after: Option<BTreeSet<String>>,
     },
+    /// The completion note was posted (rule: completion note).
+    NotePosted {
+        id: OpportunityId,
+        interview: InterviewKey,
+        /// Lever's id, when its answer carried one.
+        note_id: Option<String>,
+    },
+    /// The completion note was already in Lever (found by its marker): recorded, not posted.
+    NoteFound,
     /// The opportunity answered 404 to a write: deleted since it was read.
     Vanished { id: OpportunityId },
     Attention {
@@ -67,7 +76,10 @@ impl Done {
     pub fn wrote(&self) -> bool {
         matches!(
             self,
-            Done::Invited { .. } | Done::Adopted { .. } | Done::TagsWritten { .. }
+            Done::Invited { .. }
+                | Done::Adopted { .. }
+                | Done::TagsWritten { .. }
+                | Done::NotePosted { .. }
         )
     }
 
@@ -116,7 +128,7 @@ impl Done {
                     participant = %participant, seen_by,
                     "adopted the participant already in Willo: no invite email");
             }
-            Done::NotOurs => {}
+            Done::NotOurs | Done::NoteFound => {}
             Done::Inconclusive {
                 ids,
                 interview,
@@ -142,6 +154,17 @@ impl Done {
             }
             Done::TagsWritten { id, tags, add, .. } => {
                 record_tags(tenant, observed, id, tags, *add, stats);
+            }
+            Done::NotePosted {
+                id,
+                interview,
+                note_id,
+            } => {
+                stats.notes_posted += 1;
+                let (candidate, link) = one(observed, id);
+                tracing::info!(tenant = %t, action = "post_note", opportunity = %id, candidate,
+                    link, interview = %interview, note = note_id.as_deref().unwrap_or(""),
+                    "completion note posted");
             }
             Done::Vanished { id } => {
                 let (candidate, link) = one(observed, id);
@@ -211,6 +234,10 @@ pub(crate) enum ActionError {
     /// The invite POST provably took no effect: the journal row went back to `planned`.
     #[error(transparent)]
     NotSent(ApiError),
+    /// The note POST may have reached Lever: its row stays `in_flight`, settled by the marker
+    /// at the start of the next pass.
+    #[error(transparent)]
+    NoteUnknown(ApiError),
 }
 
 impl ActionError {
@@ -219,7 +246,7 @@ impl ActionError {
         match self {
             ActionError::Api(e) | ActionError::NotSent(e) => e.metric_label(),
             ActionError::Store(_) => "store",
-            ActionError::Ambiguous(_) => "ambiguous",
+            ActionError::Ambiguous(_) | ActionError::NoteUnknown(_) => "ambiguous",
         }
     }
 
@@ -238,6 +265,11 @@ impl ActionError {
             ActionError::Store(e) => {
                 tracing::error!(tenant = %t, error = %chain(e),
                     "state store write failed; stopping this pass's actions");
+            }
+            ActionError::NoteUnknown(e) => {
+                stats.notes_unknown += 1;
+                tracing::warn!(tenant = %t, error = %chain(e),
+                    "completion note outcome unknown; the next pass looks for its marker before posting again");
             }
             ActionError::Api(_) => {}
         }

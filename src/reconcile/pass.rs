@@ -91,13 +91,20 @@ pub(crate) struct Progress {
     pub gaps: Vec<Gap>,
     /// A dry run's planned actions.
     pub planned: Vec<Action>,
+    /// Each of them once (as `Debug` text): a full pass reads an invited opportunity again in
+    /// its status-tag listing, and with nothing applied in between a dry run would plan the
+    /// same actions twice.
+    pub planned_seen: std::collections::HashSet<String>,
     pub planned_warnings: Vec<Warning>,
 }
 
 impl Progress {
     /// Work this pass knowingly left for a later one.
     fn deferred_work(&self) -> usize {
-        self.deferred + self.applied.deferred as usize + self.resolved.inconclusive as usize
+        self.deferred
+            + self.applied.deferred as usize
+            + self.resolved.inconclusive as usize
+            + self.resolved.notes.undecided as usize
     }
 
     /// Notes refused parts, once each.
@@ -311,6 +318,7 @@ impl<'t> Pass<'t> {
         };
         if let Some(only) = only {
             self.progress.resolved = self.resolve(only, cancel).await?;
+            self.progress.resolved.notes = self.resolve_notes(only).await?;
         }
         let closing = match (self.kind, target) {
             (PassKind::Targeted, Some(target)) => {

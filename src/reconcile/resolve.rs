@@ -27,6 +27,8 @@ pub struct Resolved {
     pub reset: u32,
     /// Neither proven: left as they are, with a needs-attention item (work deferred).
     pub inconclusive: u32,
+    /// Completion notes of unknown outcome, settled by their marker (rule: completion note).
+    pub notes: super::note::NotesResolved,
 }
 
 /// Added to the request timeout: how long after a request was given up on Willo might still
@@ -200,6 +202,7 @@ pub(crate) fn save_participant(
             interview_key: &p.interview_key,
             email: p.email.as_deref(),
             state: p.state.as_deref(),
+            response_link: p.response_link.as_deref(),
         },
         now,
         now,

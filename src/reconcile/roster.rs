@@ -120,29 +120,41 @@ impl Pass<'_> {
         }
         let (t, now) = (self.tenant, self.now);
         let keys: Vec<String> = batch.iter().map(|p| p.key.clone()).collect();
-        let stored: BTreeMap<String, Option<String>> = t
+        let stored: BTreeMap<String, (Option<String>, Option<String>)> = t
             .store
             .read(|r| r.participants_by_keys(&t.id, &keys))
             .map_err(|e| t.store_err(e))?
             .into_iter()
-            .map(|p| (p.key, p.state))
+            .map(|p| (p.key, (p.state, p.response_link)))
             .collect();
         let fresh: Vec<&Participant> = batch
             .iter()
-            .filter(|p| stored.get(&p.key) != Some(&p.state))
+            .filter(|p| stored.get(&p.key).map(|s| &s.0) != Some(&p.state))
+            .collect();
+        // A link Willo shows for the first time (or changed) is remembered for the completion
+        // note, without counting the participant as changed: its state is the same.
+        let new_link: Vec<&Participant> = batch
+            .iter()
+            .filter(|p| {
+                p.response_link.is_some()
+                    && stored
+                        .get(&p.key)
+                        .is_some_and(|s| s.0 == p.state && s.1 != p.response_link)
+            })
             .collect();
         for p in &fresh {
             self.note_state(p);
         }
-        if !fresh.is_empty() {
+        if !fresh.is_empty() || !new_link.is_empty() {
             t.store
                 .write(|tx| {
-                    for p in &fresh {
+                    for p in fresh.iter().chain(&new_link) {
                         let seen = SeenParticipant {
                             key: &p.key,
                             interview_key: &p.interview_key,
                             email: p.email.as_deref(),
                             state: p.state.as_deref(),
+                            response_link: p.response_link.as_deref(),
                         };
                         tx.save_participant(&t.id, &seen, now, now)?;
                     }

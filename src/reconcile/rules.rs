@@ -15,5 +15,6 @@ pub(crate) fn rules(settings: &TenantSettings, trigger_stage_ids: &BTreeSet<Stag
         status_map: settings.willo.status_map.clone(),
         catalog_opportunity_id: settings.catalog_opportunity_id.clone(),
         catalog_max_tags: settings.catalog_max_tags,
+        completion_note: settings.lever.completion_note,
     }
 }

@@ -52,7 +52,11 @@ impl Pass<'_> {
                     self.progress.planned_warnings.push(w);
                 }
             }
-            self.progress.planned.extend(plan.actions);
+            for a in plan.actions {
+                if self.progress.planned_seen.insert(format!("{a:?}")) {
+                    self.progress.planned.push(a);
+                }
+            }
             return Ok(());
         }
         let report = Applier::new(
@@ -192,6 +196,7 @@ impl Pass<'_> {
                 email: p.email,
                 state: p.state,
                 updated_at: None,
+                response_link: p.response_link,
             })
             .collect())
     }

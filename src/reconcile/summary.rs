@@ -105,6 +105,14 @@ impl fmt::Display for PassSummary {
             "  tags                    {} added, {} removed",
             a.tags_added, a.tags_removed
         )?;
+        let n = &r.notes;
+        if a.notes_posted + a.notes_unknown + n.found + n.reset + n.undecided > 0 {
+            writeln!(
+                f,
+                "  completion notes        {} posted, {} outcome unknown; earlier unknown: {} found, {} not in Lever, {} undecided",
+                a.notes_posted, a.notes_unknown, n.found, n.reset, n.undecided
+            )?;
+        }
         writeln!(f, "  needs attention         {}", self.needs_attention)?;
         if a.failed + a.skipped > 0 {
             writeln!(

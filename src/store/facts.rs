@@ -8,6 +8,10 @@ use super::{Ctx, Reader, StoreError, Tx};
 /// Willo answered a `?interview=` listing with rows of other interviews.
 pub const PARTICIPANT_FILTER_IGNORED: &str = "willo.participant_filter_ignored";
 
+/// When completion notes began for a tenant that ran before they existed (ms since the
+/// epoch, set by migration 8): completions first seen before it get no note.
+pub const COMPLETION_NOTES_FROM: &str = "lever.completion_notes_from";
+
 impl Reader<'_> {
     pub fn fact(&self, tenant: &str, name: &str) -> Result<Option<String>, StoreError> {
         self.conn

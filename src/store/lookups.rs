@@ -23,7 +23,7 @@ pub struct InterviewKnowledge {
 /// otherwise walk the primary key through every participant of the tenant to save a sort of
 /// the one or two rows that match.
 pub(super) const BY_INTERVIEW_AND_EMAIL: &str =
-    "SELECT key, interview_key, email, state, changed_at, seen_at
+    "SELECT key, interview_key, email, state, changed_at, seen_at, response_link
      FROM participants INDEXED BY participants_by_interview
      WHERE tenant = ?1 AND interview_key = ?2 AND email = ?3 COLLATE NOCASE
      ORDER BY key LIMIT 1";
@@ -63,6 +63,7 @@ impl Reader<'_> {
                         state: r.get(3)?,
                         changed_at: r.get(4)?,
                         seen_at: r.get(5)?,
+                        response_link: r.get(6)?,
                     })
                 },
             )
@@ -184,7 +185,8 @@ impl Reader<'_> {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT key, interview_key, email, state, changed_at, seen_at FROM participants
+                "SELECT key, interview_key, email, state, changed_at, seen_at, response_link
+                 FROM participants
                  WHERE tenant = ?1
                    AND email COLLATE NOCASE IN (SELECT trim(value) FROM json_each(?2))",
             )
@@ -198,6 +200,7 @@ impl Reader<'_> {
                     state: r.get(3)?,
                     changed_at: r.get(4)?,
                     seen_at: r.get(5)?,
+                    response_link: r.get(6)?,
                 })
             })
             .ctx("read participants by email")?;

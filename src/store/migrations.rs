@@ -193,6 +193,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
      WHERE email IS NOT NULL AND (email = '' OR email <> trim(email));
     UPDATE participants SET first_seen_at = 0 WHERE first_seen_at IS NULL;
     "#,
+    // 8: completion notes (rule: completion note, docs/behaviour.md). One journal row per
+    // (opportunity, interview), ever, like invites: `in_flight` is committed before the POST,
+    // so an unknown outcome is settled by finding the note's marker, never by posting again.
+    // Participants remember the link to their response when Willo gives one. Tenants that
+    // already ran get a start time: completions seen before the upgrade are history, and a
+    // burst of notes on old candidates would help no recruiter.
+    r#"
+    CREATE TABLE notes (
+        tenant         TEXT NOT NULL,
+        opportunity_id TEXT NOT NULL,
+        interview_key  TEXT NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'done', 'failed')),
+        note_id        TEXT,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        last_error     TEXT,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        PRIMARY KEY (tenant, opportunity_id, interview_key)
+    );
+    CREATE INDEX notes_by_state ON notes (tenant, state);
+    ALTER TABLE participants ADD COLUMN response_link TEXT;
+    INSERT OR IGNORE INTO tenant_facts (tenant, name, value, updated_at)
+    SELECT tenant, 'lever.completion_notes_from',
+           CAST(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS TEXT),
+           CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+      FROM (SELECT id AS tenant FROM tenants UNION SELECT tenant FROM participants
+            UNION SELECT tenant FROM invites);
+    "#,
 ];
 
 /// The schema version this build writes.

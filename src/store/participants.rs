@@ -15,12 +15,14 @@ pub struct ParticipantRow {
     /// When the daemon first saw the current state.
     pub changed_at: i64,
     pub seen_at: i64,
+    /// The link to the participant's response, when Willo gave one (rule: completion note).
+    pub response_link: Option<String>,
 }
 
 /// The filter of a hint's participant read (`query_plans` checks it uses the index).
 pub(super) const BY_KEYS: &str = "WHERE tenant = ?1 AND key IN (SELECT value FROM json_each(?2))";
 
-const COLUMNS: &str = "key, interview_key, email, state, changed_at, seen_at";
+const COLUMNS: &str = "key, interview_key, email, state, changed_at, seen_at, response_link";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
     Ok(ParticipantRow {
@@ -30,6 +32,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
         state: r.get(3)?,
         changed_at: r.get(4)?,
         seen_at: r.get(5)?,
+        response_link: r.get(6)?,
     })
 }
 
@@ -119,6 +122,8 @@ pub struct SeenParticipant<'a> {
     pub interview_key: &'a str,
     pub email: Option<&'a str>,
     pub state: Option<&'a str>,
+    /// Kept when a later read shows none: Willo giving a link once is enough.
+    pub response_link: Option<&'a str>,
 }
 
 impl Tx<'_> {
@@ -134,18 +139,28 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO participants (tenant, key, interview_key, email, state, changed_at, seen_at,
-                                           first_seen_at)
-                 VALUES (?1, ?2, ?3, NULLIF(trim(?4), ''), ?5, ?6, ?7, ?7)
+                                           first_seen_at, response_link)
+                 VALUES (?1, ?2, ?3, NULLIF(trim(?4), ''), ?5, ?6, ?7, ?7, ?8)
                  ON CONFLICT (tenant, key) DO UPDATE SET
                    interview_key = excluded.interview_key,
                    email = COALESCE(excluded.email, email),
+                   response_link = COALESCE(excluded.response_link, response_link),
                    changed_at = CASE WHEN state IS excluded.state THEN changed_at
                                      ELSE excluded.changed_at END,
                    state = excluded.state,
                    seen_at = excluded.seen_at",
             )
             .ctx("prepare save participant")?
-            .execute(params![tenant, p.key, p.interview_key, p.email, p.state, changed_at, now])
+            .execute(params![
+                tenant,
+                p.key,
+                p.interview_key,
+                p.email,
+                p.state,
+                changed_at,
+                now,
+                p.response_link
+            ])
             .ctx("save participant")?;
         Ok(())
     }

@@ -63,6 +63,10 @@ pub struct Participant {
     pub created_at: Option<i64>,
     /// ms since the epoch.
     pub updated_at: Option<i64>,
+    /// The link to the participant's response, from the tenant's `response_link_fields`
+    /// (filled in by the client, which holds that configuration); `None` when no such field
+    /// holds a web address.
+    pub response_link: Option<String>,
 }
 
 impl Participant {
@@ -94,6 +98,7 @@ impl Participant {
             state_is_key,
             created_at: wire::millis(get("created_at")),
             updated_at: wire::millis(get("updated_at")),
+            response_link: None,
         };
         Some((p, path))
     }

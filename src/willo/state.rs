@@ -8,6 +8,11 @@ use serde_json::Value;
 /// text, or a `stage` object's `name` or `title`), then `status`.
 pub const DEFAULT_STATE_FIELDS: [&str; 4] = ["stage", "stage.name", "stage.title", "status"];
 
+/// Where the link to a participant's response is looked for when the configuration names no
+/// path (`response_link_fields`). Willo documents no such field; these are plausible names,
+/// and a tenant whose account uses another sets its own (rule: completion note).
+pub const DEFAULT_RESPONSE_LINK_FIELDS: [&str; 3] = ["share_link", "response_url", "public_url"];
+
 /// Ordered dotted JSON paths (`stage.name`), each a list of object keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateFields {
@@ -48,6 +53,31 @@ impl StateFields {
             out.push(segments.join("."));
         }
         Ok(StateFields { paths: out })
+    }
+
+    /// The default paths of `response_link_fields`.
+    pub fn response_links() -> StateFields {
+        StateFields {
+            paths: DEFAULT_RESPONSE_LINK_FIELDS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        }
+    }
+
+    /// No paths: nothing is ever found (`response_link_fields = []`).
+    pub fn none() -> StateFields {
+        StateFields { paths: Vec::new() }
+    }
+
+    /// The first path holding an http(s) URL, as a link to put in a note. Text that is not a
+    /// web address is skipped: a note must not carry a key or a word as if it were a link.
+    pub fn find_link(&self, row: &Value) -> Option<String> {
+        self.paths.iter().find_map(|path| {
+            let text = at_path(row, path)?;
+            let url = url::Url::parse(&text).ok()?;
+            matches!(url.scheme(), "https" | "http").then_some(text)
+        })
     }
 
     /// The paths, in order.

@@ -704,7 +704,8 @@ fn the_most_recently_changed_participant_decides() {
         p.remember.participants.get("p2"),
         Some(&KnownParticipant {
             state: Some("completed".into()),
-            changed_at: NOW
+            changed_at: NOW,
+            response_link: None,
         })
     );
 }

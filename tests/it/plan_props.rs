@@ -225,11 +225,12 @@ prop_compose! {
                 email: (!email.is_empty()).then(|| email.to_string()),
                 state: state.map(String::from),
                 updated_at: None,
+                response_link: None,
             });
         }
         w.memory.participants = known_participants
             .into_iter()
-            .map(|(k, (s, t))| (k.to_string(), KnownParticipant { state: s.map(String::from), changed_at: t }))
+            .map(|(k, (s, t))| (k.to_string(), KnownParticipant { state: s.map(String::from), changed_at: t, response_link: None }))
             .collect();
         // The journal has at most one row per (opportunity, interview).
         let mut rows: BTreeMap<(String, String), InviteRecord> = BTreeMap::new();

@@ -191,6 +191,7 @@ fn participants_remember_when_their_state_last_changed() {
                 interview_key: "iv",
                 email,
                 state,
+                response_link: None,
             };
             tx.save_participant("t", &seen(Some("a@x.io"), Some("invited")), 10, 10)?;
             tx.save_participant("t", &seen(None, Some("invited")), 20, 20)?;
@@ -207,6 +208,7 @@ fn participants_remember_when_their_state_last_changed() {
                 interview_key: "iv",
                 email: None,
                 state: Some("completed"),
+                response_link: None,
             };
             tx.save_participant("t", &seen, 30, 30)
         })

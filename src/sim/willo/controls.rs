@@ -5,7 +5,7 @@ use super::model::{InterviewSeed, ParticipantSeed};
 use super::routes;
 use super::variants::{
     DepartmentForm, ListEnvelope, NonAdminListing, PageLinks, ParticipantOrder, PhoneForm,
-    TimestampForm,
+    ResponseLinkForm, TimestampForm,
 };
 use super::world::{KeyUser, Scope};
 use crate::sim::error::SimError;
@@ -135,6 +135,12 @@ impl WilloSim {
     /// `tags`, `score`, `meta`; interviews `questions`, `invite_link`, `meta`).
     pub fn set_extra_fields(&self, extra: bool) {
         self.world().settings.extra_fields = extra;
+    }
+
+    /// Where participants past the initial state show a link to their response (default:
+    /// nowhere).
+    pub fn set_response_link_form(&self, form: ResponseLinkForm) {
+        self.world().settings.response_link = form;
     }
 
     // --- benchmarks -------------------------------------------------------------------

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{Interview, InterviewForm, Participant, StateForm, WebhookBodyForm};
-use super::variants::{DepartmentForm, PhoneForm, TimestampForm};
+use super::variants::{DepartmentForm, PhoneForm, ResponseLinkForm, TimestampForm};
 use super::world::WilloWorld;
 
 /// ISO 8601 in UTC with microseconds, as Django REST framework writes datetimes.
@@ -126,6 +126,9 @@ pub(crate) fn participant_json(w: &WilloWorld, p: &Participant) -> Value {
     m.insert("created_at".into(), timestamp(s.timestamps, p.created_at));
     m.insert("updated_at".into(), timestamp(s.timestamps, p.updated_at));
     state_fields(&mut m, p.state_form.unwrap_or(s.state_form), &p.state);
+    if p.state != s.initial_state {
+        response_link(&mut m, s.response_link, &p.key);
+    }
     if s.nested_objects {
         m.insert("language".into(), json!({"code": "en", "name": "English"}));
     }
@@ -140,6 +143,26 @@ pub(crate) fn participant_json(w: &WilloWorld, p: &Participant) -> Value {
         );
     }
     Value::Object(m)
+}
+
+/// The response link of a participant past the initial state, where `form` puts it.
+fn response_link(m: &mut Map<String, Value>, form: ResponseLinkForm, key: &str) {
+    let url = format!("https://app.willotalent.example/review/{key}");
+    match form {
+        ResponseLinkForm::None => {}
+        ResponseLinkForm::ShareLink => {
+            m.insert("share_link".into(), json!(url));
+        }
+        ResponseLinkForm::ResponseUrl => {
+            m.insert("response_url".into(), json!(url));
+        }
+        ResponseLinkForm::ReviewObject => {
+            m.insert("review".into(), json!({ "url": url }));
+        }
+        ResponseLinkForm::NotAUrl => {
+            m.insert("share_link".into(), json!(key));
+        }
+    }
 }
 
 pub(crate) fn webhook_body(

@@ -33,7 +33,7 @@ pub use model::{
 };
 pub use variants::{
     DepartmentForm, ListEnvelope, NonAdminListing, PageLinks, ParticipantOrder, PhoneForm,
-    TimestampForm,
+    ResponseLinkForm, TimestampForm,
 };
 
 use self::routes::WilloShared;

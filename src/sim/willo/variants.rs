@@ -86,6 +86,25 @@ pub enum DepartmentForm {
     Object,
 }
 
+/// Where a participant who has moved past the initial state shows a link to their response.
+/// Willo publishes no such field (the model has `responses[].media_url` at most); these are
+/// the plausible places, so a test can show that the daemon finds the link where its
+/// configuration says and writes a note without one where it finds none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseLinkForm {
+    /// No link anywhere (what the project's Willo model documents).
+    #[default]
+    None,
+    /// `"share_link": "https://…"`.
+    ShareLink,
+    /// `"response_url": "https://…"`.
+    ResponseUrl,
+    /// `"review": {"url": "https://…"}`: a place the daemon's defaults do not look.
+    ReviewObject,
+    /// `"share_link": "<key>"`: the field exists but holds no web address.
+    NotAUrl,
+}
+
 /// Every switch, as the world holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Settings {
@@ -111,6 +130,7 @@ pub(crate) struct Settings {
     /// `GET /interviews/` ignores `department`, `owner` and `search`.
     pub(crate) ignore_interview_list_filters: bool,
     pub(crate) list_closed_interviews: bool,
+    pub(crate) response_link: ResponseLinkForm,
 }
 
 impl Settings {
@@ -142,6 +162,7 @@ impl Settings {
             department_form: DepartmentForm::default(),
             ignore_interview_list_filters: false,
             list_closed_interviews: false,
+            response_link: ResponseLinkForm::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ use willo_lever_sync::domain::Millis;
 use willo_lever_sync::domain::attention::AttentionReason;
 use willo_lever_sync::domain::email::email_key;
 use willo_lever_sync::domain::invite::InviteState;
+use willo_lever_sync::domain::note::NoteState;
 use willo_lever_sync::domain::status_map::StatusMap;
 use willo_lever_sync::domain::tags::TagTemplate;
 use willo_lever_sync::plan::{
@@ -51,6 +52,9 @@ impl World {
                 status_map: StatusMap::default(),
                 catalog_opportunity_id: None,
                 catalog_max_tags: 500,
+                // Off here: the completion-note cases turn it on, so the other cases
+                // keep naming only the actions they are about.
+                completion_note: false,
             },
             observed: Observed {
                 scope: Scope::Full,
@@ -145,6 +149,7 @@ impl World {
             email: Some(email.into()),
             state: state.map(str::to_owned),
             updated_at: None,
+            response_link: None,
         });
         self
     }
@@ -161,6 +166,7 @@ impl World {
             KnownParticipant {
                 state: state.map(str::to_owned),
                 changed_at,
+                response_link: None,
             },
         );
         self
@@ -192,6 +198,14 @@ impl World {
 
     pub fn backoff(mut self, opp: &str, until: Millis) -> World {
         self.memory.backoff_until.insert(opp.into(), until);
+        self
+    }
+
+    /// A completion-note journal row.
+    pub fn known_note(mut self, opp: &str, interview: &str, state: NoteState) -> World {
+        self.memory
+            .notes
+            .insert((opp.into(), interview.into()), state);
         self
     }
 
@@ -273,7 +287,7 @@ pub fn opp(id: &str) -> Opp {
 
 /// One line per action, compact enough to list expectations by hand:
 /// `invite i1 a@x o1,o2`, `adopt i1 p1 o1`, `add o1: T1 | T2`, `remove o1: T`,
-/// `record o1 no_email`, `clear o1 no_email`.
+/// `note o1 i1`, `record o1 no_email`, `clear o1 no_email`.
 pub fn action_line(a: &Action) -> String {
     let tags = |t: &BTreeSet<String>| t.iter().cloned().collect::<Vec<_>>().join(" | ");
     match a {
@@ -300,6 +314,11 @@ pub fn action_line(a: &Action) -> String {
             opportunity_id,
             tags: t,
         } => format!("remove {opportunity_id}: {}", tags(t)),
+        Action::PostNote {
+            opportunity_id,
+            interview_key,
+            ..
+        } => format!("note {opportunity_id} {interview_key}"),
         Action::RecordAttention {
             opportunity_id,
             reason,
@@ -397,6 +416,7 @@ pub fn simulate(world: &World, p: &Plan) -> World {
                     KnownParticipant {
                         state: None,
                         changed_at: w.now,
+                        response_link: None,
                     },
                 );
             }
@@ -431,6 +451,16 @@ pub fn simulate(world: &World, p: &Plan) -> World {
             } => edit_tags(&mut w.observed, opportunity_id, |t| {
                 t.retain(|x| !tags.contains(x))
             }),
+            Action::PostNote {
+                opportunity_id,
+                interview_key,
+                ..
+            } => {
+                w.memory.notes.insert(
+                    (opportunity_id.clone(), interview_key.clone()),
+                    NoteState::Done,
+                );
+            }
             Action::RecordAttention {
                 opportunity_id,
                 reason,
