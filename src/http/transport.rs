@@ -1,4 +1,5 @@
-//! One HTTP client per tenant and API: pacing, timing, classification and retries.
+//! One transport per tenant and API (over a shared client, see `connections`): pacing, timing,
+//! classification and retries.
 //!
 //! Invariants:
 //! - every attempt (each retry included) waits on the limiter and is reported to the observer
@@ -18,6 +19,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::config::HttpConfig;
+use super::connections;
 use super::error::{ApiError, BuildError};
 use super::limiter::Limiter;
 use super::observer::{Api, ApiObserver, Attempt, StatusClass};
@@ -96,7 +98,8 @@ pub struct Reply {
 
 pub struct Transport {
     api: Api,
-    http: reqwest::Client,
+    /// Shared with every transport of this runtime that has the same timeouts.
+    http: Arc<reqwest::Client>,
     limiter: Limiter,
     observer: Arc<dyn ApiObserver>,
     retry: RetryPolicy,
@@ -119,15 +122,7 @@ impl Transport {
         observer: Arc<dyn ApiObserver>,
         read_message: MessageReader,
     ) -> Result<Transport, BuildError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("willo-lever-sync/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            // A redirect would silently drop credentials on another host (reqwest strips
-            // Authorization cross-host); surface it instead so the operator fixes the base URL.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| BuildError::Http(root_cause(&e)))?;
+        let http = connections::client(config.connect_timeout, config.request_timeout)?;
         Ok(Transport {
             api,
             http,
@@ -303,7 +298,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The innermost error's message (reqwest's own Display would include the URL).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;
