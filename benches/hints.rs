@@ -10,13 +10,16 @@
 //! - both again while full passes of the same tenant run back to back (`full_schedule` every
 //!   second): before each hint or burst the bench waits until the `passes` table of the state
 //!   file shows a full pass running, and counts the hints that were done before that same pass
-//!   finished.
+//!   finished;
+//! - both again during full passes with the client paced at 50 times the default rates: the
+//!   pass's calls queue on the tenant's limiters and the hints' calls must go ahead of them.
 //!
 //! Willo GETs per hint are counted from the Willo simulator's accounting between the webhook
 //! and the status tag (idle scenarios only; during a full pass its own GETs mix in).
 //!
 //! Run: `cargo bench --bench hints` (`WLS_BENCH_N`, `WLS_BENCH_ROUNDS`, `WLS_BENCH_BIN`,
-//! `WLS_BENCH_SEED_BIN`: see `support::child::seed_binary`).
+//! `WLS_BENCH_SEED_BIN`: see `support::child::seed_binary`; `WLS_BENCH_SCENARIOS=1,3` runs only
+//! the first and third scenarios).
 
 mod support;
 
@@ -56,7 +59,8 @@ struct Bench {
 async fn run(n: usize, rounds: usize) {
     let t = Instant::now();
     let w = World::start(&Spec::new(20, n)).await;
-    let per_round = 2 * (SINGLES + BURST * BURSTS);
+    // Every scenario takes its own candidates.
+    let per_round = 3 * (SINGLES + BURST * BURSTS);
     let spare = w.add_candidates(per_round * rounds, false);
     let emails = spare
         .iter()
@@ -81,11 +85,27 @@ async fn run(n: usize, rounds: usize) {
         inside: 0.into(),
     });
 
-    for (label, full_schedule) in [
-        ("idle daemon", NEVER),
-        ("during full passes", "* * * * * *"),
-    ] {
-        let text = b.w.config(NEVER, full_schedule, Pacing::Lifted);
+    let scenarios = [
+        ("idle daemon", NEVER, Pacing::Lifted),
+        ("during full passes", "* * * * * *", Pacing::Lifted),
+        // The same at 50 times the default rates: the pass queues on the tenant's limiters and
+        // the hints' calls must go ahead of its queue.
+        (
+            "during full passes, paced x50",
+            "* * * * * *",
+            Pacing::Scaled(50),
+        ),
+    ];
+    let only = std::env::var("WLS_BENCH_SCENARIOS").unwrap_or_default();
+    for (label, full_schedule, pacing) in scenarios
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            only.is_empty() || only.split(',').any(|s| s.trim() == (i + 1).to_string())
+        })
+        .map(|(_, s)| s)
+    {
+        let text = b.w.config(NEVER, full_schedule, pacing);
         let config = b.w.write_config(&text);
         let d = Child::spawn(&[], &config, &b.w.dir.path().join("daemon.log"));
         let addr = d.address().await;

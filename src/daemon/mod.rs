@@ -64,8 +64,10 @@ pub enum DaemonError {
     },
 }
 
-/// Hint workers per daemon: each runs one targeted reconcile at a time.
-const HINT_WORKERS: usize = 4;
+/// Hint workers per daemon: each runs one targeted reconcile at a time. A hint mostly waits on
+/// the APIs (three or four requests), so more workers than cores keep a burst moving; the
+/// tenant's rate limiter and the per-key turns still bound what they do at once.
+const HINT_WORKERS: usize = 16;
 
 /// What every tenant's runtime shares: the state store and the metrics registry.
 #[derive(Clone)]
