@@ -59,8 +59,19 @@ struct Bench {
 async fn run(n: usize, rounds: usize) {
     let t = Instant::now();
     let w = World::start(&Spec::new(20, n)).await;
+    let scenarios = [
+        ("idle daemon", NEVER, Pacing::Lifted),
+        ("during full passes", "* * * * * *", Pacing::Lifted),
+        // The same at 50 times the default rates: the pass queues on the tenant's limiters and
+        // the hints' calls must go ahead of its queue.
+        (
+            "during full passes, paced x50",
+            "* * * * * *",
+            Pacing::Scaled(50),
+        ),
+    ];
     // Every scenario takes its own candidates.
-    let per_round = 3 * (SINGLES + BURST * BURSTS);
+    let per_round = scenarios.len() * (SINGLES + BURST * BURSTS);
     let spare = w.add_candidates(per_round * rounds, false);
     let emails = spare
         .iter()
@@ -85,17 +96,6 @@ async fn run(n: usize, rounds: usize) {
         inside: 0.into(),
     });
 
-    let scenarios = [
-        ("idle daemon", NEVER, Pacing::Lifted),
-        ("during full passes", "* * * * * *", Pacing::Lifted),
-        // The same at 50 times the default rates: the pass queues on the tenant's limiters and
-        // the hints' calls must go ahead of its queue.
-        (
-            "during full passes, paced x50",
-            "* * * * * *",
-            Pacing::Scaled(50),
-        ),
-    ];
     let only = std::env::var("WLS_BENCH_SCENARIOS").unwrap_or_default();
     for (label, full_schedule, pacing) in scenarios
         .into_iter()

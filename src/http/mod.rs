@@ -7,7 +7,7 @@
 //! templates, bodies and a function that reads their error bodies.
 
 pub mod config;
-pub mod connections;
+mod connections;
 pub mod decode;
 pub mod error;
 pub mod limiter;

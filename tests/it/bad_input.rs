@@ -19,7 +19,7 @@ use crate::convergence::{
 };
 use crate::secrets_scan;
 use crate::support::World;
-use crate::support::daemon::command;
+use crate::support::daemon::{command, command_as};
 
 const BASE: &str = r#"[daemon]
 state_dir = "state"
@@ -750,9 +750,12 @@ async fn a_state_directory_the_process_may_not_write_exits_74_and_writes_nothing
     std::fs::set_permissions(db(&w), std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = std::fs::read(db(&w)).unwrap();
     let marks = w.marks();
-    let out = command()
-        .uid(uid)
-        .gid(uid)
+    let mut binary = if me == 0 {
+        command_as(uid, w.dir.path())
+    } else {
+        command()
+    };
+    let out = binary
         .arg("--config")
         .arg(&cmd.config)
         .arg("--once")

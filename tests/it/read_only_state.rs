@@ -11,7 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use support::World;
-use support::daemon::{command, command_of};
+use support::daemon::{command, command_as};
 
 const NOBODY: u32 = 65534;
 
@@ -29,16 +29,8 @@ async fn run(w: &World, uid: Option<u32>, args: &[&str]) -> (i32, String) {
     let config = w.config_file();
     let mut cmd = match uid {
         Some(uid) => {
-            // The checkout (and so the built binary) may be in a directory `nobody` cannot
-            // enter, such as a CI clone under a 0700 temporary directory.
-            let exe = w.dir.path().join("willo-lever-sync");
-            if !exe.exists() {
-                std::fs::copy(env!("CARGO_BIN_EXE_willo-lever-sync"), &exe).unwrap();
-            }
             std::os::unix::fs::chown(&config, Some(uid), Some(uid)).unwrap();
-            let mut cmd = command_of(&exe);
-            cmd.uid(uid).gid(uid);
-            cmd
+            command_as(uid, w.dir.path())
         }
         None => command(),
     };

@@ -57,9 +57,21 @@ pub fn command() -> tokio::process::Command {
     command_of(std::path::Path::new(env!("CARGO_BIN_EXE_willo-lever-sync")))
 }
 
-/// [`command`] for a copy of the binary at `exe` (a test running it as another user copies it
-/// where that user can reach it: the checkout may sit in a directory only its owner enters).
-pub fn command_of(exe: &std::path::Path) -> tokio::process::Command {
+/// [`command`] run as `uid`, from a copy of the binary in `dir`, a directory `uid` can enter:
+/// the checkout may sit in one only its owner enters (a CI clone under a 0700 temporary
+/// directory).
+pub fn command_as(uid: u32, dir: &std::path::Path) -> tokio::process::Command {
+    let exe = dir.join("willo-lever-sync");
+    if !exe.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_willo-lever-sync"), &exe).unwrap();
+    }
+    let mut cmd = command_of(&exe);
+    cmd.uid(uid).gid(uid);
+    cmd
+}
+
+/// [`command`] for the binary at `exe`.
+fn command_of(exe: &std::path::Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(exe);
     cmd.env_remove("WLS_CONFIG")
         .env_remove("CREDENTIALS_DIRECTORY")
