@@ -394,7 +394,9 @@ fn end_backoffs_in(store: &Store) {
             for o in &failing {
                 tx.record_opportunity_success("acme", &o.id)?;
             }
-            Ok(())
+            // Time passing also closes the landing window of a completion note left in flight
+            // by a killed run: the next run settles it instead of deferring it.
+            tx.backdate_notes("acme", 10 * 60_000)
         })
         .unwrap();
 }
@@ -425,7 +427,10 @@ pub async fn once_until_converged(cmd: &Cmd, max: usize) -> usize {
             out.stdout,
             out.stderr
         );
-        log.push_str(&format!("run {n}: exit {}\n{}\n", out.code, out.stderr));
+        log.push_str(&format!(
+            "run {n}: exit {}\n{}\n{}\n",
+            out.code, out.stdout, out.stderr
+        ));
         end_backoffs(&cmd.state_dir);
     }
     panic!("no convergence in {max} runs:\n{log}");
