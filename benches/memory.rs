@@ -126,5 +126,16 @@ async fn idle(n: usize) {
         mb(after_pass),
         mb(hwm)
     );
+    let (anon, file, top) = d.breakdown(6);
+    let top: Vec<String> = top
+        .iter()
+        .map(|(name, kb)| format!("{name} {:.1}", mb(*kb)))
+        .collect();
+    println!(
+        "n={n}  idle daemon: anonymous {:.1} MB, file-backed {:.1} MB; largest (MB): {}",
+        mb(anon),
+        mb(file),
+        top.join(", ")
+    );
     d.stop().await;
 }

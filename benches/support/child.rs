@@ -126,6 +126,35 @@ impl Child {
         memory_of(self.pid)
     }
 
+    /// Where the resident memory is: `RssAnon` and `RssFile` (kB) from `/proc/<pid>/status`,
+    /// and the `n` largest mappings of `/proc/<pid>/smaps` by resident size (kB), anonymous
+    /// ones named `[anon]`, those of one file summed.
+    pub fn breakdown(&self, n: usize) -> (u64, u64, Vec<(String, u64)>) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let field = |name: &str| status_field(&status, name);
+        let smaps =
+            std::fs::read_to_string(format!("/proc/{}/smaps", self.pid)).unwrap_or_default();
+        let mut by_name: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut current = String::new();
+        for line in smaps.lines() {
+            let mut words = line.split_whitespace();
+            let first = words.next().unwrap_or("");
+            if first.contains('-') && !first.ends_with(':') {
+                // A mapping's header: address range, perms, offset, dev, inode, [path].
+                let path = line.split_whitespace().nth(5).unwrap_or("[anon]");
+                current = path.rsplit('/').next().unwrap_or(path).to_owned();
+            } else if first == "Rss:" {
+                let kb: u64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+                *by_name.entry(current.clone()).or_default() += kb;
+            }
+        }
+        let mut top: Vec<(String, u64)> = by_name.into_iter().collect();
+        top.sort_by_key(|e| std::cmp::Reverse(e.1));
+        top.truncate(n);
+        (field("RssAnon:"), field("RssFile:"), top)
+    }
+
     /// User + system CPU so far, from `/proc/<pid>/stat`.
     pub fn cpu(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
@@ -167,15 +196,20 @@ impl Child {
 /// `VmRSS` and `VmHWM` (kB) of a process; zeros when it has none (gone, or a zombie).
 fn memory_of(pid: i32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    (
+        status_field(&status, "VmRSS:"),
+        status_field(&status, "VmHWM:"),
+    )
+}
+
+/// One `kB` field of `/proc/<pid>/status`; 0 when absent.
+fn status_field(status: &str, name: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn wait4(pid: i32, started: Instant, peak: &AtomicU64) -> Exit {

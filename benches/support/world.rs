@@ -224,8 +224,12 @@ pub fn email(k: usize) -> String {
 pub const NEVER: &str = "0 0 0 1 1 *";
 
 /// The `[daemon]` and `[log]` tables. The log keeps warnings and the daemon's start-up line
-/// (the bench reads the address from it).
+/// (the bench reads the address from it); `WLS_BENCH_LOG` adds directives (for example
+/// `willo_lever_sync::reconcile=debug` to see why hints list whole interviews).
 pub fn daemon_toml(state_dir: &Path, schedule: &str, full_schedule: &str) -> String {
+    let extra = std::env::var("WLS_BENCH_LOG")
+        .map(|d| format!(",{d}"))
+        .unwrap_or_default();
     format!(
         r#"
 [daemon]
@@ -236,7 +240,7 @@ full_schedule = "{full_schedule}"
 shutdown_grace_seconds = 10
 
 [log]
-level = "warn,willo_lever_sync::daemon=info"
+level = "warn,willo_lever_sync::daemon=info{extra}"
 "#,
         state = state_dir.display()
     )

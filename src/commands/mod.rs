@@ -101,6 +101,8 @@ impl CommandError {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
+    // Before any runtime starts a thread (the binary calls this first).
+    crate::daemon::heap::limit_arenas();
     refuse_unused_flags(&cli)?;
     match &cli.command {
         Some(Command::CheckConfig { online }) => {

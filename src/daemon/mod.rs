@@ -6,6 +6,7 @@
 //! pass and a hint on the same tenant could otherwise invite the same email twice). The main
 //! loop waits for signals, pings the systemd watchdog and applies reloads (`reload`).
 
+pub(crate) mod heap;
 pub mod hints;
 pub mod lever_webhook;
 mod listener;

@@ -26,8 +26,8 @@ pub(crate) enum Unbounded {
     Store(#[from] StoreError),
     /// The interview was never listed completely, or an end read holds no participant known
     /// then, or Willo gave no count, or ignores the filter: nothing bounds the rest.
-    #[error("the listing's ends do not bound what is unknown")]
-    Open,
+    #[error("the listing's ends do not bound what is unknown: {0}")]
+    Open(&'static str),
 }
 
 /// What the interview says about `email`, from the store and the two ends of the listing.
@@ -62,19 +62,30 @@ pub(crate) async fn look_up(
             response_link: row.response_link,
         }));
     }
-    let listed_at = known.listed_at.ok_or(Unbounded::Open)?;
-    let count = first.count.ok_or(Unbounded::Open)?;
+    let listed_at = known
+        .listed_at
+        .ok_or(Unbounded::Open("the interview was never listed completely"))?;
+    let count = first.count.ok_or(Unbounded::Open("Willo gave no count"))?;
     let last = page(tenant, interview, count.div_ceil(first.page_size.max(1)))
         .await?
-        .ok_or(Unbounded::Open)?;
+        .ok_or(Unbounded::Open("the last page is gone"))?;
     let last_rows = participants(tenant, interview, &last);
-    for end in [&first_rows, &last_rows] {
+    for (end, unbounded) in [
+        (
+            &first_rows,
+            "the first page holds no participant known at the last listing",
+        ),
+        (
+            &last_rows,
+            "the last page holds no participant known at the last listing",
+        ),
+    ] {
         let keys: Vec<String> = end.iter().map(|p| p.key.clone()).collect();
         let old = tenant
             .store
             .read(|r| r.known_at(&tenant.id, &keys, listed_at))?;
         if old.is_empty() {
-            return Err(Unbounded::Open);
+            return Err(Unbounded::Open(unbounded));
         }
     }
     let ends: Listing = first_rows.into_iter().chain(last_rows).collect();
@@ -106,7 +117,7 @@ async fn page(
             .iter()
             .any(|r| r.interview_key.as_deref().is_some_and(|k| k != interview))
     {
-        return Err(Unbounded::Open);
+        return Err(Unbounded::Open("Willo ignores the interview filter"));
     }
     Ok(page)
 }

@@ -23,23 +23,23 @@ impl Pass<'_> {
         listed: &BTreeSet<&str>,
     ) -> Result<BTreeSet<ParticipantKey>, PassError> {
         let t = self.tenant;
-        let rows = t
-            .store
-            .read(|r| r.invite_checks(&t.id))
-            .map_err(|e| t.store_err(e))?;
         let map = &t.settings.willo.status_map;
-        let open: Vec<OpenInvite> = rows
-            .into_iter()
-            .filter(|r| listed.contains(r.interview_key.as_str()))
-            .filter(|r| {
-                !matches!(map.lookup(r.state.as_deref()), Mapped::Tag(tag) if tag.is_decision())
+        let mut open: Vec<OpenInvite> = Vec::new();
+        t.store
+            .read(|r| {
+                r.invite_checks(&t.id, |r| {
+                    let decided =
+                        matches!(map.lookup(r.state.as_deref()), Mapped::Tag(tag) if tag.is_decision());
+                    if listed.contains(r.interview_key.as_str()) && !decided {
+                        open.push(OpenInvite {
+                            interview: r.interview_key,
+                            participant: r.participant_key,
+                            checked_at: r.checked_at,
+                        });
+                    }
+                })
             })
-            .map(|r| OpenInvite {
-                interview: r.interview_key,
-                participant: r.participant_key,
-                checked_at: r.checked_at,
-            })
-            .collect();
+            .map_err(|e| t.store_err(e))?;
         let mut changed = BTreeSet::new();
         if open.is_empty() {
             return Ok(changed);

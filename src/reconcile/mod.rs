@@ -28,6 +28,7 @@ mod resolve;
 mod roster;
 mod rules;
 mod scheduled;
+mod seen;
 mod stages;
 mod step;
 mod summary;

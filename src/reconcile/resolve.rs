@@ -110,7 +110,7 @@ impl Pass<'_> {
                 Ok(lookup) => return Ok(lookup),
                 Err(Unbounded::Api(e)) => return Err(t.api_err(e)),
                 Err(Unbounded::Store(e)) => return Err(t.store_err(e)),
-                Err(Unbounded::Open) => {}
+                Err(Unbounded::Open(_)) => {}
             }
         } else {
             self.refresh(&[interview.clone()].into()).await?;

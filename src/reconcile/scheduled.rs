@@ -16,6 +16,7 @@ use super::memory;
 use super::observe::{CURSOR_DELETED_AT, CURSOR_UPDATED_AT, Observation};
 use super::pass::Pass;
 use super::reads::{self, Opportunities, status_tag_queries, trigger_query};
+use super::seen::Seen;
 use super::stages::{TriggerStages, trigger_stages};
 use crate::domain::status_map::Mapped;
 use crate::domain::{InterviewKey, OpportunityId, PassKind, PostingId};
@@ -36,7 +37,7 @@ struct Context {
     postings: Option<std::collections::BTreeMap<PostingId, BTreeSet<String>>>,
     deleted: BTreeSet<OpportunityId>,
     /// The opportunities met so far (an incremental pass reads the rest one by one).
-    seen: BTreeSet<OpportunityId>,
+    seen: Seen,
 }
 
 /// What the pass's closing transaction records.
@@ -147,7 +148,7 @@ impl Pass<'_> {
             interviews,
             postings: obs.observed.postings.clone(),
             deleted: obs.observed.deleted.clone(),
-            seen: BTreeSet::new(),
+            seen: Seen::default(),
         };
         let memory = self.account_memory()?;
         self.step(obs, memory, cancel).await?;
@@ -188,7 +189,9 @@ impl Pass<'_> {
         ctx: &mut Context,
         cancel: &CancellationToken,
     ) -> Result<(), PassError> {
-        ctx.seen.extend(opps.ids().cloned());
+        for id in opps.ids() {
+            ctx.seen.insert(id);
+        }
         let mut obs = Observation::new(ctx.scope, ctx.stages.clone());
         obs.observed.interviews = Some(ctx.interviews.clone());
         obs.observed.postings.clone_from(&ctx.postings);

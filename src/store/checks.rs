@@ -29,8 +29,14 @@ pub struct Sweep {
 }
 
 impl Reader<'_> {
-    /// Every `done` invite's participant once, with its state and last check.
-    pub fn invite_checks(&self, tenant: &str) -> Result<Vec<InviteCheckRow>, StoreError> {
+    /// Every `done` invite's participant once, with its state and last check, handed to `each`
+    /// row by row: at 100,000 open invites a collected copy of every row was the largest thing
+    /// an incremental pass held (issue 12, flat memory), and the caller keeps only some.
+    pub fn invite_checks(
+        &self,
+        tenant: &str,
+        mut each: impl FnMut(InviteCheckRow),
+    ) -> Result<(), StoreError> {
         let mut st = self
             .conn
             .prepare_cached(
@@ -42,17 +48,16 @@ impl Reader<'_> {
                  WHERE i.tenant = ?1 AND i.state = 'done'",
             )
             .ctx("prepare invite checks")?;
-        let rows = st
-            .query_map([tenant], |r| {
-                Ok(InviteCheckRow {
-                    interview_key: r.get(0)?,
-                    participant_key: r.get(1)?,
-                    state: r.get(2)?,
-                    checked_at: r.get(3)?,
-                })
-            })
-            .ctx("read invite checks")?;
-        rows.collect::<Result<_, _>>().ctx("read invite checks")
+        let mut rows = st.query([tenant]).ctx("read invite checks")?;
+        while let Some(r) = rows.next().ctx("read invite checks")? {
+            each(InviteCheckRow {
+                interview_key: r.get(0).ctx("read invite checks")?,
+                participant_key: r.get(1).ctx("read invite checks")?,
+                state: r.get(2).ctx("read invite checks")?,
+                checked_at: r.get(3).ctx("read invite checks")?,
+            });
+        }
+        Ok(())
     }
 
     /// How many participants the store holds of each of `interviews`.

@@ -261,6 +261,13 @@ impl Store {
         })
     }
 
+    /// Frees SQLite's page cache and other memory it holds for reuse: called between passes so
+    /// that an idle daemon does not keep the last pass's pages (they come back from the OS's
+    /// cache when the next pass needs them).
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.lock_conn().release_memory().ctx("release memory")
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
