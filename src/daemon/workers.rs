@@ -98,14 +98,15 @@ pub(super) async fn pass_runner(
         tracing::info!(tenant = %tenant.id(), kind = %kind, "{PASS_STARTED}");
         let outcome = tenant.pass(kind, &shutdown).await;
         // What the pass freed goes back to the system, off the async workers.
-        let store = Arc::clone(&tenant.store);
-        drop(tokio::task::spawn_blocking(move || {
-            super::heap::release(|| {
+        if super::heap::claim_release() {
+            let store = Arc::clone(&tenant.store);
+            drop(tokio::task::spawn_blocking(move || {
                 if let Err(e) = store.release_memory() {
                     tracing::debug!(error = %chain(&e), "SQLite kept its cache");
                 }
-            });
-        }));
+                super::heap::trim();
+            }));
+        }
         if kind == PassKind::Full {
             if had_full_pass {
                 count_repairs(&tenant, &outcome.summary);

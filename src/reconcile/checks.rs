@@ -28,9 +28,10 @@ impl Pass<'_> {
         t.store
             .read(|r| {
                 r.invite_checks(&t.id, |r| {
-                    let decided =
-                        matches!(map.lookup(r.state.as_deref()), Mapped::Tag(tag) if tag.is_decision());
-                    if listed.contains(r.interview_key.as_str()) && !decided {
+                    let decided = || {
+                        matches!(map.lookup(r.state.as_deref()), Mapped::Tag(tag) if tag.is_decision())
+                    };
+                    if listed.contains(r.interview_key.as_str()) && !decided() {
                         open.push(OpenInvite {
                             interview: r.interview_key,
                             participant: r.participant_key,

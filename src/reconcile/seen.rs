@@ -34,28 +34,15 @@ impl Seen {
 }
 
 /// A canonical lowercase UUID (8-4-4-4-12 hex digits) as its 128 bits; `None` for any other
-/// text.
+/// text. `uuid` also reads other spellings of one UUID (uppercase, braces, no hyphens): those
+/// stay text, so that two different ids never share a key.
 fn packed(id: &str) -> Option<u128> {
-    let b = id.as_bytes();
-    if b.len() != 36 {
-        return None;
-    }
-    let mut n: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        n = (n << 4) | u128::from(digit);
-    }
-    Some(n)
+    let uuid = uuid::Uuid::try_parse(id).ok()?;
+    let canonical = uuid
+        .hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        == id;
+    canonical.then(|| uuid.as_u128())
 }
 
 #[cfg(test)]
@@ -84,6 +71,8 @@ mod tests {
         assert!(!seen.contains(ID));
         assert_eq!(packed(&upper), None);
         assert_eq!(packed("250d8f03x738a-4bba-a671-8a3d73477145"), None);
+        assert_eq!(packed("250d8f03738a4bbaa6718a3d73477145"), None);
+        assert_eq!(packed(&format!("{{{ID}}}")), None);
         assert_eq!(packed(ID), Some(0x250d8f03_738a_4bba_a671_8a3d73477145));
     }
 }
