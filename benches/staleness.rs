@@ -6,7 +6,7 @@
 //! stands for. The daemon binary runs as a child process with the default incremental schedule
 //! (every 5 minutes) divided by the scale (every 10 s at 30×), and the client's default pacing
 //! (Lever 8/s, Willo 2/s) multiplied by it, so a pass needs as many scaled seconds as it would
-//! need real ones. What does not scale is the daemon's own CPU time, so the figures are a little
+//! need real ones; the status checks' freshness window (default an hour) is divided by it. What does not scale is the daemon's own CPU time, so the figures are a little
 //! pessimistic. Once a simulated minute, one participant (a different one each time) moves to
 //! `Completed` in the Willo simulator, which sends no webhook; the bench polls the Lever
 //! simulator every 50 ms for `Willo:To Review` on the opportunity, for up to two more simulated
@@ -57,7 +57,12 @@ async fn run(n: usize, scale: u32) {
     } else {
         format!("*/{every} * * * * *")
     };
-    let config = w.write_config(&w.config(&cron, NEVER, Pacing::Scaled(scale)));
+    // The freshness window (default an hour) is scaled too, or at 30× it stands for 30 hours
+    // and no open invite falls due within the simulated hour. `[tenants.willo]` is the last
+    // table of the configuration, so the line lands there.
+    let config = w.config(&cron, NEVER, Pacing::Scaled(scale))
+        + &format!("status_freshness_seconds = {}\n", 3600 / scale);
+    let config = w.write_config(&config);
     let d = Child::spawn(&[], &config, &w.dir.path().join("daemon.log"));
     let addr = d.address().await;
     let http = reqwest::Client::new();

@@ -17,20 +17,29 @@ use std::time::{Duration, Instant};
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 2;
 
+/// Allocations at least this large get their own mapping, returned whole when freed. glibc
+/// starts at this value but raises it (up to 32 MB) each time such a block is freed, after which
+/// a pass's large buffers (listing pages, chunks) come from the arenas and fragment them: the
+/// peak of 10 incremental passes at 100,000 was 60.3 MB with the moving threshold and 50.0 MB
+/// with it fixed here (docs/performance.md). Setting it stops the raising.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
 /// At most one trim per interval: with many tenants a pass ends every few milliseconds, and a
 /// trim walks every arena.
 const TRIM_EVERY: Duration = Duration::from_secs(1);
 
 static LAST_TRIM: Mutex<Option<Instant>> = Mutex::new(None);
 
-/// Caps glibc's arenas. Called first thing, before the runtime starts its threads (arenas
-/// already open stay).
+/// Caps glibc's arenas and fixes its mmap threshold. Called first thing, before the runtime
+/// starts its threads (arenas already open stay).
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a parameter of glibc's own allocator, under its lock, and takes
     // no pointer.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }
 }
 

@@ -1,13 +1,20 @@
-//! Proving an address absent from an interview without listing it, for a hint: at most two
-//! Willo requests whatever the interview's size.
+//! Proving an address absent from an interview without listing it, for a hint: two Willo
+//! requests whatever the interview's size, a few more when new participants fill a page.
 //!
 //! Willo lists an interview's participants in a stable order, new ones at one end (at the end
 //! in creation order, at the start newest first: which one is not known, so both ends are
-//! read). The store holds every participant of the interview's last complete listing. A
-//! participant the store does not know was created since that listing, so it sits at the end
-//! where new ones go, after every participant the store knew then: when each end read holds a
-//! participant known at the last listing, every unknown one is among those read. The store
-//! answers for the rest.
+//! read). The store holds every participant that existed when it was last known complete (a
+//! complete listing, or an earlier hint's proof). A participant the store does not know was
+//! created since, so it sits at the end where new ones go, after every participant known
+//! then: once the pages read from each end reach a participant known then, every unknown one
+//! is among those read. The store answers for the rest.
+//!
+//! When every row read is stored too, the store held the whole interview when the first page
+//! was read, and that time becomes its new "complete" time: the participants this daemon
+//! creates then count as known for the next hint, so they never fill the ends unvouched.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::convert;
 use super::directory::{Listing, Lookup};
@@ -17,6 +24,10 @@ use crate::plan::Participant;
 use crate::store::StoreError;
 use crate::willo::ParticipantPage;
 
+/// Pages read inwards from each end, beyond the end itself, looking for a participant the
+/// store vouches for; past them the interview is listed instead.
+const WALK: u64 = 2;
+
 /// Why a bounded lookup could not decide (the caller lists the interview instead).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Unbounded {
@@ -24,18 +35,21 @@ pub(crate) enum Unbounded {
     Api(#[from] ApiError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The interview was never listed completely, or an end read holds no participant known
-    /// then, or Willo gave no count, or ignores the filter: nothing bounds the rest.
+    /// The interview was never listed completely, or the pages near an end hold no
+    /// participant known then, or Willo gave no count, or ignores the filter: nothing bounds
+    /// the rest.
     #[error("the listing's ends do not bound what is unknown: {0}")]
     Open(&'static str),
 }
 
-/// What the interview says about `email`, from the store and the two ends of the listing.
+/// What the interview says about `email`, from the store and the ends of the listing.
 pub(crate) async fn look_up(
     tenant: &Tenant,
     interview: &str,
     email: &str,
 ) -> Result<Lookup, Unbounded> {
+    // Before the first read: a participant that exists now is stored or on a page read below.
+    let started = crate::clock::now_ms();
     let first = page(tenant, interview, 1)
         .await?
         .unwrap_or(ParticipantPage {
@@ -62,38 +76,81 @@ pub(crate) async fn look_up(
             response_link: row.response_link,
         }));
     }
-    let listed_at = known
-        .listed_at
+    let complete_at = known
+        .complete_at
         .ok_or(Unbounded::Open("the interview was never listed completely"))?;
     let count = first.count.ok_or(Unbounded::Open("Willo gave no count"))?;
-    let last = page(tenant, interview, count.div_ceil(first.page_size.max(1)))
-        .await?
-        .ok_or(Unbounded::Open("the last page is gone"))?;
-    let last_rows = participants(tenant, interview, &last);
-    for (end, unbounded) in [
-        (
-            &first_rows,
-            "the first page holds no participant known at the last listing",
-        ),
-        (
-            &last_rows,
-            "the last page holds no participant known at the last listing",
-        ),
-    ] {
-        let keys: Vec<String> = end.iter().map(|p| p.key.clone()).collect();
-        let old = tenant
-            .store
-            .read(|r| r.known_at(&tenant.id, &keys, listed_at))?;
-        if old.is_empty() {
-            return Err(Unbounded::Open(unbounded));
-        }
+    let pages = count.div_ceil(first.page_size.max(1)).max(1);
+    let mut ends = Ends {
+        tenant,
+        interview,
+        complete_at,
+        read: BTreeMap::from([(1, first_rows)]),
+    };
+    if !ends.anchored((1..=pages).take(1 + WALK as usize)).await? {
+        return Err(Unbounded::Open(
+            "the pages at the start hold no participant known at the last complete listing",
+        ));
     }
-    let ends: Listing = first_rows.into_iter().chain(last_rows).collect();
-    match ends.lookup(email) {
+    if !ends
+        .anchored((1..=pages).rev().take(1 + WALK as usize))
+        .await?
+    {
+        return Err(Unbounded::Open(
+            "the pages at the end hold no participant known at the last complete listing",
+        ));
+    }
+    let read: Vec<Participant> = ends.read.into_values().flatten().collect();
+    let keys: Vec<String> = read.iter().map(|p| p.key.clone()).collect();
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    let stored = tenant
+        .store
+        .read(|r| r.known_at(&tenant.id, &keys, i64::MAX))?;
+    if stored.len() == distinct.len() {
+        tenant
+            .store
+            .write(|tx| tx.set_interview_complete(&tenant.id, interview, started))?;
+    }
+    match read.into_iter().collect::<Listing>().lookup(email) {
         Lookup::Absent if known.without_email > 0 => Ok(Lookup::Inconclusive {
             without_email: usize::try_from(known.without_email).unwrap_or(usize::MAX),
         }),
         other => Ok(other),
+    }
+}
+
+/// The pages read so far from both ends of one interview's listing.
+struct Ends<'a> {
+    tenant: &'a Tenant,
+    interview: &'a str,
+    complete_at: i64,
+    read: BTreeMap<u64, Vec<Participant>>,
+}
+
+impl Ends<'_> {
+    /// Reads `numbers` in turn (those not read yet) until one page holds a participant the
+    /// store knew at its last complete time: whether one did.
+    async fn anchored(&mut self, numbers: impl Iterator<Item = u64>) -> Result<bool, Unbounded> {
+        let (t, interview) = (self.tenant, self.interview);
+        for number in numbers {
+            let rows = match self.read.entry(number) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let read = page(t, interview, number)
+                        .await?
+                        .ok_or(Unbounded::Open("a page of the listing is gone"))?;
+                    e.insert(participants(t, interview, &read))
+                }
+            };
+            let keys: Vec<String> = rows.iter().map(|p| p.key.clone()).collect();
+            let old = t
+                .store
+                .read(|r| r.known_at(&t.id, &keys, self.complete_at))?;
+            if !old.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 

@@ -169,6 +169,7 @@ impl Tx<'_> {
         for sql in [
             "UPDATE participants SET checked_at = checked_at - ?2 WHERE tenant = ?1",
             "UPDATE interviews SET listed_at = listed_at - ?2 WHERE tenant = ?1",
+            "UPDATE interviews SET complete_at = complete_at - ?2 WHERE tenant = ?1",
             "UPDATE interview_sweeps SET started_at = started_at - ?2 WHERE tenant = ?1",
         ] {
             self.conn()

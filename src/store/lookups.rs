@@ -10,8 +10,9 @@ use super::{Ctx, Reader, StoreError, Tx};
 /// What the store knows of an interview's participants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterviewKnowledge {
-    /// When the interview was last listed completely (`None`: never).
-    pub listed_at: Option<i64>,
+    /// Since when the store has held every participant of the interview: its last complete
+    /// listing, or a hint's later proof that nothing was missing (`None`: never).
+    pub complete_at: Option<i64>,
     /// A stored participant of the interview with the address, if any.
     pub with_email: Option<ParticipantRow>,
     /// Stored participants of the interview without an address.
@@ -40,10 +41,11 @@ impl Reader<'_> {
         interview: &str,
         email: &str,
     ) -> Result<InterviewKnowledge, StoreError> {
-        let listed_at: Option<i64> = self
+        let complete_at: Option<i64> = self
             .conn
             .query_row(
-                "SELECT listed_at FROM interviews WHERE tenant = ?1 AND key = ?2",
+                "SELECT NULLIF(MAX(COALESCE(listed_at, 0), COALESCE(complete_at, 0)), 0)
+                 FROM interviews WHERE tenant = ?1 AND key = ?2",
                 [tenant, interview],
                 |r| r.get(0),
             )
@@ -74,7 +76,7 @@ impl Reader<'_> {
             .query_row(WITHOUT_EMAIL, [tenant, interview], |r| r.get(0))
             .ctx("count participants without email")?;
         Ok(InterviewKnowledge {
-            listed_at,
+            complete_at,
             with_email,
             without_email: u64::try_from(without_email).unwrap_or(0),
         })
@@ -119,6 +121,25 @@ impl Tx<'_> {
             .ctx("write interview listed")?;
         // A complete listing supersedes a sweep under way.
         self.drop_sweep(tenant, interview)
+    }
+
+    /// Notes that at `at` every participant of the interview was stored (a hint read both ends
+    /// of the listing and stored every row there); never moves the time back.
+    pub fn set_interview_complete(
+        &self,
+        tenant: &str,
+        interview: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE interviews SET complete_at = MAX(COALESCE(complete_at, 0), ?3)
+                 WHERE tenant = ?1 AND key = ?2",
+            )
+            .ctx("prepare interview complete")?
+            .execute(params![tenant, interview, at])
+            .ctx("write interview complete")?;
+        Ok(())
     }
 }
 

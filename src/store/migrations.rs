@@ -221,6 +221,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
       FROM (SELECT id AS tenant FROM tenants UNION SELECT tenant FROM participants
             UNION SELECT tenant FROM invites);
     "#,
+    // 9: when a hint last proved the store held every participant of an interview (every
+    // row at both ends of Willo's listing stored). Apart from `listed_at`, which also dates
+    // the states of the interview's participants (status-check budget): a hint reads two
+    // pages, not every state.
+    r#"
+    ALTER TABLE interviews ADD COLUMN complete_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
