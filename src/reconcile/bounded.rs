@@ -80,6 +80,13 @@ pub(crate) async fn look_up(
         .complete_at
         .ok_or(Unbounded::Open("the interview was never listed completely"))?;
     let count = first.count.ok_or(Unbounded::Open("Willo gave no count"))?;
+    // Page numbers locate the end only if pages are as long as asked for: a shorter page size
+    // on Willo's side would make "the last page" one from the middle.
+    if u64::try_from(first.rows.len()).ok() != Some(first.page_size) {
+        return Err(Unbounded::Open(
+            "the first page is not as long as the page size asked for",
+        ));
+    }
     let pages = count.div_ceil(first.page_size.max(1)).max(1);
     let mut ends = Ends {
         tenant,
@@ -89,7 +96,7 @@ pub(crate) async fn look_up(
     };
     if !ends.anchored((1..=pages).take(1 + WALK as usize)).await? {
         return Err(Unbounded::Open(
-            "the pages at the start hold no participant known at the last complete listing",
+            "the pages at the start hold no participant known when the store last held them all",
         ));
     }
     if !ends
@@ -97,7 +104,7 @@ pub(crate) async fn look_up(
         .await?
     {
         return Err(Unbounded::Open(
-            "the pages at the end hold no participant known at the last complete listing",
+            "the pages at the end hold no participant known when the store last held them all",
         ));
     }
     let read: Vec<Participant> = ends.read.into_values().flatten().collect();

@@ -3,6 +3,7 @@
 
 use rusqlite::params;
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl Tx<'_> {
         opportunity_id: &str,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "DELETE FROM attention WHERE tenant = ?1 AND opportunity_id = ?2",
                 params![tenant, opportunity_id],
             )

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 /// Willo answered a `?interview=` listing with rows of other interviews.
@@ -15,7 +16,7 @@ pub const COMPLETION_NOTES_FROM: &str = "lever.completion_notes_from";
 impl Reader<'_> {
     pub fn fact(&self, tenant: &str, name: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row(
+            .query_row_cached(
                 "SELECT value FROM tenant_facts WHERE tenant = ?1 AND name = ?2",
                 [tenant, name],
                 |r| r.get(0),
@@ -34,7 +35,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO tenant_facts (tenant, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value,
                                                           updated_at = excluded.updated_at",

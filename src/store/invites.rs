@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::invite::InviteState;
 
@@ -140,7 +141,7 @@ impl Reader<'_> {
     ) -> Result<Option<InviteRow>, StoreError> {
         let found = self
             .conn
-            .query_row(
+            .query_row_cached(
                 &format!(
                     "SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND opportunity_id = ?2 AND interview_key = ?3"
                 ),

@@ -4,6 +4,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Cached;
 use super::participants::ParticipantRow;
 use super::{Ctx, Reader, StoreError, Tx};
 
@@ -43,7 +44,7 @@ impl Reader<'_> {
     ) -> Result<InterviewKnowledge, StoreError> {
         let complete_at: Option<i64> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT NULLIF(MAX(COALESCE(listed_at, 0), COALESCE(complete_at, 0)), 0)
                  FROM interviews WHERE tenant = ?1 AND key = ?2",
                 [tenant, interview],
@@ -54,7 +55,7 @@ impl Reader<'_> {
             .flatten();
         let with_email = self
             .conn
-            .query_row(
+            .query_row_cached(
                 BY_INTERVIEW_AND_EMAIL,
                 [tenant, interview, email.trim()],
                 |r| {
@@ -73,7 +74,7 @@ impl Reader<'_> {
             .ctx("read participant by email")?;
         let without_email: i64 = self
             .conn
-            .query_row(WITHOUT_EMAIL, [tenant, interview], |r| r.get(0))
+            .query_row_cached(WITHOUT_EMAIL, [tenant, interview], |r| r.get(0))
             .ctx("count participants without email")?;
         Ok(InterviewKnowledge {
             complete_at,

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use rusqlite::{Row, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::note::NoteState;
 
@@ -208,7 +209,7 @@ impl Tx<'_> {
     #[doc(hidden)]
     pub fn backdate_notes(&self, tenant: &str, by: i64) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "UPDATE notes SET updated_at = updated_at - ?2 WHERE tenant = ?1",
                 params![tenant, by],
             )

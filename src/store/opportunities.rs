@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +87,7 @@ impl Reader<'_> {
     ) -> Result<Option<OpportunityRow>, StoreError> {
         let found = self
             .conn
-            .query_row(
+            .query_row_cached(
                 &format!("SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND id = ?2"),
                 [tenant, id],
                 row,
@@ -221,7 +222,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO opportunities (tenant, id, deleted, seen_at) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT (tenant, id) DO UPDATE SET deleted = 1, seen_at = excluded.seen_at,
                    next_check_at = 0, failure_count = 0, last_error = NULL",
@@ -241,7 +242,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<u32, StoreError> {
         self.conn()
-            .query_row(
+            .query_row_cached(
                 "INSERT INTO opportunities (tenant, id, failure_count, last_error, next_check_at, seen_at)
                  VALUES (?1, ?2, 1, ?3, ?4, ?5)
                  ON CONFLICT (tenant, id) DO UPDATE SET failure_count = failure_count + 1,
@@ -285,7 +286,7 @@ impl Tx<'_> {
     pub fn opportunity_failures(&self, tenant: &str, id: &str) -> Result<u32, StoreError> {
         Ok(self
             .conn()
-            .query_row(
+            .query_row_cached(
                 "SELECT failure_count FROM opportunities WHERE tenant = ?1 AND id = ?2",
                 [tenant, id],
                 |r| r.get(0),

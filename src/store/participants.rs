@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl Reader<'_> {
         key: &str,
     ) -> Result<Option<ParticipantRow>, StoreError> {
         self.conn
-            .query_row(
+            .query_row_cached(
                 &format!("SELECT {COLUMNS} FROM participants WHERE tenant = ?1 AND key = ?2"),
                 [tenant, key],
                 row,

@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::{PassKind, PassResult};
 
@@ -106,7 +107,7 @@ impl Reader<'_> {
     ) -> Result<Option<PassRow>, StoreError> {
         let found = self
             .conn
-            .query_row(
+            .query_row_cached(
                 &format!(
                     "SELECT {COLUMNS} FROM passes WHERE tenant = ?1 AND kind = ?2
                      AND result IN ('converged', 'actions_failed') ORDER BY id DESC LIMIT 1"
@@ -123,7 +124,7 @@ impl Reader<'_> {
 impl Tx<'_> {
     pub fn begin_pass(&self, tenant: &str, kind: PassKind, now: i64) -> Result<i64, StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO passes (tenant, kind, started_at) VALUES (?1, ?2, ?3)",
                 params![tenant, kind.as_str(), now],
             )
@@ -140,7 +141,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "UPDATE passes SET finished_at = ?2, result = ?3, counts = ?4, error = ?5 WHERE id = ?1",
                 params![id, now, result.as_str(), counts.to_string(), error],
             )
@@ -159,7 +160,7 @@ impl Tx<'_> {
         finished_at: Option<i64>,
     ) -> Result<usize, StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "UPDATE passes SET result = ?2, error = COALESCE(error, ?3), finished_at = ?4
                  WHERE result IS NULL AND (?1 IS NULL OR tenant = ?1)",
                 params![tenant, PassResult::Interrupted.as_str(), error, finished_at],
@@ -168,13 +169,18 @@ impl Tx<'_> {
     }
 
     /// Keeps the pass log bounded: drops all but the newest `keep` passes of a tenant.
+    /// The oldest kept pass is found by walking `passes_by_tenant` back from the newest, and
+    /// everything older goes: a hint records a pass too, and the former `NOT IN (newest
+    /// keep)` built and probed a set of `keep` ids every time (a tenth of a hint's CPU).
     pub fn prune_passes(&self, tenant: &str, keep: u32) -> Result<(), StoreError> {
         self.conn()
-            .execute(
-                "DELETE FROM passes WHERE tenant = ?1 AND id NOT IN
-                   (SELECT id FROM passes WHERE tenant = ?1 ORDER BY id DESC LIMIT ?2)",
-                params![tenant, keep],
+            .prepare_cached(
+                "DELETE FROM passes WHERE tenant = ?1 AND id <
+                   (SELECT id FROM passes WHERE tenant = ?1 ORDER BY id DESC
+                    LIMIT 1 OFFSET ?2)",
             )
+            .ctx("prepare prune passes")?
+            .execute(params![tenant, keep.saturating_sub(1)])
             .ctx("prune passes")?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use rusqlite::params;
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +70,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute("DELETE FROM postings WHERE tenant = ?1", [tenant])
+            .execute_cached("DELETE FROM postings WHERE tenant = ?1", [tenant])
             .ctx("clear postings")?;
         let mut st = self
             .conn()

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 /// Resolved trigger stages of one tenant.
@@ -18,7 +19,7 @@ impl Reader<'_> {
     pub fn trigger_stages(&self, tenant: &str) -> Result<Option<TriggerStagesRow>, StoreError> {
         let row: Option<(String, String, i64)> = self
             .conn
-            .query_row(
+            .query_row_cached(
                 "SELECT configured, stage_ids, resolved_at FROM trigger_stages WHERE tenant = ?1",
                 [tenant],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -43,7 +44,7 @@ impl Tx<'_> {
         row: &TriggerStagesRow,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO trigger_stages (tenant, configured, stage_ids, resolved_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant) DO UPDATE SET configured = excluded.configured,

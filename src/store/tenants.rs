@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,7 @@ pub struct TenantRow {
 impl Reader<'_> {
     pub fn tenant(&self, id: &str) -> Result<Option<TenantRow>, StoreError> {
         self.conn
-            .query_row(
+            .query_row_cached(
                 "SELECT id, connected, disconnected_reason, changed_at FROM tenants WHERE id = ?1",
                 [id],
                 |r| {
@@ -43,7 +44,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO tenants (id, connected, disconnected_reason, changed_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO UPDATE SET

@@ -5,6 +5,7 @@ use std::fmt;
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl fmt::Debug for TokenRow {
 impl Reader<'_> {
     pub fn tokens(&self, tenant: &str) -> Result<Option<TokenRow>, StoreError> {
         self.conn
-            .query_row(
+            .query_row_cached(
                 "SELECT access_token, refresh_token, expires_at, scope, updated_at
                  FROM oauth_tokens WHERE tenant = ?1",
                 [tenant],
@@ -54,7 +55,7 @@ impl Reader<'_> {
 impl Tx<'_> {
     pub fn save_tokens(&self, tenant: &str, t: &TokenRow) -> Result<(), StoreError> {
         self.conn()
-            .execute(
+            .execute_cached(
                 "INSERT INTO oauth_tokens (tenant, access_token, refresh_token, expires_at, scope, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (tenant) DO UPDATE SET access_token = excluded.access_token,

@@ -217,6 +217,30 @@ async fn issue12_the_participants_hints_create_stay_vouched_for() {
     assert!(more <= 4, "{more} hints read a third page: {reads:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue12_pages_shorter_than_asked_for_are_not_taken_for_the_end() {
+    // Willo answering pages of 10 to a client that asks for 30: "page 8" would be rows 71–80,
+    // old participants from the middle, and would vouch for nothing that is at the end. The
+    // hint lists the interview instead and finds the participant added by hand at the end.
+    let w = World::new().await;
+    let (interview, posting) = big_interview(&w, 209, &[("Late", "late@example.com")]).await;
+    w.willo.set_max_page_size(10);
+    let late = w.candidate("Late", "late@example.com", &posting);
+    let sent = w.willo.invites_sent().len();
+    // 211 participants are 22 pages of 10: the whole listing.
+    assert!(listing_requests_of_hint(&w, &late).await >= 22);
+    assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
+    let row = w
+        .store()
+        .read(|r| r.invite("acme", &late, &interview))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.participant_key.as_deref(),
+        Some(w.participant_key(&interview, "late@example.com").as_str())
+    );
+}
+
 /// The world's tenant, planning and applying `chunk` opportunities at a time.
 fn tenant_in_chunks(w: &World, chunk: usize) -> willo_lever_sync::reconcile::Tenant {
     let settings = w.settings();

@@ -385,3 +385,39 @@ fn passes_attention_tokens_and_tenants_round_trip() {
     assert_eq!(tokens.refresh_token, "rt");
     assert!(!format!("{tokens:?}").contains("rt\""));
 }
+
+#[test]
+fn issue12_pruning_keeps_each_tenants_newest_passes() {
+    // Pruning walks the index back from the newest pass instead of probing a set of the ids
+    // kept; what it keeps must not change: the newest `keep` of the tenant, other tenants'
+    // untouched, nothing removed while there are fewer.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+    let ids = |tenant: &str| -> Vec<i64> {
+        store
+            .read(|r| r.recent_passes(tenant, 100))
+            .unwrap()
+            .iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    let mut mine = Vec::new();
+    for i in 0..12 {
+        mine.push(
+            store
+                .write(|tx| tx.begin_pass("t", PassKind::Incremental, i))
+                .unwrap(),
+        );
+        store
+            .write(|tx| tx.begin_pass("other", PassKind::Incremental, i))
+            .unwrap();
+        store.write(|tx| tx.prune_passes("t", 5)).unwrap();
+        let kept: Vec<i64> = mine.iter().rev().take(5).copied().collect();
+        assert_eq!(ids("t"), kept, "after pass {i}");
+    }
+    assert_eq!(
+        ids("other").len(),
+        12,
+        "another tenant's passes were pruned"
+    );
+}

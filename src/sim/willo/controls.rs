@@ -110,6 +110,12 @@ impl WilloSim {
         self.world().settings.links = links;
     }
 
+    /// The largest `page_size` honoured; larger requests get pages this long (default 30,
+    /// the MCP schema's cap; whether Willo enforces that, or less, is not known).
+    pub fn set_max_page_size(&self, max: usize) {
+        self.world().settings.max_page_size = max.max(1);
+    }
+
     /// The shape of list answers (default: DRF pages).
     pub fn set_list_envelope(&self, envelope: ListEnvelope) {
         self.world().settings.envelope = envelope;
