@@ -132,15 +132,12 @@ impl Tx<'_> {
         interview: &str,
         at: i64,
     ) -> Result<(), StoreError> {
+        let sql = "UPDATE interviews SET complete_at = MAX(COALESCE(complete_at, 0), ?3)
+                   WHERE tenant = ?1 AND key = ?2";
         self.conn()
-            .prepare_cached(
-                "UPDATE interviews SET complete_at = MAX(COALESCE(complete_at, 0), ?3)
-                 WHERE tenant = ?1 AND key = ?2",
-            )
-            .ctx("prepare interview complete")?
-            .execute(params![tenant, interview, at])
-            .ctx("write interview complete")?;
-        Ok(())
+            .execute_cached(sql, params![tenant, interview, at])
+            .map(drop)
+            .ctx("write interview complete")
     }
 }
 

@@ -77,6 +77,33 @@ async fn big_interview(w: &World, size: usize, added: &[(&str, &str)]) -> (Strin
     (interview, posting)
 }
 
+/// `n` people added by hand: (name, email) pairs H0.. / h0@example.com..
+fn by_hand(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("H{i}"), format!("h{i}@example.com")))
+        .collect()
+}
+
+fn as_refs(people: &[(String, String)]) -> Vec<(&str, &str)> {
+    people
+        .iter()
+        .map(|(n, e)| (n.as_str(), e.as_str()))
+        .collect()
+}
+
+/// The invite of `opp` was adopted: it names the participant with `email` in `interview`.
+fn assert_adopted(w: &World, opp: &str, interview: &str, email: &str) {
+    let row = w
+        .store()
+        .read(|r| r.invite("acme", opp, interview))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.participant_key.as_deref(),
+        Some(w.participant_key(interview, email).as_str())
+    );
+}
+
 /// Willo participant-listing requests made by a hint's reconcile of `opp`.
 async fn listing_requests_of_hint(w: &World, opp: &str) -> usize {
     let route = "/api/integrations/v2/participants/";
@@ -124,15 +151,7 @@ async fn issue12_a_hint_proves_an_address_absent_from_a_large_interview_in_two_r
             sent,
             "{order:?}: invited twice"
         );
-        let row = w
-            .store()
-            .read(|r| r.invite("acme", &made, &interview))
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            row.participant_key.as_deref(),
-            Some(w.participant_key(&interview, "made@example.com").as_str())
-        );
+        assert_adopted(&w, &made, &interview, "made@example.com");
     }
 }
 
@@ -142,28 +161,15 @@ async fn issue12_when_the_ends_cannot_bound_the_new_participants_the_hint_lists_
     // each end hold: they prove nothing, so the whole interview is listed and the one added
     // earliest (in the middle) is still found.
     let w = World::new().await;
-    let added: Vec<(String, String)> = (0..100)
-        .map(|i| (format!("H{i}"), format!("h{i}@example.com")))
-        .collect();
-    let added_refs: Vec<(&str, &str)> = added
-        .iter()
-        .map(|(n, e)| (n.as_str(), e.as_str()))
-        .collect();
+    let added = by_hand(100);
+    let added_refs = as_refs(&added);
     let (interview, posting) = big_interview(&w, 200, &added_refs).await;
     let h0 = w.candidate("H0", "h0@example.com", &posting);
     let sent = w.willo.invites_sent().len();
     // 300 participants are 10 pages: more than the ends and the pages walked from them.
     assert!(listing_requests_of_hint(&w, &h0).await >= 10);
     assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
-    let row = w
-        .store()
-        .read(|r| r.invite("acme", &h0, &interview))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        row.participant_key.as_deref(),
-        Some(w.participant_key(&interview, "h0@example.com").as_str())
-    );
+    assert_adopted(&w, &h0, &interview, "h0@example.com");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,28 +178,15 @@ async fn issue12_new_participants_filling_the_last_page_cost_one_more_request() 
     // alone on page 8, which vouches for nothing: the hint reads page 7 too, where the
     // participants of the listing end, and finds the one added first there.
     let w = World::new().await;
-    let added: Vec<(String, String)> = (0..5)
-        .map(|i| (format!("H{i}"), format!("h{i}@example.com")))
-        .collect();
-    let added_refs: Vec<(&str, &str)> = added
-        .iter()
-        .map(|(n, e)| (n.as_str(), e.as_str()))
-        .collect();
+    let added = by_hand(5);
+    let added_refs = as_refs(&added);
     let (interview, posting) = big_interview(&w, 209, &added_refs).await;
     assert_eq!(w.willo.participants(&interview).len(), 215);
     let h0 = w.candidate("H0", "h0@example.com", &posting);
     let sent = w.willo.invites_sent().len();
     assert_eq!(listing_requests_of_hint(&w, &h0).await, 3);
     assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
-    let row = w
-        .store()
-        .read(|r| r.invite("acme", &h0, &interview))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        row.participant_key.as_deref(),
-        Some(w.participant_key(&interview, "h0@example.com").as_str())
-    );
+    assert_adopted(&w, &h0, &interview, "h0@example.com");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,15 +223,7 @@ async fn issue12_pages_shorter_than_asked_for_are_not_taken_for_the_end() {
     // 211 participants are 22 pages of 10: the whole listing.
     assert!(listing_requests_of_hint(&w, &late).await >= 22);
     assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
-    let row = w
-        .store()
-        .read(|r| r.invite("acme", &late, &interview))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        row.participant_key.as_deref(),
-        Some(w.participant_key(&interview, "late@example.com").as_str())
-    );
+    assert_adopted(&w, &late, &interview, "late@example.com");
 }
 
 /// The world's tenant, planning and applying `chunk` opportunities at a time.
