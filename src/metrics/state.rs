@@ -64,8 +64,8 @@ impl TenantState {
             last_success.extend(last.map(|at| (kind, at)));
         }
         Ok(TenantState {
-            needs_attention: r.attention(tenant)?.len(),
-            failing_opportunities: r.failing_opportunities(tenant)?.len(),
+            needs_attention: usize::try_from(r.attention_count(tenant)?).unwrap_or(usize::MAX),
+            failing_opportunities: usize::try_from(r.failing_count(tenant)?).unwrap_or(usize::MAX),
             deferred_work: deferred_work(r, tenant)?,
             connected: r.tenant(tenant)?.map(|t| t.connected),
             last_success,

@@ -215,8 +215,8 @@ impl Tenant {
 
     fn attention_count(&self) -> usize {
         self.store
-            .read(|r| r.attention(&self.id))
-            .map(|a| a.len())
+            .read(|r| r.attention_count(&self.id))
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
             .unwrap_or(0)
     }
 

@@ -17,7 +17,20 @@ pub struct AttentionRow {
     pub link: Option<String>,
 }
 
+/// How many items a tenant has: by the primary key's index, not a read of the items.
+pub(super) const COUNT: &str = "SELECT COUNT(*) FROM attention WHERE tenant = ?1";
+
 impl Reader<'_> {
+    /// How many items need attention: what every pass and hint reports, and the metrics'
+    /// gauge, without reading (and sorting, and joining) the items themselves.
+    pub fn attention_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row_cached(COUNT, [tenant], |r| r.get(0))
+            .ctx("count attention")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The needs-attention items of these opportunities (without names or links).
     pub fn attention_of(
         &self,

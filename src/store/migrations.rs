@@ -225,8 +225,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // row at both ends of Willo's listing stored). Apart from `listed_at`, which also dates
     // the states of the interview's participants (status-check budget): a hint reads two
     // pages, not every state.
+    //
+    // And the opportunities in backoff, which every `/metrics` scrape and `status` count per
+    // tenant: without this index a scrape read every opportunity of every tenant.
     r#"
     ALTER TABLE interviews ADD COLUMN complete_at INTEGER;
+    CREATE INDEX opportunities_failing ON opportunities (tenant, failure_count DESC, id)
+        WHERE failure_count > 0;
     "#,
 ];
 

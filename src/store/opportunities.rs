@@ -159,8 +159,7 @@ impl Reader<'_> {
         let mut st = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND failure_count > 0
-                 ORDER BY failure_count DESC, id"
+                "SELECT {COLUMNS} FROM opportunities {FAILING} ORDER BY failure_count DESC, id"
             ))
             .ctx("prepare failing")?;
         let rows = st.query_map([tenant], row).ctx("read failing")?;
@@ -168,6 +167,25 @@ impl Reader<'_> {
             .collect()
     }
 }
+
+impl Reader<'_> {
+    /// How many opportunities are in backoff (the metrics' gauge).
+    pub fn failing_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row_cached(
+                &format!("SELECT COUNT(*) FROM opportunities {FAILING}"),
+                [tenant],
+                |r| r.get(0),
+            )
+            .ctx("count failing")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The opportunities of a tenant in backoff, served by the partial index
+/// `opportunities_failing` (migration 9).
+pub(super) const FAILING: &str = "WHERE tenant = ?1 AND failure_count > 0";
 
 impl Tx<'_> {
     /// Mirrors an observed opportunity, keeping its backoff state.

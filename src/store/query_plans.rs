@@ -67,6 +67,46 @@ mod tests {
         }
     }
 
+    /// Issue 12 (bench): every pass and hint counted the tenant's attention items by reading
+    /// them all, and every `/metrics` scrape read every opportunity of every tenant to count
+    /// those in backoff. Both counts, and the list of the failing, search an index.
+    #[test]
+    fn issue12_the_counts_of_each_pass_and_scrape_search_an_index() {
+        let store = Store::open_memory().unwrap();
+        use crate::store::{attention, opportunities};
+        for (what, sql, index) in [
+            ("attention count", attention::COUNT.to_owned(), "attention"),
+            (
+                "failing count",
+                format!(
+                    "SELECT COUNT(*) FROM opportunities {}",
+                    opportunities::FAILING
+                ),
+                "opportunities_failing",
+            ),
+            (
+                "failing list",
+                format!(
+                    "SELECT id FROM opportunities {} ORDER BY failure_count DESC, id",
+                    opportunities::FAILING
+                ),
+                "opportunities_failing",
+            ),
+        ] {
+            let steps = plan(&store, &sql);
+            assert!(
+                steps.iter().all(|s| !s.starts_with("SCAN")),
+                "{what} scans: {steps:?}"
+            );
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.starts_with("SEARCH") && s.contains(index)),
+                "{what} does not search {index}: {steps:?}"
+            );
+        }
+    }
+
     /// Issue 12 (bench): a hint's lookup of one address read every participant of the
     /// interview to count those without an address, so a first pass grew with the square of
     /// an interview's size. Both reads must narrow the index down to the address itself.
