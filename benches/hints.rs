@@ -128,7 +128,7 @@ async fn run(n: usize, rounds: usize) {
         b.during.store(during, Relaxed);
         b.inside.store(0, Relaxed);
         let (mut all_single, mut all_burst) = (Vec::new(), Vec::new());
-        let (daemon_cpu, bench_cpu) = (d.cpu(), own_cpu());
+        let (daemon_cpu, bench_cpu) = (d.cpu(), child::cpu_of("self"));
         for round in 1..=rounds {
             let (mut lat, mut tag, gets) = (Vec::new(), Vec::new(), b.singles(&addr).await);
             for (l, t) in &gets.1 {
@@ -160,7 +160,7 @@ async fn run(n: usize, rounds: usize) {
                 gets
             );
         }
-        let (daemon_cpu, bench_cpu) = (d.cpu() - daemon_cpu, own_cpu() - bench_cpu);
+        let (daemon_cpu, bench_cpu) = (d.cpu() - daemon_cpu, child::cpu_of("self") - bench_cpu);
         let fulls = passes_finished(&support::metrics(&b.http, &addr).await, "bench", "full")
             - fulls_before;
         let hints = all_single.len() + all_burst.len();
@@ -194,20 +194,6 @@ async fn run(n: usize, rounds: usize) {
             support::mb(e.max_rss_kb)
         );
     }
-}
-
-/// This process's CPU time so far (every thread).
-fn own_cpu() -> Duration {
-    // SAFETY: getrusage fills the struct it is given and keeps no pointer.
-    let u = unsafe {
-        let mut u: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut u);
-        u
-    };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
-    };
-    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 impl Bench {

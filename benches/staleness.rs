@@ -6,8 +6,8 @@
 //! stands for. The daemon binary runs as a child process with the default incremental schedule
 //! (every 5 minutes) divided by the scale (every 10 s at 30×), and the client's default pacing
 //! (Lever 8/s, Willo 2/s) multiplied by it, so a pass needs as many scaled seconds as it would
-//! need real ones; the status checks' freshness window (default an hour) is divided by it. What does not scale is the daemon's own CPU time, so the figures are a little
-//! pessimistic. Once a simulated minute, one participant (a different one each time) moves to
+//! need real ones; the status checks' freshness window (default an hour) is divided by it.
+//! What does not scale is the daemon's own CPU time, so the figures are a little pessimistic. Once a simulated minute, one participant (a different one each time) moves to
 //! `Completed` in the Willo simulator, which sends no webhook; the bench polls the Lever
 //! simulator every 50 ms for `Willo:To Review` on the opportunity, for up to two more simulated
 //! hours after the last change.

@@ -13,8 +13,7 @@
 //! was read, and that time becomes its new "complete" time: the participants this daemon
 //! creates then count as known for the next hint, so they never fill the ends unvouched.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::convert;
 use super::directory::{Listing, Lookup};
@@ -26,7 +25,7 @@ use crate::willo::ParticipantPage;
 
 /// Pages read inwards from each end, beyond the end itself, looking for a participant the
 /// store vouches for; past them the interview is listed instead.
-const WALK: u64 = 2;
+const WALK: usize = 2;
 
 /// Why a bounded lookup could not decide (the caller lists the interview instead).
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +41,22 @@ pub(crate) enum Unbounded {
     Open(&'static str),
 }
 
-/// What the interview says about `email`, from the store and the ends of the listing.
+/// What the interview says about `email`, from the store and the ends of the listing; when
+/// nothing bounds it, says why (debug) for the caller, which lists the interview instead.
 pub(crate) async fn look_up(
     tenant: &Tenant,
     interview: &str,
     email: &str,
 ) -> Result<Lookup, Unbounded> {
+    let found = look_up_ends(tenant, interview, email).await;
+    if let Err(Unbounded::Open(why)) = &found {
+        tracing::debug!(tenant = %tenant.id, interview = %interview,
+            "a hint lists the whole interview: {why}");
+    }
+    found
+}
+
+async fn look_up_ends(tenant: &Tenant, interview: &str, email: &str) -> Result<Lookup, Unbounded> {
     // Before the first read: a participant that exists now is stored or on a page read below.
     let started = crate::clock::now_ms();
     let first = page(tenant, interview, 1)
@@ -91,16 +100,20 @@ pub(crate) async fn look_up(
     let mut ends = Ends {
         tenant,
         interview,
-        complete_at,
-        read: BTreeMap::from([(1, first_rows)]),
+        read: BTreeMap::new(),
+        first_seen: HashMap::new(),
     };
-    if !ends.anchored((1..=pages).take(1 + WALK as usize)).await? {
+    ends.note(1, first_rows)?;
+    if !ends
+        .anchored((1..=pages).take(1 + WALK), complete_at)
+        .await?
+    {
         return Err(Unbounded::Open(
             "the pages at the start hold no participant known when the store last held them all",
         ));
     }
     if !ends
-        .anchored((1..=pages).rev().take(1 + WALK as usize))
+        .anchored((1..=pages).rev().take(1 + WALK), complete_at)
         .await?
     {
         return Err(Unbounded::Open(
@@ -108,12 +121,7 @@ pub(crate) async fn look_up(
         ));
     }
     let read: Vec<Participant> = ends.read.into_values().flatten().collect();
-    let keys: Vec<String> = read.iter().map(|p| p.key.clone()).collect();
-    let distinct: BTreeSet<&String> = keys.iter().collect();
-    let stored = tenant
-        .store
-        .read(|r| r.known_at(&tenant.id, &keys, i64::MAX))?;
-    if stored.len() == distinct.len() {
+    if read.iter().all(|p| ends.first_seen.contains_key(&p.key)) {
         tenant
             .store
             .write(|tx| tx.set_interview_complete(&tenant.id, interview, started))?;
@@ -126,34 +134,51 @@ pub(crate) async fn look_up(
     }
 }
 
-/// The pages read so far from both ends of one interview's listing.
+/// The pages read so far from both ends of one interview's listing, and when the store first
+/// saw each participant on them that it holds.
 struct Ends<'a> {
     tenant: &'a Tenant,
     interview: &'a str,
-    complete_at: i64,
     read: BTreeMap<u64, Vec<Participant>>,
+    first_seen: HashMap<String, i64>,
 }
 
 impl Ends<'_> {
+    /// Keeps page `number`'s rows and reads, once, what the store knows of them.
+    fn note(&mut self, number: u64, rows: Vec<Participant>) -> Result<(), Unbounded> {
+        let t = self.tenant;
+        let keys: Vec<String> = rows.iter().map(|p| p.key.clone()).collect();
+        self.first_seen
+            .extend(t.store.read(|r| r.first_seen(&t.id, &keys))?);
+        self.read.insert(number, rows);
+        Ok(())
+    }
+
     /// Reads `numbers` in turn (those not read yet) until one page holds a participant the
-    /// store knew at its last complete time: whether one did.
-    async fn anchored(&mut self, numbers: impl Iterator<Item = u64>) -> Result<bool, Unbounded> {
-        let (t, interview) = (self.tenant, self.interview);
+    /// store knew at `complete_at`: whether one did.
+    async fn anchored(
+        &mut self,
+        numbers: impl Iterator<Item = u64>,
+        complete_at: i64,
+    ) -> Result<bool, Unbounded> {
         for number in numbers {
-            let rows = match self.read.entry(number) {
-                Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => {
-                    let read = page(t, interview, number)
-                        .await?
-                        .ok_or(Unbounded::Open("a page of the listing is gone"))?;
-                    e.insert(participants(t, interview, &read))
-                }
+            if !self.read.contains_key(&number) {
+                let (t, interview) = (self.tenant, self.interview);
+                let read = page(t, interview, number)
+                    .await?
+                    .ok_or(Unbounded::Open("a page of the listing is gone"))?;
+                self.note(number, participants(t, interview, &read))?;
+            }
+            let known_then = |p: &Participant| {
+                self.first_seen
+                    .get(&p.key)
+                    .is_some_and(|seen| *seen <= complete_at)
             };
-            let keys: Vec<String> = rows.iter().map(|p| p.key.clone()).collect();
-            let old = t
-                .store
-                .read(|r| r.known_at(&t.id, &keys, self.complete_at))?;
-            if !old.is_empty() {
+            if self
+                .read
+                .get(&number)
+                .is_some_and(|rows| rows.iter().any(known_then))
+            {
                 return Ok(true);
             }
         }

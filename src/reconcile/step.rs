@@ -135,11 +135,7 @@ impl Pass<'_> {
                 Err(super::bounded::Unbounded::Api(e)) => Err(t.api_err(e)),
                 Err(super::bounded::Unbounded::Store(e)) => Err(t.store_err(e)),
                 // Nothing bounds it: the apply step lists the interview.
-                Err(super::bounded::Unbounded::Open(why)) => {
-                    tracing::debug!(tenant = %t.id, interview = %interview,
-                        "a hint lists the whole interview: {why}");
-                    continue;
-                }
+                Err(super::bounded::Unbounded::Open(_)) => continue,
             };
             let Some(lookup) = optional(lookup, NO_LOOKUP, &mut obs.gaps)? else {
                 continue;

@@ -83,26 +83,26 @@ impl Reader<'_> {
         })
     }
 
-    /// Those of `keys` the store knew at `at` (first seen no later than it).
-    pub fn known_at(
+    /// When the store first saw each of `keys` it holds (the others are not returned).
+    pub fn first_seen(
         &self,
         tenant: &str,
         keys: &[String],
-        at: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT key FROM participants WHERE tenant = ?1
-                   AND key IN (SELECT value FROM json_each(?2))
-                   AND first_seen_at <= ?3",
+                "SELECT key, first_seen_at FROM participants WHERE tenant = ?1
+                   AND key IN (SELECT value FROM json_each(?2))",
             )
-            .ctx("prepare known participants")?;
+            .ctx("prepare first seen")?;
         let rows = st
-            .query_map(params![tenant, super::to_json_list(keys), at], |r| r.get(0))
-            .ctx("read known participants")?;
-        rows.collect::<Result<_, _>>()
-            .ctx("read known participants")
+            .query_map(params![tenant, super::to_json_list(keys)], |r| {
+                // None only before migration 7, which counts such rows as known from the start.
+                Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+            })
+            .ctx("read first seen")?;
+        rows.collect::<Result<_, _>>().ctx("read first seen")
     }
 }
 

@@ -166,9 +166,7 @@ impl Reader<'_> {
         rows.map(|r| r.ctx("read failing").and_then(finish))
             .collect()
     }
-}
 
-impl Reader<'_> {
     /// How many opportunities are in backoff (the metrics' gauge).
     pub fn failing_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let n: i64 = self

@@ -168,19 +168,19 @@ impl Tx<'_> {
             .ctx("interrupt unfinished passes")
     }
 
-    /// Keeps the pass log bounded: drops all but the newest `keep` passes of a tenant.
-    /// The oldest kept pass is found by walking `passes_by_tenant` back from the newest, and
-    /// everything older goes: a hint records a pass too, and the former `NOT IN (newest
-    /// keep)` built and probed a set of `keep` ids every time (a tenth of a hint's CPU).
+    /// Keeps the pass log bounded: drops all but the newest `keep` passes of a tenant (at
+    /// least one is kept). The oldest kept pass is found by walking `passes_by_tenant` back
+    /// from the newest, and everything older goes: a hint records a pass too, and the former
+    /// `NOT IN (newest keep)` built and probed a set of `keep` ids every time (a tenth of a
+    /// hint's CPU).
     pub fn prune_passes(&self, tenant: &str, keep: u32) -> Result<(), StoreError> {
         self.conn()
-            .prepare_cached(
+            .execute_cached(
                 "DELETE FROM passes WHERE tenant = ?1 AND id <
                    (SELECT id FROM passes WHERE tenant = ?1 ORDER BY id DESC
                     LIMIT 1 OFFSET ?2)",
+                params![tenant, keep.saturating_sub(1)],
             )
-            .ctx("prepare prune passes")?
-            .execute(params![tenant, keep.saturating_sub(1)])
             .ctx("prune passes")?;
         Ok(())
     }

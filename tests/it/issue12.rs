@@ -77,18 +77,26 @@ async fn big_interview(w: &World, size: usize, added: &[(&str, &str)]) -> (Strin
     (interview, posting)
 }
 
-/// `n` people added by hand: (name, email) pairs H0.. / h0@example.com..
-fn by_hand(n: usize) -> Vec<(String, String)> {
-    (0..n)
+/// A hint for H0 after `added` people (H0, H1, … at h0@example.com, …) were added by hand to an
+/// interview of `size` listed participants (and the first pass's own invite): it adopts H0,
+/// sends no second invite, and makes this many participant-listing requests.
+async fn requests_to_adopt_h0(size: usize, added: usize) -> usize {
+    let w = World::new().await;
+    let people: Vec<(String, String)> = (0..added)
         .map(|i| (format!("H{i}"), format!("h{i}@example.com")))
-        .collect()
-}
-
-fn as_refs(people: &[(String, String)]) -> Vec<(&str, &str)> {
-    people
+        .collect();
+    let refs: Vec<(&str, &str)> = people
         .iter()
         .map(|(n, e)| (n.as_str(), e.as_str()))
-        .collect()
+        .collect();
+    let (interview, posting) = big_interview(&w, size, &refs).await;
+    assert_eq!(w.willo.participants(&interview).len(), size + 1 + added);
+    let h0 = w.candidate("H0", "h0@example.com", &posting);
+    let sent = w.willo.invites_sent().len();
+    let requests = listing_requests_of_hint(&w, &h0).await;
+    assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
+    assert_adopted(&w, &h0, &interview, "h0@example.com");
+    requests
 }
 
 /// The invite of `opp` was adopted: it names the participant with `email` in `interview`.
@@ -160,16 +168,8 @@ async fn issue12_when_the_ends_cannot_bound_the_new_participants_the_hint_lists_
     // More participants were added by hand since the last listing than the pages read from
     // each end hold: they prove nothing, so the whole interview is listed and the one added
     // earliest (in the middle) is still found.
-    let w = World::new().await;
-    let added = by_hand(100);
-    let added_refs = as_refs(&added);
-    let (interview, posting) = big_interview(&w, 200, &added_refs).await;
-    let h0 = w.candidate("H0", "h0@example.com", &posting);
-    let sent = w.willo.invites_sent().len();
-    // 300 participants are 10 pages: more than the ends and the pages walked from them.
-    assert!(listing_requests_of_hint(&w, &h0).await >= 10);
-    assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
-    assert_adopted(&w, &h0, &interview, "h0@example.com");
+    // 301 participants are 11 pages: more than the ends and the pages walked from them.
+    assert!(requests_to_adopt_h0(200, 100).await >= 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,16 +177,7 @@ async fn issue12_new_participants_filling_the_last_page_cost_one_more_request() 
     // 210 participants fill 7 pages of 30 exactly; the 5 added by hand since the listing are
     // alone on page 8, which vouches for nothing: the hint reads page 7 too, where the
     // participants of the listing end, and finds the one added first there.
-    let w = World::new().await;
-    let added = by_hand(5);
-    let added_refs = as_refs(&added);
-    let (interview, posting) = big_interview(&w, 209, &added_refs).await;
-    assert_eq!(w.willo.participants(&interview).len(), 215);
-    let h0 = w.candidate("H0", "h0@example.com", &posting);
-    let sent = w.willo.invites_sent().len();
-    assert_eq!(listing_requests_of_hint(&w, &h0).await, 3);
-    assert_eq!(w.willo.invites_sent().len(), sent, "invited twice");
-    assert_adopted(&w, &h0, &interview, "h0@example.com");
+    assert_eq!(requests_to_adopt_h0(209, 5).await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
