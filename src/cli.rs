@@ -163,6 +163,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         keep_state: Option<PathBuf>,
     },
+    /// Copy the SQLite state in `daemon.state_dir` into the empty PostgreSQL database of
+    /// `[store] url`, so a single-instance site can run several instances without losing its
+    /// journal. Refuses a database that already holds state; stop the daemon first (the copy
+    /// holds the state's lock).
+    #[command(
+        name = "migrate-store",
+        after_help = "Example:
+  systemctl stop willo-lever-sync
+              willo-lever-sync --config /etc/willo-lever-sync/willo-lever-sync.toml migrate-store
+
+            Exit status: 0 copied; 74 the SQLite state or the database could not be read or
+            written, or the database is not empty; 64 no [store] url is configured."
+    )]
+    MigrateStore,
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     #[command(after_help = "Examples:\n  \
             willo-lever-sync completions bash | sudo tee /usr/share/bash-completion/completions/willo-lever-sync\n  \

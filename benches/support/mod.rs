@@ -12,7 +12,16 @@ pub mod world;
 use std::time::{Duration, Instant};
 
 /// Polls `check` every millisecond until it returns `Some` or `deadline` passes.
-pub async fn poll<T>(deadline: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+pub async fn poll<T>(deadline: Duration, check: impl FnMut() -> Option<T>) -> Option<T> {
+    poll_every(deadline, Duration::from_millis(1), check).await
+}
+
+/// [`poll`] with another interval.
+pub async fn poll_every<T>(
+    deadline: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let until = Instant::now() + deadline;
     loop {
         if let Some(v) = check() {
@@ -21,7 +30,7 @@ pub async fn poll<T>(deadline: Duration, mut check: impl FnMut() -> Option<T>) -
         if Instant::now() > until {
             return None;
         }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -71,6 +71,10 @@ pub fn run(settings: &Settings, tenant: &str) -> Result<ExitStatus, CommandError
 /// The store for the tokens, and the pid of the writer running next to it, if one is.
 fn open(settings: &Settings) -> Result<(Store, Option<u32>), CommandError> {
     let dir = &settings.daemon.state_dir;
+    // PostgreSQL has no lock file: several instances share the database.
+    if settings.store.is_shared() {
+        return Ok((settings.store.open(dir, OpenMode::BesideWriter)?, None));
+    }
     match Store::open(dir, OpenMode::Writer) {
         Ok(s) => Ok((s, None)),
         Err(StoreError::Locked { holder, .. }) => {

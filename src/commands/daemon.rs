@@ -9,7 +9,7 @@ use crate::daemon::signals::Stop;
 use crate::daemon::{Context, Reloader};
 use crate::exit::ExitStatus;
 use crate::metrics::Metrics;
-use crate::store::{OpenMode, Store};
+use crate::store::OpenMode;
 
 /// Runs until SIGTERM or SIGINT (`stop`), then exits 0 (rule: exit statuses,
 /// docs/behaviour.md), also when the stop came during start-up. SIGHUP reloads the
@@ -23,7 +23,11 @@ pub fn run(
         tracing::info!("stopped before start-up finished");
         return Ok(ExitStatus::Converged);
     }
-    let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
+    let store = Arc::new(
+        settings
+            .store
+            .open(&settings.daemon.state_dir, OpenMode::Writer)?,
+    );
     super::once::settle_dead_passes(&store);
     let cx = Context {
         store: Arc::clone(&store),
@@ -41,7 +45,12 @@ pub fn run(
         |_| {},
         stop.token(),
     ))?;
-    // Work still running after the grace period was abandoned: say so in the pass log.
+    // Work still running after the grace period was abandoned: say so in the pass log. (On a
+    // shared PostgreSQL store, whoever takes the tenant next does, in the same transaction
+    // as its lease: other instances' passes must not be touched here.)
+    if store.dialect() == crate::store::Dialect::Postgres {
+        return Ok(ExitStatus::Converged);
+    }
     let abandoned = store.write(|tx| {
         tx.interrupt_unfinished_passes(
             None,

@@ -27,7 +27,7 @@ pub(super) async fn run(
 ) -> Result<ExitStatus, CommandError> {
     // Read the state without locking or migrating it, into a scratch copy the planning may
     // write to (it lists participants there); with no state yet, plan against nothing.
-    let store = match super::read_store(&settings.daemon.state_dir)? {
+    let store = match super::read_store(&settings.daemon.state_dir, &settings.store)? {
         Some(s) => s.scratch_copy()?,
         None => Store::open_memory()?,
     };

@@ -6,6 +6,7 @@ mod connect;
 mod daemon;
 mod doctor;
 mod dry_run;
+mod migrate_store;
 mod once;
 mod output;
 mod sandbox;
@@ -130,6 +131,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
             let (settings, _guard) = load(&cli)?;
             connect::run(&settings, tenant)
         }
+        Some(Command::MigrateStore) => {
+            let (settings, _guard) = load_state(&cli)?;
+            migrate_store::run(&settings)
+        }
         Some(Command::Sandbox {
             once,
             doctor,
@@ -194,7 +199,12 @@ fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
     let tenant_unused = match &cli.command {
         None => !cli.once,
         Some(Command::Sandbox { .. }) => true,
-        Some(Command::Connect { .. } | Command::Completions { .. } | Command::Man) => true,
+        Some(
+            Command::Connect { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::MigrateStore,
+        ) => true,
         Some(Command::CheckConfig { online }) => !online,
         Some(Command::Status { .. } | Command::Tags { .. } | Command::Doctor { .. }) => false,
     };
@@ -229,8 +239,11 @@ fn refuse_unused_flags(cli: &Cli) -> Result<(), CommandError> {
 
 /// The state store for reading (`status`, `tags`, `--dry-run`): no lock, no migration, and
 /// `None` when no pass has created it yet.
-fn read_store(state_dir: &std::path::Path) -> Result<Option<Store>, CommandError> {
-    match Store::open(state_dir, OpenMode::Reader) {
+fn read_store(
+    state_dir: &std::path::Path,
+    store: &crate::config::StoreSettings,
+) -> Result<Option<Store>, CommandError> {
+    match store.open(state_dir, OpenMode::Reader) {
         Ok(s) => Ok(Some(s)),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(e.into()),

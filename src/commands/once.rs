@@ -54,11 +54,27 @@ pub(super) async fn once_writing(
         );
         return Ok(ExitStatus::Interrupted);
     }
-    let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer)?);
+    let store = Arc::new(
+        settings
+            .store
+            .open(&settings.daemon.state_dir, OpenMode::Writer)?,
+    );
     settle_dead_passes(&store);
     let metrics = Metrics::new();
     let tenants = build_tenants(settings, &tenants, Arc::clone(&store), metrics.clone())?;
     let ids: Vec<&str> = tenants.iter().map(|t| t.id()).collect();
+    // Several instances share a PostgreSQL store: the pass runs only under the tenants'
+    // leases, and the database refuses its writes if it loses one.
+    let leases = match &settings.store.postgres {
+        Some(pg) => Some(crate::daemon::ownership::Ownership::hold(
+            &settings.daemon.instance_id,
+            pg.lease,
+            Arc::clone(&store),
+            metrics.clone(),
+            &ids.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>(),
+        )?),
+        None => None,
+    };
     tracing::info!(
         version = crate::cli::VERSION,
         config = %settings.source.display(),
@@ -74,6 +90,9 @@ pub(super) async fn once_writing(
         futures::future::join_all(tenants.iter().map(|t| pass_within_grace(t, stop, grace))).await;
     done.cancel();
     let _ = progress.await;
+    if let Some(leases) = &leases {
+        leases.release_all();
+    }
     let mut status = ExitStatus::Converged;
     let mut summaries: Vec<PassSummary> = Vec::new();
     for (t, end) in tenants.iter().zip(ends) {
@@ -222,6 +241,11 @@ fn abandoned(
 /// Passes left without a result hold no one's interest but `status`: this process holds the
 /// lock now, so whoever ran them is gone.
 pub(super) fn settle_dead_passes(store: &Store) {
+    // Several instances share a PostgreSQL store, and another may be running its passes
+    // now: a pass is settled by whoever takes its tenant's lapsed lease (`store/leases.rs`).
+    if store.dialect() == crate::store::Dialect::Postgres {
+        return;
+    }
     let settled = store.write(|tx| {
         tx.interrupt_unfinished_passes(None, "the process running this pass ended during it", None)
     });

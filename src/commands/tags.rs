@@ -41,7 +41,7 @@ pub fn run(
     tenants: Vec<&str>,
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
-    let store = super::read_store(&settings.daemon.state_dir)?;
+    let store = super::read_store(&settings.daemon.state_dir, &settings.store)?;
     let mut catalog = Catalog {
         schema_version: SCHEMA_VERSION,
         tenants: Vec::new(),

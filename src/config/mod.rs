@@ -11,6 +11,7 @@ mod raw;
 mod render;
 pub mod schedule;
 pub mod secret;
+mod state_store;
 mod validate;
 mod willo;
 
@@ -23,6 +24,7 @@ use serde::Serialize;
 pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str, load_state, load_state_from_str};
 pub use schedule::{Schedule, ScheduleError};
 pub use secret::{Secret, SecretOrigin};
+pub use state_store::DEFAULT_LEASE_SECONDS;
 
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::TagTemplate;
@@ -87,7 +89,25 @@ pub struct Settings {
     pub source: PathBuf,
     pub daemon: DaemonSettings,
     pub log: LogSettings,
+    pub store: StoreSettings,
     pub tenants: Vec<TenantSettings>,
+}
+
+/// `[store]`: SQLite in `daemon.state_dir` (no `url`), or a PostgreSQL database several
+/// instances share.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreSettings {
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PostgresSettings>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresSettings {
+    /// The connection string: a secret, since it may hold a password.
+    pub url: Secret,
+    /// How long a tenant's lease lasts without renewal.
+    #[serde(serialize_with = "secs", rename = "lease_seconds")]
+    pub lease: Duration,
 }
 
 /// What `status` and `tags` read: where the state is, the schedules and the tenant ids. Loaded
@@ -97,6 +117,7 @@ pub struct StateSettings {
     pub source: PathBuf,
     pub daemon: DaemonSettings,
     pub log: LogSettings,
+    pub store: StoreSettings,
     pub tenants: Vec<String>,
 }
 
@@ -114,6 +135,8 @@ pub struct DaemonSettings {
     pub shutdown_grace: Duration,
     /// Whether the listener serves the status page.
     pub status_page: bool,
+    /// This instance's name in leases, logs, metrics and `status`.
+    pub instance_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

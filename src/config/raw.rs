@@ -15,7 +15,18 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
     pub tenants: Vec<RawTenant>,
+}
+
+/// `[store]`: where the state lives when it is not SQLite in `daemon.state_dir`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub url: Option<String>,
+    pub url_file: Option<PathBuf>,
+    pub lease_seconds: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +46,8 @@ pub struct RawDaemon {
     pub shutdown_grace_seconds: i64,
     /// Serve the read-only status page (`/`, `/status.json`) on `listen`.
     pub status_page: bool,
+    /// This instance's name in leases, logs, metrics and `status` (default: host-pid).
+    pub instance_id: Option<String>,
 }
 
 impl Default for RawDaemon {
@@ -49,6 +62,7 @@ impl Default for RawDaemon {
             hint_queue_capacity: 1000,
             shutdown_grace_seconds: 20,
             status_page: true,
+            instance_id: None,
         }
     }
 }

@@ -90,6 +90,7 @@ fn daemon_and_log(
             3600,
         )?),
         status_page: d.status_page,
+        instance_id: super::state_store::instance_id(cx, d.instance_id)?,
     };
     let format = match l.format.as_str() {
         "text" => LogFormat::Text,
@@ -118,6 +119,7 @@ pub(super) fn settings(
 ) -> Result<Settings, ConfigError> {
     let cx = Ctx { path, dirs };
     let (daemon, log) = daemon_and_log(&cx, raw.daemon, raw.log)?;
+    let store = super::state_store::settings(&cx, raw.store)?;
     let mut tenants = Vec::with_capacity(raw.tenants.len());
     for (key, t) in tenant_keys(&cx, raw.tenants)? {
         tenants.push(tenant(&cx, &key, t)?);
@@ -126,12 +128,14 @@ pub(super) fn settings(
         source: path.to_path_buf(),
         daemon,
         log,
+        store,
         tenants,
     })
 }
 
 /// What `status` and `tags` need: the daemon and log settings and the tenant ids, with no
-/// secret read (they may be readable only by the service).
+/// secret read (they may be readable only by the service) but the store's `url`, without
+/// which there is no state to read.
 pub(super) fn state(
     raw: RawConfig,
     path: &Path,
@@ -139,6 +143,7 @@ pub(super) fn state(
 ) -> Result<StateSettings, ConfigError> {
     let cx = Ctx { path, dirs };
     let (daemon, log) = daemon_and_log(&cx, raw.daemon, raw.log)?;
+    let store = super::state_store::settings(&cx, raw.store)?;
     let tenants = tenant_keys(&cx, raw.tenants)?
         .into_iter()
         .map(|(_, t)| t.id)
@@ -147,6 +152,7 @@ pub(super) fn state(
         source: path.to_path_buf(),
         daemon,
         log,
+        store,
         tenants,
     })
 }

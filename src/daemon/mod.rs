@@ -6,11 +6,13 @@
 //! pass and a hint on the same tenant could otherwise invite the same email twice). The main
 //! loop waits for signals, pings the systemd watchdog and applies reloads (`reload`).
 
+mod handoff;
 pub(crate) mod heap;
 pub mod hints;
 pub mod lever_webhook;
 mod listener;
 pub mod notify;
+pub mod ownership;
 mod page;
 pub mod readiness;
 mod reload;
@@ -39,6 +41,7 @@ use crate::reconcile::{PassOptions, Tenant, Turns};
 use crate::store::{OpenMode, Store};
 use hints::HintQueue;
 use listener::Listener;
+use ownership::Ownership;
 use readiness::Readiness;
 pub use reload::Reloader;
 use server::{Shared, TenantHooks};
@@ -139,7 +142,23 @@ pub async fn run(
         max_age,
     ));
     let queue = HintQueue::new(settings.daemon.hint_queue_capacity);
-    let shared = shared(settings, &queue, cx.metrics.clone(), &readiness);
+    // Several instances on PostgreSQL: this one runs the tenants it holds the lease of.
+    let owner = settings.store.postgres.as_ref().map(|pg| {
+        Ownership::new(
+            &settings.daemon.instance_id,
+            pg.lease,
+            Arc::clone(&cx.store),
+            cx.metrics.clone(),
+            shutdown.clone(),
+        )
+    });
+    let shared = shared(
+        settings,
+        &queue,
+        cx.metrics.clone(),
+        &readiness,
+        owner.clone(),
+    );
     let listen = settings.daemon.listen;
     let http = Listener::start(listen, server::router(Arc::clone(&shared)))
         .await
@@ -152,8 +171,18 @@ pub async fn run(
     notify::ready();
 
     let mut work = JoinSet::new();
+    if let Some(owner) = &owner {
+        // The first round before the runners start: they find the leases taken.
+        work.spawn(Arc::clone(owner).run(Arc::clone(&slots), Arc::clone(&readiness)));
+        handoff::listen(
+            settings,
+            Arc::clone(owner),
+            Arc::clone(&queue),
+            shutdown.clone(),
+        );
+    }
     for slot in slots.read().unwrap_or_else(|p| p.into_inner()).values() {
-        spawn_runner(&mut work, slot, &readiness, &shutdown);
+        spawn_runner(&mut work, slot, &readiness, &shutdown, owner.clone());
     }
     for _ in 0..HINT_WORKERS {
         work.spawn(hint_worker(
@@ -161,6 +190,7 @@ pub async fn run(
             Arc::clone(&queue),
             Arc::clone(&readiness),
             shutdown.clone(),
+            Arc::clone(&shared),
         ));
     }
     let scheduler = reload::start_scheduler(settings, &slots)
@@ -184,6 +214,9 @@ pub async fn run(
     queue.close();
     shutdown.cancel();
     drain(&mut work, running.settings.daemon.shutdown_grace).await;
+    if let Some(owner) = &owner {
+        owner.give_back();
+    }
     if let Err(e) = running.scheduler.shutdown().await {
         tracing::warn!(error = %crate::error_chain::chain(&e), "scheduler did not shut down cleanly");
     }
@@ -222,6 +255,7 @@ fn shared(
     queue: &Arc<HintQueue>,
     metrics: Metrics,
     readiness: &Arc<Readiness>,
+    ownership: Option<Arc<Ownership>>,
 ) -> Arc<Shared> {
     Arc::new(Shared {
         tenants: RwLock::new(
@@ -237,6 +271,7 @@ fn shared(
         accepting: AtomicBool::new(true),
         store: webhook_store(settings),
         notices: Notices::new(),
+        ownership,
         rejections: LogThrottle::new(LOG_EVERY),
         page: settings
             .daemon
@@ -255,7 +290,10 @@ fn hooks(t: &TenantSettings) -> TenantHooks {
 
 /// A connection of its own for webhook lookups, so they never wait on a pass's writes.
 fn webhook_store(settings: &Settings) -> Option<Arc<Store>> {
-    match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+    match settings
+        .store
+        .open(&settings.daemon.state_dir, OpenMode::Reader)
+    {
         Ok(s) => Some(Arc::new(s)),
         Err(e) => {
             tracing::warn!(error = %crate::error_chain::chain(&e),
@@ -271,12 +309,14 @@ fn spawn_runner(
     slot: &Arc<Slot>,
     readiness: &Arc<Readiness>,
     shutdown: &CancellationToken,
+    owner: Option<Arc<Ownership>>,
 ) {
     slot.requests.request(PassKind::Full);
     work.spawn(pass_runner(
         Arc::clone(slot),
         Arc::clone(readiness),
         shutdown.clone(),
+        owner,
     ));
 }
 

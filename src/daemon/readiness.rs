@@ -14,6 +14,9 @@ struct TenantHealth {
     last_completed_pass: Option<i64>,
     /// What the last scheduled pass could not read for lack of permission.
     missing: Vec<String>,
+    /// Another instance holds the tenant's lease (several instances on PostgreSQL): its
+    /// health is that instance's to report.
+    elsewhere: bool,
 }
 
 /// Shared between the pass runners (which report) and the HTTP handler (which asks).
@@ -84,6 +87,19 @@ impl Readiness {
         });
     }
 
+    /// Whether this instance holds the tenant's lease. A tenant it takes (back) is unready
+    /// until its first pass here finishes.
+    pub fn owned(&self, tenant: &str, owned: bool) {
+        self.with(|m| {
+            let h = m.entry(tenant.to_owned()).or_default();
+            if h.elsewhere && owned {
+                h.last_completed_pass = None;
+                h.connected = true;
+            }
+            h.elsewhere = !owned;
+        });
+    }
+
     /// A pass could not run for lack of a permission it cannot do without.
     pub fn lacks(&self, tenant: &str, missing: Vec<String>) {
         self.with(|m| m.entry(tenant.to_owned()).or_default().missing = missing);
@@ -108,6 +124,9 @@ impl Readiness {
         let reasons: Vec<String> = self.with(|m| {
             m.iter()
                 .filter_map(|(id, h)| {
+                    if h.elsewhere {
+                        return None;
+                    }
                     if !h.connected {
                         return Some(format!(
                             "tenant {id} is disconnected: {}",
@@ -156,6 +175,19 @@ mod tests {
         let v = r.verdict(2_000);
         assert!(!v.ready);
         assert!(v.reasons[0].contains("401 from Lever"), "{v:?}");
+    }
+
+    #[test]
+    fn issue14_an_instance_that_owns_nothing_is_ready_and_a_taken_tenant_needs_a_pass() {
+        let r = Readiness::new(["a", "b"], Duration::from_secs(900));
+        r.owned("a", false);
+        r.owned("b", false);
+        assert!(r.verdict(0).ready, "{:?}", r.verdict(0));
+        r.owned("a", true);
+        let v = r.verdict(0);
+        assert!(!v.ready && v.reasons[0].contains("tenant a"), "{v:?}");
+        r.pass_completed("a", 1_000, Vec::new());
+        assert!(r.verdict(2_000).ready);
     }
 
     #[test]

@@ -255,7 +255,13 @@ impl Running {
                 }
                 None => {
                     let s = Arc::new(Slot::new(Arc::clone(tenant)));
-                    spawn_runner(work, &s, &self.readiness, shutdown);
+                    spawn_runner(
+                        work,
+                        &s,
+                        &self.readiness,
+                        shutdown,
+                        self.shared.ownership.clone(),
+                    );
                     slots.insert(id.clone(), s);
                 }
             }

@@ -72,6 +72,9 @@ pub struct Shared {
     pub rejections: LogThrottle,
     /// The status page, when `daemon.status_page` is on.
     pub page: Option<StatusPage>,
+    /// Several instances on PostgreSQL: the tenants this one holds; hints of the others are
+    /// handed to their owner.
+    pub ownership: Option<Arc<super::ownership::Ownership>>,
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -123,6 +126,9 @@ impl Shared {
     }
 
     fn enqueue(&self, tenant: &str, source: &str, target: Target) -> Response {
+        if let Some(owner) = self.ownership.as_ref().filter(|o| !o.owns(tenant)) {
+            return self.hand_over(owner, tenant, source, &target);
+        }
         let pushed = self.queue.push(HintKey {
             tenant: tenant.to_owned(),
             target,
@@ -133,6 +139,45 @@ impl Shared {
             Pushed::Deduplicated => answer(StatusCode::ACCEPTED, "deduplicated", None),
             // Still 2xx: retrying would not help, and the next pass catches up.
             Pushed::Dropped => answer(StatusCode::ACCEPTED, "dropped", None),
+        }
+    }
+
+    /// A hint for a tenant another instance holds: handed to it (PostgreSQL `NOTIFY`), never
+    /// dropped silently; when no instance holds the tenant, the next owner starts it with a
+    /// full pass, which covers the hint.
+    fn hand_over(
+        &self,
+        owner: &super::ownership::Ownership,
+        tenant: &str,
+        source: &str,
+        target: &Target,
+    ) -> Response {
+        match super::handoff::send(owner, tenant, source, target) {
+            Ok(()) => {
+                self.metrics.hint(tenant, source, "handed_over");
+                answer(StatusCode::ACCEPTED, "handed_over", None)
+            }
+            Err(e) => {
+                tracing::error!(tenant, error = %crate::error_chain::chain(&e),
+                    "cannot hand a hint to the tenant's owner");
+                answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    Some(
+                        "the hint could not be handed to the tenant's owner; deliver again later"
+                            .into(),
+                    ),
+                )
+            }
+        }
+    }
+
+    pub(super) fn hint_for_owner(&self, tenant: &str, source: &str, target: &Target) {
+        if let Some(owner) = &self.ownership
+            && let Err(e) = super::handoff::send(owner, tenant, source, target)
+        {
+            tracing::warn!(tenant, error = %crate::error_chain::chain(&e),
+                "cannot hand a queued hint to the tenant's new owner; its full pass covers it");
         }
     }
 

@@ -11,8 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::hints::HintQueue;
 use super::notify;
+use super::ownership::Ownership;
 use super::readiness::Readiness;
 use super::schedule::PassRequests;
+use super::server::Shared;
 use crate::clock::now_ms;
 use crate::domain::{PassKind, PassResult};
 use crate::error_chain::chain;
@@ -73,6 +75,7 @@ pub(super) async fn pass_runner(
     slot: Arc<Slot>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
+    owner: Option<Arc<Ownership>>,
 ) {
     // The first full pass catches up by design; later ones should find nothing, so what they
     // change is a repair of something a hint or an incremental pass missed.
@@ -95,8 +98,17 @@ pub(super) async fn pass_runner(
             break;
         }
         let tenant = slot.tenant();
+        // Several instances: only the lease holder runs the tenant's passes, and its pass
+        // stops when the lease is lost.
+        let cancel = match &owner {
+            None => shutdown.clone(),
+            Some(o) => match o.token(tenant.id()) {
+                Some(token) => token,
+                None => continue,
+            },
+        };
         tracing::info!(tenant = %tenant.id(), kind = %kind, "{PASS_STARTED}");
-        let outcome = tenant.pass(kind, &shutdown).await;
+        let outcome = tenant.pass(kind, &cancel).await;
         // What the pass freed goes back to the system, off the async workers.
         if super::heap::claim_release() {
             let store = Arc::clone(&tenant.store);
@@ -145,6 +157,7 @@ pub(super) async fn hint_worker(
     queue: Arc<HintQueue>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
+    shared: Arc<Shared>,
 ) {
     while let Some(running) = queue.next().await {
         let key = running.key().clone();
@@ -155,9 +168,20 @@ pub(super) async fn hint_worker(
         if shutdown.is_cancelled() {
             break;
         }
+        let cancel = match &shared.ownership {
+            None => shutdown.clone(),
+            Some(o) => match o.token(&key.tenant) {
+                Some(token) => token,
+                None => {
+                    // The lease moved since the hint was queued: its new owner gets it.
+                    shared.hint_for_owner(&key.tenant, "queue", &key.target);
+                    continue;
+                }
+            },
+        };
         // A hint never waits for a pass of its tenant (they share per-object turns only), and
         // its API calls go ahead of the pass's.
-        let outcome = crate::http::urgent(slot.tenant().reconcile(&key.target, &shutdown)).await;
+        let outcome = crate::http::urgent(slot.tenant().reconcile(&key.target, &cancel)).await;
         note_disconnect(&readiness, &key.tenant, &outcome);
         drop(running);
     }

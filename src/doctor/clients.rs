@@ -13,7 +13,7 @@ use crate::exit::ExitStatus;
 use crate::http::NoopObserver;
 use crate::lever::{LeverAuth, LeverClient};
 use crate::secret::Secret;
-use crate::store::{OpenMode, Store, StoreError};
+use crate::store::{OpenMode, StoreError};
 use crate::willo::WilloClient;
 
 /// A doctor that waits minutes for an unreachable API helps nobody.
@@ -85,7 +85,10 @@ fn lever_auth(settings: &Settings, tenant: &TenantSettings) -> Result<LeverAuth,
         return Ok(tenant.lever.client.auth.clone());
     }
     let connect = format!("run `willo-lever-sync connect {}`", tenant.id);
-    let row = match Store::open(&settings.daemon.state_dir, OpenMode::Reader) {
+    let row = match settings
+        .store
+        .open(&settings.daemon.state_dir, OpenMode::Reader)
+    {
         Ok(store) => store.read(|r| r.tokens(&tenant.id)),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(e),

@@ -8,6 +8,12 @@ pub struct TenantLabel {
     pub tenant: String,
 }
 
+/// An instance, by `daemon.instance_id`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InstanceLabel {
+    pub instance: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PassLabels {
     pub tenant: String,

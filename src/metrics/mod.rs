@@ -89,6 +89,9 @@ pub struct Metrics {
     pub full_pass_repairs: Family<TenantLabel, Counter>,
     pub connected: Family<TenantLabel, Gauge>,
     pub warnings: Family<WarningLabels, Counter>,
+    pub tenants_owned: Family<InstanceLabel, Gauge>,
+    pub lease_takeovers: Family<InstanceLabel, Counter>,
+    pub lease_renew_failures: Family<InstanceLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -137,6 +140,9 @@ impl Metrics {
             full_pass_repairs: Family::default(),
             connected: Family::default(),
             warnings: Family::default(),
+            tenants_owned: Family::default(),
+            lease_takeovers: Family::default(),
+            lease_renew_failures: Family::default(),
         };
         let mut process = Registry::default();
         process.register_collector(Box::new(process::ProcessCollector));
@@ -244,6 +250,21 @@ impl Metrics {
             "full_pass_repairs",
             "Changes made by full passes; non-zero means a hint or incremental pass missed something (the lost-webhook signal)",
             self.full_pass_repairs.clone(),
+        );
+        r.register(
+            "tenants_owned",
+            "Tenants this instance holds the lease of (several instances on PostgreSQL; a lone instance owns all)",
+            self.tenants_owned.clone(),
+        );
+        r.register(
+            "lease_takeovers",
+            "Tenants this instance took over after another instance let their lease lapse",
+            self.lease_takeovers.clone(),
+        );
+        r.register(
+            "lease_renew_failures",
+            "Lease renewals that failed (the database unreachable) or found a lease lost",
+            self.lease_renew_failures.clone(),
         );
         r.register(
             "tenant_connected",
@@ -364,6 +385,12 @@ impl Metrics {
                 op: op.to_owned(),
             })
             .inc_by(n);
+    }
+
+    pub fn instance(id: &str) -> InstanceLabel {
+        InstanceLabel {
+            instance: id.to_owned(),
+        }
     }
 
     pub fn repairs(&self, tenant: &str, n: u64) {

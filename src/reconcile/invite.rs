@@ -219,9 +219,9 @@ impl Applier<'_> {
     }
 
     /// A journal write the protocol depends on: its failure fails the action.
-    fn journal<T>(
+    fn journal<T: Send>(
         &self,
-        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, ActionError> {
         self.tenant.store.write(f).map_err(ActionError::Store)
     }

@@ -70,7 +70,7 @@ impl Pass<'_> {
     /// Journal rows read by index (a hint never loads the whole journal).
     fn journal(
         &self,
-        read: impl FnOnce(&crate::store::Reader<'_>, &str) -> Result<Vec<InviteRow>, StoreError>,
+        read: impl FnOnce(&crate::store::Reader<'_>, &str) -> Result<Vec<InviteRow>, StoreError> + Send,
     ) -> Result<Vec<InviteRow>, PassError> {
         let t = self.tenant;
         t.store.read(|r| read(r, &t.id)).map_err(|e| t.store_err(e))

@@ -1,9 +1,8 @@
 //! Needs-attention items: opportunities the daemon will not act on until a person does
 //! something (no email, no consent, an invite Willo refused).
 
-use rusqlite::params;
+use super::db::params;
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +25,7 @@ impl Reader<'_> {
     pub fn attention_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
-            .query_row_cached(COUNT, [tenant], |r| r.get(0))
+            .query_row_cached(COUNT, params![tenant], |r| r.get(0))
             .ctx("count attention")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -64,7 +63,7 @@ impl Reader<'_> {
             )
             .ctx("prepare attention")?;
         let rows = st
-            .query_map([tenant], |r| {
+            .query_map(params![tenant], |r| {
                 Ok(AttentionRow {
                     opportunity_id: r.get(0)?,
                     reason: r.get(1)?,

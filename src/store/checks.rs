@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use super::db::params;
 
 use super::{Ctx, Reader, StoreError, Tx};
 
@@ -37,26 +37,26 @@ impl Reader<'_> {
         tenant: &str,
         mut each: impl FnMut(InviteCheckRow),
     ) -> Result<(), StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(
+        self.conn
+            .for_each(
                 "SELECT DISTINCT i.interview_key, i.participant_key, p.state,
                         NULLIF(MAX(COALESCE(p.checked_at, 0), COALESCE(v.listed_at, 0)), 0)
                  FROM invites i
                  LEFT JOIN participants p ON p.tenant = i.tenant AND p.key = i.participant_key
                  LEFT JOIN interviews v ON v.tenant = i.tenant AND v.key = i.interview_key
                  WHERE i.tenant = ?1 AND i.state = 'done'",
+                params![tenant],
+                |r| {
+                    each(InviteCheckRow {
+                        interview_key: r.get(0)?,
+                        participant_key: r.get(1)?,
+                        state: r.get(2)?,
+                        checked_at: r.get(3)?,
+                    });
+                    Ok::<(), super::db::DbError>(())
+                },
             )
-            .ctx("prepare invite checks")?;
-        let mut rows = st.query([tenant]).ctx("read invite checks")?;
-        while let Some(r) = rows.next().ctx("read invite checks")? {
-            each(InviteCheckRow {
-                interview_key: r.get(0).ctx("read invite checks")?,
-                participant_key: r.get(1).ctx("read invite checks")?,
-                state: r.get(2).ctx("read invite checks")?,
-                checked_at: r.get(3).ctx("read invite checks")?,
-            });
-        }
+            .ctx("read invite checks")?;
         Ok(())
     }
 
@@ -94,7 +94,7 @@ impl Reader<'_> {
             )
             .ctx("prepare sweeps")?;
         let rows = st
-            .query_map([tenant], |r| {
+            .query_map(params![tenant], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     Sweep {

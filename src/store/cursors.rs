@@ -1,8 +1,7 @@
 //! Cursors: how far a tenant's incremental reads have got (ms since the epoch).
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 impl Reader<'_> {
@@ -10,7 +9,7 @@ impl Reader<'_> {
         self.conn
             .query_row_cached(
                 "SELECT value FROM cursors WHERE tenant = ?1 AND name = ?2",
-                [tenant, name],
+                params![tenant, name],
                 |r| r.get(0),
             )
             .optional()

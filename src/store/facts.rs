@@ -1,9 +1,8 @@
 //! What the daemon has learned about a tenant's accounts, as named facts (e.g. that Willo
 //! ignores the participant filter), so every later pass and every instance starts from it.
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 /// Willo answered a `?interview=` listing with rows of other interviews.
@@ -18,7 +17,7 @@ impl Reader<'_> {
         self.conn
             .query_row_cached(
                 "SELECT value FROM tenant_facts WHERE tenant = ?1 AND name = ?2",
-                [tenant, name],
+                params![tenant, name],
                 |r| r.get(0),
             )
             .optional()

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use super::db::params;
 
 use super::{Ctx, Reader, StoreError, Tx};
 
@@ -31,7 +31,7 @@ impl Reader<'_> {
                 )
                 .ctx("prepare interview tags")?;
             let rows = st
-                .query_map([tenant], |r| {
+                .query_map(params![tenant], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
                 })
                 .ctx("read interview tags")?;
@@ -48,7 +48,7 @@ impl Reader<'_> {
             )
             .ctx("prepare interviews")?;
         let rows = st
-            .query_map([tenant], |r| {
+            .query_map(params![tenant], |r| {
                 Ok(InterviewRow {
                     key: r.get(0)?,
                     title: r.get(1)?,
@@ -86,7 +86,8 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
                  ON CONFLICT (tenant, key) DO UPDATE SET title = excluded.title,
                    current_tag = excluded.current_tag, open = excluded.open,
-                   last_seen_at = CASE WHEN excluded.open THEN excluded.last_seen_at ELSE last_seen_at END",
+                   last_seen_at = CASE WHEN excluded.open <> 0 THEN excluded.last_seen_at
+                                       ELSE interviews.last_seen_at END",
             )
             .ctx("prepare save interview")?
             .execute(params![tenant, key, title, current_tag, open, now])

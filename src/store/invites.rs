@@ -8,9 +8,8 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{DbResult, Optional, Row, Value, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::invite::InviteState;
 
@@ -42,7 +41,7 @@ pub(super) const IN_STATE: &str = "WHERE tenant = ?1 AND state = ?2";
 const COLUMNS: &str = "opportunity_id, interview_key, email, participant_key, state, attempts, \
                        last_error, created_at, updated_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<(InviteRow, String)> {
+fn row(r: &Row<'_>) -> DbResult<(InviteRow, String)> {
     Ok((
         InviteRow {
             opportunity_id: r.get(0)?,
@@ -159,7 +158,7 @@ impl Reader<'_> {
             .prepare_cached("SELECT state, COUNT(*) FROM invites WHERE tenant = ?1 GROUP BY state")
             .ctx("prepare invite counts")?;
         let rows = st
-            .query_map([tenant], |r| {
+            .query_map(params![tenant], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
             })
             .ctx("read invite counts")?;
@@ -173,11 +172,7 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn query_invites(
-        &self,
-        sql: &str,
-        p: impl rusqlite::Params,
-    ) -> Result<Vec<InviteRow>, StoreError> {
+    fn query_invites(&self, sql: &str, p: &[Value<'_>]) -> Result<Vec<InviteRow>, StoreError> {
         let mut st = self.conn.prepare_cached(sql).ctx("prepare invites")?;
         let rows = st.query_map(p, row).ctx("read invites")?;
         rows.map(|r| r.ctx("read invites").and_then(finish))
@@ -202,7 +197,7 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?4, 'planned', ?5, ?5)
                  ON CONFLICT (tenant, opportunity_id, interview_key) DO UPDATE SET
                    email = excluded.email, updated_at = excluded.updated_at
-                 WHERE state = 'planned'",
+                 WHERE invites.state = 'planned'",
             )
             .ctx("prepare plan invite")?
             .execute(params![tenant, opportunity_id, interview_key, email, now])
@@ -264,7 +259,7 @@ impl Tx<'_> {
              ON CONFLICT (tenant, opportunity_id, interview_key) DO UPDATE SET
                state = 'done', participant_key = excluded.participant_key, last_error = NULL,
                updated_at = excluded.updated_at
-             WHERE state IN ('planned', 'in_flight', 'ambiguous')",
+             WHERE invites.state IN ('planned', 'in_flight', 'ambiguous')",
             params![tenant, opportunity_id, interview_key, email, participant_key, now],
         )
     }
@@ -319,7 +314,7 @@ impl Tx<'_> {
         )
     }
 
-    fn transition(&self, sql: &str, p: impl rusqlite::Params) -> Result<bool, StoreError> {
+    fn transition(&self, sql: &str, p: &[Value<'_>]) -> Result<bool, StoreError> {
         let n = self
             .conn()
             .prepare_cached(sql)

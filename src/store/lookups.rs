@@ -2,9 +2,8 @@
 //! a large interview without listing it: a hint reads the two ends of Willo's listing, and the
 //! store vouches for the middle (every participant of the last complete listing is stored).
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::participants::ParticipantRow;
 use super::{Ctx, Reader, StoreError, Tx};
 
@@ -47,7 +46,7 @@ impl Reader<'_> {
             .query_row_cached(
                 "SELECT NULLIF(MAX(COALESCE(listed_at, 0), COALESCE(complete_at, 0)), 0)
                  FROM interviews WHERE tenant = ?1 AND key = ?2",
-                [tenant, interview],
+                params![tenant, interview],
                 |r| r.get(0),
             )
             .optional()
@@ -57,7 +56,7 @@ impl Reader<'_> {
             .conn
             .query_row_cached(
                 BY_INTERVIEW_AND_EMAIL,
-                [tenant, interview, email.trim()],
+                params![tenant, interview, email.trim()],
                 |r| {
                     Ok(ParticipantRow {
                         key: r.get(0)?,
@@ -74,7 +73,7 @@ impl Reader<'_> {
             .ctx("read participant by email")?;
         let without_email: i64 = self
             .conn
-            .query_row_cached(WITHOUT_EMAIL, [tenant, interview], |r| r.get(0))
+            .query_row_cached(WITHOUT_EMAIL, params![tenant, interview], |r| r.get(0))
             .ctx("count participants without email")?;
         Ok(InterviewKnowledge {
             complete_at,
@@ -151,7 +150,7 @@ impl Reader<'_> {
             )
             .ctx("prepare done interviews")?;
         let rows = st
-            .query_map([tenant], |r| r.get(0))
+            .query_map(params![tenant], |r| r.get(0))
             .ctx("read done interviews")?;
         rows.collect::<Result<_, _>>().ctx("read done interviews")
     }
@@ -171,7 +170,7 @@ impl Reader<'_> {
             )
             .ctx("prepare invite states")?;
         let rows = st
-            .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))
             .ctx("read invite states")?;
         rows.collect::<Result<_, _>>().ctx("read invite states")
     }

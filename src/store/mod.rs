@@ -9,36 +9,44 @@
 
 mod attention;
 mod checks;
+mod copy;
 mod cursors;
+pub(crate) mod db;
 mod facts;
 mod interviews;
 mod invites;
+mod leases;
 mod lock;
 mod lookups;
 mod migrations;
+mod migrations_pg;
 mod notes;
 mod opportunities;
 mod participants;
 mod passes;
+mod postgresql;
 mod postings;
 mod query_plans;
+mod sqlite;
 mod stages;
 mod tenants;
 mod tokens;
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
+
+use db::{Db, DbError};
 
 pub use attention::AttentionRow;
 pub use checks::{InviteCheckRow, Sweep};
+pub use db::Dialect;
 pub use facts::{COMPLETION_NOTES_FROM, PARTICIPANT_FILTER_IGNORED};
 pub use interviews::InterviewRow;
 pub use invites::{InviteCounts, InviteRow};
+pub use leases::{HINT_CHANNEL, LeaseRow, Taken};
 pub use lock::live_writer;
 pub use lookups::InterviewKnowledge;
 pub use migrations::SCHEMA_VERSION;
@@ -46,6 +54,7 @@ pub use notes::NoteRow;
 pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
 pub use passes::PassRow;
+pub use postgresql::{PgSettings, redact};
 pub use postings::PostingRow;
 pub use stages::TriggerStagesRow;
 pub use tenants::TenantRow;
@@ -92,10 +101,30 @@ pub enum StoreError {
     #[error("no state database at {} yet: no pass has run with this state_dir", path.display())]
     Missing { path: PathBuf },
     #[error("state store: {context}")]
-    Sqlite {
+    Db {
         context: &'static str,
         #[source]
-        source: rusqlite::Error,
+        source: DbError,
+    },
+    #[error("state store {url}: {what}")]
+    Postgres {
+        /// The connection string without its password.
+        url: String,
+        what: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    #[error(
+        "{held} held by a running instance (several instances share this PostgreSQL store); --once runs only tenants no instance holds: stop the daemons, or let them run the pass"
+    )]
+    Leased { held: String },
+    #[error(
+        "{url} already holds willo-lever-sync state ({rows} rows in `{table}`); the copy goes only into an empty store"
+    )]
+    NotEmpty {
+        url: String,
+        table: &'static str,
+        rows: i64,
     },
     #[error("state store holds unreadable data: {0}")]
     Corrupt(String),
@@ -109,7 +138,10 @@ impl StoreError {
             StoreError::TooNew { .. } => "too_new",
             StoreError::TooOld { .. } => "too_old",
             StoreError::Missing { .. } => "missing",
-            StoreError::Sqlite { .. } => "sqlite",
+            StoreError::Db { source, .. } => source.backend(),
+            StoreError::Postgres { .. } => "postgres",
+            StoreError::NotEmpty { .. } => "not_empty",
+            StoreError::Leased { .. } => "leased",
             StoreError::Corrupt(_) => "corrupt",
         }
     }
@@ -119,33 +151,27 @@ pub(crate) trait Ctx<T> {
     fn ctx(self, context: &'static str) -> Result<T, StoreError>;
 }
 
+impl From<DbError> for StoreError {
+    fn from(source: DbError) -> StoreError {
+        StoreError::Db {
+            context: "query",
+            source,
+        }
+    }
+}
+
+impl<T> Ctx<T> for Result<T, DbError> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Db { context, source })
+    }
+}
+
 impl<T> Ctx<T> for Result<T, rusqlite::Error> {
     fn ctx(self, context: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Sqlite { context, source })
-    }
-}
-
-/// `Connection::execute` and `query_row` parse their SQL on every call; these keep the
-/// statement in the connection's cache (see [`STATEMENT_CACHE`]), as `prepare_cached` does.
-pub(crate) trait Cached {
-    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, row: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
-}
-
-impl Cached for Connection {
-    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-
-    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, row: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    {
-        self.prepare_cached(sql)?.query_row(params, row)
+        self.map_err(|e| StoreError::Db {
+            context,
+            source: DbError::Sqlite(e),
+        })
     }
 }
 
@@ -163,10 +189,17 @@ pub enum OpenMode {
 }
 
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
     path: PathBuf,
     // Held for the store's lifetime (see `lock`).
     _lock: Option<lock::Lock>,
+}
+
+/// Where the state lives: one SQLite file, or a PostgreSQL database that several instances
+/// share.
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<postgresql::PgStore>),
 }
 
 impl std::fmt::Debug for Store {
@@ -176,78 +209,44 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    pub fn open(state_dir: &Path, mode: OpenMode) -> Result<Store, StoreError> {
-        let path = state_dir.join(DB_FILE);
-        match mode {
-            OpenMode::Writer => {
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(state_dir)
-                    .map_err(|source| StoreError::Io {
-                        path: state_dir.to_path_buf(),
-                        action: "create state directory",
-                        source,
-                    })?;
-                let lock = lock::take(&state_dir.join(LOCK_FILE))?;
-                // Create the file ourselves so it is 0600 from its first byte; SQLite gives
-                // its -wal and -shm files the database's permissions.
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(|source| StoreError::Io {
-                        path: path.clone(),
-                        action: "create database file",
-                        source,
-                    })?;
-                let mut conn = Connection::open(&path).ctx("open database")?;
-                configure(&conn)?;
-                migrate(&mut conn, &path)?;
-                Ok(Store {
-                    conn: Mutex::new(conn),
-                    path,
-                    _lock: Some(lock),
-                })
-            }
-            OpenMode::Reader | OpenMode::BesideWriter => {
-                if !path.exists() {
-                    return Err(StoreError::Missing { path });
-                }
-                let conn = if mode == OpenMode::Reader {
-                    open_reader(&path)?
-                } else {
-                    let conn = Connection::open_with_flags(
-                        &path,
-                        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )
-                    .ctx("open database")?;
-                    configure(&conn)?;
-                    conn
-                };
-                let found = user_version(&conn)?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::TooNew {
-                        path,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-                if found < SCHEMA_VERSION {
-                    return Err(StoreError::TooOld {
-                        path,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-                Ok(Store {
-                    conn: Mutex::new(conn),
-                    path,
-                    _lock: None,
-                })
-            }
+    fn sqlite(conn: Connection, path: PathBuf, lock: Option<lock::Lock>) -> Store {
+        Store {
+            backend: Backend::Sqlite(Mutex::new(conn)),
+            path,
+            _lock: lock,
         }
+    }
+
+    /// Opens the PostgreSQL store of `settings` (creating and migrating its schema when `mode`
+    /// is [`OpenMode::Writer`]).
+    pub fn open_postgres(settings: &PgSettings, mode: OpenMode) -> Result<Store, StoreError> {
+        let pg = postgresql::PgStore::open(settings, mode)?;
+        Ok(Store {
+            path: PathBuf::from(pg.display_url()),
+            backend: Backend::Postgres(Box::new(pg)),
+            _lock: None,
+        })
+    }
+
+    /// The backend's SQL dialect.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The PostgreSQL side, for leases and hand-offs.
+    pub(crate) fn postgres(&self) -> Option<&postgresql::PgStore> {
+        match &self.backend {
+            Backend::Postgres(pg) => Some(pg),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    pub fn open(state_dir: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        let (conn, path, lock) = sqlite::open(state_dir, mode)?;
+        Ok(Store::sqlite(conn, path, lock))
     }
 
     /// An empty, migrated, private in-memory store: what `--dry-run` plans against when no
@@ -257,18 +256,27 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)
             .ctx("foreign_keys")?;
         let path = PathBuf::from(":memory:");
-        migrate(&mut conn, &path)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-            path,
-            _lock: None,
-        })
+        sqlite::migrate(&mut conn, &path)?;
+        Ok(Store::sqlite(conn, path, None))
+    }
+
+    /// Copies every row of this store into `to`, which must hold no state yet; one
+    /// transaction on `to`, so it gets all of it or nothing. Rows copied per table.
+    pub fn copy_into(&self, to: &Store) -> Result<copy::CopyCounts, StoreError> {
+        copy::copy_all(self, to)
     }
 
     /// A private in-memory copy of this store's database, to run a dry run over: it may list
-    /// participants into its copy, and nothing reaches the real state file.
+    /// participants into its copy, and nothing reaches the real state file (or database).
     pub fn scratch_copy(&self) -> Result<Store, StoreError> {
-        let conn = self.lock_conn();
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => lock(conn),
+            Backend::Postgres(_) => {
+                let copy = Store::open_memory()?;
+                copy::copy_all(self, &copy)?;
+                return Ok(copy);
+            }
+        };
         let mut copy = Connection::open_in_memory().ctx("open scratch database")?;
         {
             let backup = rusqlite::backup::Backup::new(&conn, &mut copy).ctx("start copy")?;
@@ -278,18 +286,17 @@ impl Store {
         }
         copy.pragma_update(None, "foreign_keys", true)
             .ctx("foreign_keys")?;
-        Ok(Store {
-            conn: Mutex::new(copy),
-            path: PathBuf::from(":memory:"),
-            _lock: None,
-        })
+        Ok(Store::sqlite(copy, PathBuf::from(":memory:"), None))
     }
 
     /// Frees SQLite's page cache and other memory it holds for reuse: called between passes so
     /// that an idle daemon does not keep the last pass's pages (they come back from the OS's
     /// cache when the next pass needs them).
     pub fn release_memory(&self) -> Result<(), StoreError> {
-        self.lock_conn().release_memory().ctx("release memory")
+        match &self.backend {
+            Backend::Sqlite(conn) => lock(conn).release_memory().ctx("release memory"),
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -297,44 +304,103 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        self.read(|r| user_version(r.conn))
+        match &self.backend {
+            Backend::Sqlite(conn) => sqlite::user_version(&lock(conn)),
+            Backend::Postgres(pg) => pg.schema_version(),
+        }
     }
 
-    /// Runs `f` with read access. Reads see one consistent snapshot only within `f`.
-    pub fn read<T>(
+    /// Runs `f` with read access. Reads see one consistent snapshot only within `f` (on
+    /// PostgreSQL, `f` runs in a read-only REPEATABLE READ transaction).
+    pub fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.read_in_place(f),
+            Backend::Postgres(pg) => pg.read(f),
+        }
+    }
+
+    /// Runs `f` in one transaction (IMMEDIATE on SQLite); commits if it returns `Ok`, rolls
+    /// back otherwise.
+    pub fn write<T: Send>(
+        &self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.write_in_place(f),
+            Backend::Postgres(pg) => pg.write(f),
+        }
+    }
+
+    /// [`Self::read`] on the calling thread, for work already off the async workers
+    /// ([`postgresql::offload`]) that nests two stores' transactions (`copy`).
+    fn read_in_place<T>(
         &self,
         f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = self.lock_conn();
-        f(&Reader { conn: &conn })
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = lock(conn);
+                f(&Reader {
+                    conn: Db::Lite(&conn),
+                })
+            }
+            Backend::Postgres(pg) => pg.read_in_place(f),
+        }
     }
 
-    /// Runs `f` in one IMMEDIATE transaction; commits if it returns `Ok`, rolls back otherwise.
-    pub fn write<T>(
+    /// [`Self::write`] on the calling thread (see [`Self::read_in_place`]).
+    fn write_in_place<T>(
         &self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock_conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("begin transaction")?;
-        let out = f(&Tx {
-            r: Reader { conn: &tx },
-        })?;
-        tx.commit().ctx("commit")?;
-        Ok(out)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = lock(conn);
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .ctx("begin transaction")?;
+                let out = f(&Tx {
+                    r: Reader {
+                        conn: Db::Lite(&tx),
+                    },
+                })?;
+                tx.commit().ctx("commit")?;
+                Ok(out)
+            }
+            Backend::Postgres(pg) => pg.write_in_place(f),
+        }
     }
+}
 
+#[cfg(test)]
+impl Store {
+    /// The SQLite connection of a SQLite store, for tests of SQLite's own views (query plans,
+    /// the schema).
     pub(super) fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the connection leaves SQLite itself consistent (the open
-        // transaction rolls back on drop), so a poisoned mutex is safe to keep using.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        match &self.backend {
+            Backend::Sqlite(conn) => lock(conn),
+            Backend::Postgres(_) => panic!("not a SQLite store"),
+        }
     }
+}
+
+// A panic while holding the connection leaves SQLite itself consistent (the open transaction
+// rolls back on drop), so a poisoned mutex is safe to keep using.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A connection for `LISTEN` (the hint hand-over), apart from the store's own.
+pub fn listen_connection(url: &str) -> Result<::postgres::Client, db::pg::ConnectError> {
+    db::pg::connect(url).map(|c| c.client)
 }
 
 /// Read access to the store. All typed read functions are methods on this type.
 pub struct Reader<'c> {
-    pub(crate) conn: &'c Connection,
+    pub(crate) conn: Db<'c>,
 }
 
 /// A write transaction. Dereferences to [`Reader`], so reads inside it see its own writes.
@@ -349,100 +415,10 @@ impl<'c> std::ops::Deref for Tx<'c> {
     }
 }
 
-impl Tx<'_> {
-    pub(crate) fn conn(&self) -> &Connection {
+impl<'c> Tx<'c> {
+    pub(crate) fn conn(&self) -> Db<'c> {
         self.r.conn
     }
-}
-
-/// Prepared statements kept per connection: more than the store's distinct statements that
-/// run more than once (about 70), so none is parsed again. rusqlite's default of 16 made a
-/// hint, which runs about 25, re-parse SQL on most calls (8% of its CPU).
-const STATEMENT_CACHE: usize = 128;
-
-fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.busy_timeout(Duration::from_secs(5))
-        .ctx("busy_timeout")?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .ctx("journal_mode")?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Corrupt(format!(
-            "the database refused WAL mode (journal_mode is {mode})"
-        )));
-    }
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .ctx("synchronous")?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .ctx("foreign_keys")?;
-    Ok(())
-}
-
-/// A read-only connection that creates no file. SQLite gives a WAL database's `-wal` and
-/// `-shm` files the permissions of whoever creates them: made by a reader that may not write
-/// the database (an operator's `status`, a read-only directory), they would stay read-only and
-/// refuse the writer later. While a writer has the database open the `-shm` file exists and
-/// the reader shares it; when it does not exist no writer is running, and the database file
-/// alone is complete, so it is read as immutable (no locks, no `-wal`, no `-shm`).
-fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let mut shm = path.as_os_str().to_owned();
-    shm.push("-shm");
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let io = |action, source| StoreError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    };
-    let absolute = std::path::absolute(path).map_err(|e| io("resolve the database path", e))?;
-    let mut uri = url::Url::from_file_path(&absolute).map_err(|()| {
-        io(
-            "name the database as a URI",
-            std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        )
-    })?;
-    if Path::new(&shm).exists() {
-        uri.set_query(Some("mode=ro"));
-    } else {
-        uri.set_query(Some("mode=ro&immutable=1"));
-    }
-    let conn = Connection::open_with_flags(uri.as_str(), flags).ctx("open database")?;
-    conn.busy_timeout(Duration::from_secs(5))
-        .ctx("busy_timeout")?;
-    Ok(conn)
-}
-
-fn user_version(conn: &Connection) -> Result<u32, StoreError> {
-    let v: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .ctx("read user_version")?;
-    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative user_version {v}")))
-}
-
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx("begin migration")?;
-    let found = user_version(&tx)?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    for (i, sql) in migrations::MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(found as usize)
-    {
-        tx.execute_batch(sql).ctx("apply migration")?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)
-            .ctx("set user_version")?;
-    }
-    tx.commit().ctx("commit migration")
 }
 
 /// JSON text of a list of strings, the way list columns are stored.

@@ -8,9 +8,8 @@
 
 use std::str::FromStr;
 
-use rusqlite::{Row, params};
+use super::db::{DbResult, Row, Value, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::note::NoteState;
 
@@ -30,7 +29,7 @@ pub struct NoteRow {
 const COLUMNS: &str =
     "opportunity_id, interview_key, state, note_id, attempts, last_error, created_at, updated_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<(NoteRow, String)> {
+fn row(r: &Row<'_>) -> DbResult<(NoteRow, String)> {
     Ok((
         NoteRow {
             opportunity_id: r.get(0)?,
@@ -111,7 +110,7 @@ impl Reader<'_> {
         )
     }
 
-    fn query_notes(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<NoteRow>, StoreError> {
+    fn query_notes(&self, sql: &str, p: &[Value<'_>]) -> Result<Vec<NoteRow>, StoreError> {
         let mut st = self.conn.prepare_cached(sql).ctx("prepare notes")?;
         let rows = st.query_map(p, row).ctx("read notes")?;
         rows.map(|r| r.ctx("read notes").and_then(finish)).collect()
@@ -133,8 +132,8 @@ impl Tx<'_> {
                                 updated_at)
              VALUES (?1, ?2, ?3, 'in_flight', 1, ?4, ?4)
              ON CONFLICT (tenant, opportunity_id, interview_key) DO UPDATE SET
-               state = 'in_flight', attempts = attempts + 1, updated_at = excluded.updated_at
-             WHERE state IN ('planned', 'failed')",
+               state = 'in_flight', attempts = notes.attempts + 1, updated_at = excluded.updated_at
+             WHERE notes.state IN ('planned', 'failed')",
             params![tenant, opportunity_id, interview_key, now],
         )
     }
@@ -217,7 +216,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn note_transition(&self, sql: &str, p: impl rusqlite::Params) -> Result<bool, StoreError> {
+    fn note_transition(&self, sql: &str, p: &[Value<'_>]) -> Result<bool, StoreError> {
         let n = self
             .conn()
             .prepare_cached(sql)

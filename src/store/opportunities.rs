@@ -1,9 +1,8 @@
 //! The opportunity mirror: what the daemon last saw of each Lever opportunity it cares about,
 //! plus its per-opportunity backoff (next check time and failure count).
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{DbResult, Optional, Row, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +31,7 @@ pub(super) const BACKOFFS_OF: &str =
 const COLUMNS: &str = "id, stage_id, tags, email, posting_id, updated_at, deleted, next_check_at, \
                        failure_count, last_error, seen_at, name, link";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<(OpportunityRow, String)> {
+fn row(r: &Row<'_>) -> DbResult<(OpportunityRow, String)> {
     Ok((
         OpportunityRow {
             id: r.get(0)?,
@@ -89,7 +88,7 @@ impl Reader<'_> {
             .conn
             .query_row_cached(
                 &format!("SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND id = ?2"),
-                [tenant, id],
+                params![tenant, id],
                 row,
             )
             .optional()
@@ -162,7 +161,7 @@ impl Reader<'_> {
                 "SELECT {COLUMNS} FROM opportunities {FAILING} ORDER BY failure_count DESC, id"
             ))
             .ctx("prepare failing")?;
-        let rows = st.query_map([tenant], row).ctx("read failing")?;
+        let rows = st.query_map(params![tenant], row).ctx("read failing")?;
         rows.map(|r| r.ctx("read failing").and_then(finish))
             .collect()
     }
@@ -173,7 +172,7 @@ impl Reader<'_> {
             .conn
             .query_row_cached(
                 &format!("SELECT COUNT(*) FROM opportunities {FAILING}"),
-                [tenant],
+                params![tenant],
                 |r| r.get(0),
             )
             .ctx("count failing")?;
@@ -203,13 +202,16 @@ impl Tx<'_> {
                    posting_id = excluded.posting_id, updated_at = excluded.updated_at,
                    deleted = 0, seen_at = excluded.seen_at, name = excluded.name,
                    link = excluded.link,
-                   next_check_at = CASE WHEN ?10 AND failure_count = 0 THEN 0
-                                        ELSE next_check_at END
-                 WHERE ?12 OR deleted <> 0
-                    OR stage_id IS NOT excluded.stage_id OR tags IS NOT excluded.tags
-                    OR email IS NOT excluded.email OR posting_id IS NOT excluded.posting_id
-                    OR name IS NOT excluded.name OR link IS NOT excluded.link
-                    OR (?10 AND failure_count = 0 AND next_check_at <> 0)",
+                   next_check_at = CASE WHEN ?10 AND opportunities.failure_count = 0 THEN 0
+                                        ELSE opportunities.next_check_at END
+                 WHERE ?12 OR opportunities.deleted <> 0
+                    OR opportunities.stage_id IS DISTINCT FROM excluded.stage_id
+                    OR opportunities.tags IS DISTINCT FROM excluded.tags
+                    OR opportunities.email IS DISTINCT FROM excluded.email
+                    OR opportunities.posting_id IS DISTINCT FROM excluded.posting_id
+                    OR opportunities.name IS DISTINCT FROM excluded.name
+                    OR opportunities.link IS DISTINCT FROM excluded.link
+                    OR (?10 AND opportunities.failure_count = 0 AND opportunities.next_check_at <> 0)",
             )
             .ctx("prepare save opportunity")?
             .execute(params![
@@ -261,7 +263,7 @@ impl Tx<'_> {
             .query_row_cached(
                 "INSERT INTO opportunities (tenant, id, failure_count, last_error, next_check_at, seen_at)
                  VALUES (?1, ?2, 1, ?3, ?4, ?5)
-                 ON CONFLICT (tenant, id) DO UPDATE SET failure_count = failure_count + 1,
+                 ON CONFLICT (tenant, id) DO UPDATE SET failure_count = opportunities.failure_count + 1,
                    last_error = excluded.last_error, next_check_at = excluded.next_check_at
                  RETURNING failure_count",
                 params![tenant, id, error, next_check_at, now],
@@ -277,7 +279,8 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO opportunities (tenant, id, next_check_at, seen_at) VALUES (?1, ?2, ?3, ?3)
                  ON CONFLICT (tenant, id) DO UPDATE SET next_check_at =
-                   CASE WHEN next_check_at = 0 THEN excluded.next_check_at ELSE next_check_at END",
+                   CASE WHEN opportunities.next_check_at = 0 THEN excluded.next_check_at
+                        ELSE opportunities.next_check_at END",
             )
             .ctx("prepare recheck")?
             .execute(params![tenant, id, at])
@@ -293,7 +296,7 @@ impl Tx<'_> {
                  WHERE tenant = ?1 AND id = ?2 AND (failure_count > 0 OR next_check_at > 0)",
             )
             .ctx("prepare success")?
-            .execute([tenant, id])
+            .execute(params![tenant, id])
             .ctx("record opportunity success")?;
         Ok(())
     }
@@ -304,7 +307,7 @@ impl Tx<'_> {
             .conn()
             .query_row_cached(
                 "SELECT failure_count FROM opportunities WHERE tenant = ?1 AND id = ?2",
-                [tenant, id],
+                params![tenant, id],
                 |r| r.get(0),
             )
             .optional()

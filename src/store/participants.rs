@@ -1,9 +1,8 @@
 //! Willo participants as last seen: their state and when that state last changed (the "most
 //! recently changed participant decides" rule needs the latter: rule: deciding participant, docs/behaviour.md).
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{DbResult, Optional, Row, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub(super) const BY_KEYS: &str = "WHERE tenant = ?1 AND key IN (SELECT value FRO
 
 const COLUMNS: &str = "key, interview_key, email, state, changed_at, seen_at, response_link";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<ParticipantRow> {
+fn row(r: &Row<'_>) -> DbResult<ParticipantRow> {
     Ok(ParticipantRow {
         key: r.get(0)?,
         interview_key: r.get(1)?,
@@ -45,7 +44,9 @@ impl Reader<'_> {
                 "SELECT {COLUMNS} FROM participants WHERE tenant = ?1 ORDER BY key"
             ))
             .ctx("prepare participants")?;
-        let rows = st.query_map([tenant], row).ctx("read participants")?;
+        let rows = st
+            .query_map(params![tenant], row)
+            .ctx("read participants")?;
         rows.collect::<Result<_, _>>().ctx("read participants")
     }
 
@@ -74,7 +75,7 @@ impl Reader<'_> {
         self.conn
             .query_row_cached(
                 &format!("SELECT {COLUMNS} FROM participants WHERE tenant = ?1 AND key = ?2"),
-                [tenant, key],
+                params![tenant, key],
                 row,
             )
             .optional()
@@ -144,10 +145,10 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, NULLIF(trim(?4), ''), ?5, ?6, ?7, ?7, ?8)
                  ON CONFLICT (tenant, key) DO UPDATE SET
                    interview_key = excluded.interview_key,
-                   email = COALESCE(excluded.email, email),
-                   response_link = COALESCE(excluded.response_link, response_link),
-                   changed_at = CASE WHEN state IS excluded.state THEN changed_at
-                                     ELSE excluded.changed_at END,
+                   email = COALESCE(excluded.email, participants.email),
+                   response_link = COALESCE(excluded.response_link, participants.response_link),
+                   changed_at = CASE WHEN participants.state IS NOT DISTINCT FROM excluded.state
+                                     THEN participants.changed_at ELSE excluded.changed_at END,
                    state = excluded.state,
                    seen_at = excluded.seen_at",
             )

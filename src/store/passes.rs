@@ -1,8 +1,7 @@
 //! The pass log: kind, start, end, result and counts of every reconciliation pass.
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{DbResult, Optional, Row, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 use crate::domain::{PassKind, PassResult};
 
@@ -32,7 +31,7 @@ type RawPass = (
     Option<String>,
 );
 
-fn row(r: &Row<'_>) -> rusqlite::Result<RawPass> {
+fn row(r: &Row<'_>) -> DbResult<RawPass> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -124,12 +123,12 @@ impl Reader<'_> {
 impl Tx<'_> {
     pub fn begin_pass(&self, tenant: &str, kind: PassKind, now: i64) -> Result<i64, StoreError> {
         self.conn()
-            .execute_cached(
-                "INSERT INTO passes (tenant, kind, started_at) VALUES (?1, ?2, ?3)",
+            .query_row(
+                "INSERT INTO passes (tenant, kind, started_at) VALUES (?1, ?2, ?3) RETURNING id",
                 params![tenant, kind.as_str(), now],
+                |r| r.get(0),
             )
-            .ctx("begin pass")?;
-        Ok(self.conn().last_insert_rowid())
+            .ctx("begin pass")
     }
 
     pub fn finish_pass(
@@ -162,7 +161,7 @@ impl Tx<'_> {
         self.conn()
             .execute_cached(
                 "UPDATE passes SET result = ?2, error = COALESCE(error, ?3), finished_at = ?4
-                 WHERE result IS NULL AND (?1 IS NULL OR tenant = ?1)",
+                 WHERE result IS NULL AND (CAST(?1 AS TEXT) IS NULL OR tenant = ?1)",
                 params![tenant, PassResult::Interrupted.as_str(), error, finished_at],
             )
             .ctx("interrupt unfinished passes")

@@ -1,9 +1,8 @@
 //! Posting tags as last seen by a full pass, so targeted reconciles can tell which postings
 //! connect to an interview (rule: posting tags, docs/behaviour.md) without listing every posting again.
 
-use rusqlite::params;
+use super::db::{Value, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +33,7 @@ impl Reader<'_> {
         )
     }
 
-    fn query_postings(
-        &self,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<PostingRow>, StoreError> {
+    fn query_postings(&self, sql: &str, args: &[Value<'_>]) -> Result<Vec<PostingRow>, StoreError> {
         let mut st = self.conn.prepare_cached(sql).ctx("prepare postings")?;
         let rows = st
             .query_map(args, |r| {
@@ -70,7 +65,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached("DELETE FROM postings WHERE tenant = ?1", [tenant])
+            .execute_cached("DELETE FROM postings WHERE tenant = ?1", params![tenant])
             .ctx("clear postings")?;
         let mut st = self
             .conn()

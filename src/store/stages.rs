@@ -1,9 +1,8 @@
 //! Trigger stages as a pass resolved them: the configured names or ids, and the stage ids they
 //! named in the Lever account at the time.
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx, from_json_list, to_json_list};
 
 /// Resolved trigger stages of one tenant.
@@ -21,7 +20,7 @@ impl Reader<'_> {
             .conn
             .query_row_cached(
                 "SELECT configured, stage_ids, resolved_at FROM trigger_stages WHERE tenant = ?1",
-                [tenant],
+                params![tenant],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()

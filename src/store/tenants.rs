@@ -1,8 +1,7 @@
 //! Per-tenant connection state: a 401 or a refused OAuth grant marks a tenant disconnected (rule: disconnect, docs/behaviour.md).
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +18,7 @@ impl Reader<'_> {
         self.conn
             .query_row_cached(
                 "SELECT id, connected, disconnected_reason, changed_at FROM tenants WHERE id = ?1",
-                [id],
+                params![id],
                 |r| {
                     Ok(TenantRow {
                         id: r.get(0)?,
@@ -48,8 +47,8 @@ impl Tx<'_> {
                 "INSERT INTO tenants (id, connected, disconnected_reason, changed_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO UPDATE SET
-                   changed_at = CASE WHEN connected = excluded.connected THEN changed_at
-                                     ELSE excluded.changed_at END,
+                   changed_at = CASE WHEN tenants.connected = excluded.connected
+                                     THEN tenants.changed_at ELSE excluded.changed_at END,
                    connected = excluded.connected,
                    disconnected_reason = excluded.disconnected_reason",
                 params![id, connected, reason, now],

@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Optional, params};
 
-use super::Cached;
 use super::{Ctx, Reader, StoreError, Tx};
 
 #[derive(Clone, PartialEq, Eq)]
@@ -36,7 +35,7 @@ impl Reader<'_> {
             .query_row_cached(
                 "SELECT access_token, refresh_token, expires_at, scope, updated_at
                  FROM oauth_tokens WHERE tenant = ?1",
-                [tenant],
+                params![tenant],
                 |r| {
                     Ok(TokenRow {
                         access_token: r.get(0)?,

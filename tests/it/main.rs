@@ -29,6 +29,7 @@ mod doctor_process;
 mod fault_matrix;
 mod flood;
 mod hostile_clients;
+mod instances;
 mod issue10;
 mod issue11;
 mod issue12;

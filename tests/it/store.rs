@@ -11,6 +11,28 @@ use willo_lever_sync::store::{
     StoreError, TokenRow,
 };
 
+/// A store test on both backends: `NAME::sqlite` on a fresh state directory, `NAME::postgres`
+/// on a fresh PostgreSQL database (issue 14: one store, two backends, the same meaning).
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            use willo_lever_sync::store::{OpenMode, Store};
+
+            #[test]
+            fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(&Store::open(dir.path(), OpenMode::Writer).unwrap());
+            }
+
+            #[test]
+            fn postgres() {
+                let db = crate::support::pg::PgDb::new();
+                super::$name(&db.store(OpenMode::Writer));
+            }
+        }
+    };
+}
+
 fn exit_of(e: StoreError) -> ExitStatus {
     CommandError::from(e).exit_status()
 }
@@ -114,10 +136,8 @@ fn a_reader_on_a_missing_database_says_so() {
     assert!(matches!(err, StoreError::Missing { .. }), "{err}");
 }
 
-#[test]
-fn a_failed_write_rolls_back_everything_it_did() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(a_failed_write_rolls_back_everything_it_did);
+fn a_failed_write_rolls_back_everything_it_did(store: &Store) {
     let result: Result<(), StoreError> = store.write(|tx| {
         tx.set_cursor("acme", "updated_at", 100, 1)?;
         Err(StoreError::Corrupt("simulated failure part-way".into()))
@@ -129,10 +149,8 @@ fn a_failed_write_rolls_back_everything_it_did() {
     );
 }
 
-#[test]
-fn the_invite_journal_only_moves_along_allowed_transitions() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(the_invite_journal_only_moves_along_allowed_transitions);
+fn the_invite_journal_only_moves_along_allowed_transitions(store: &Store) {
     store
         .write(|tx| {
             assert_eq!(
@@ -180,10 +198,8 @@ fn the_invite_journal_only_moves_along_allowed_transitions() {
     assert!(store.read(|r| r.invites("other")).unwrap().is_empty());
 }
 
-#[test]
-fn participants_remember_when_their_state_last_changed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(participants_remember_when_their_state_last_changed);
+fn participants_remember_when_their_state_last_changed(store: &Store) {
     store
         .write(|tx| {
             let seen = |email, state| SeenParticipant {
@@ -217,10 +233,8 @@ fn participants_remember_when_their_state_last_changed() {
     assert_eq!((p.changed_at, p.state.as_deref()), (30, Some("completed")));
 }
 
-#[test]
-fn opportunity_backoff_grows_and_resets() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(opportunity_backoff_grows_and_resets);
+fn opportunity_backoff_grows_and_resets(store: &Store) {
     let tags = vec!["a".to_owned()];
     store
         .write(|tx| {
@@ -264,12 +278,11 @@ fn opportunity_backoff_grows_and_resets() {
     assert_eq!(o.failure_count, 0);
 }
 
-/// Issue 12 (bench): an incremental pass whose window holds many unchanged opportunities
-/// rewrote a page per opportunity. Unchanged rows are left alone unless a full pass touches
-/// them (it proves with `seen_at` which invited opportunities it saw).
-#[test]
-fn issue12_an_unchanged_opportunity_is_written_only_by_a_full_pass() {
-    let store = Store::open_memory().unwrap();
+// Issue 12 (bench): an incremental pass whose window holds many unchanged opportunities
+// rewrote a page per opportunity. Unchanged rows are left alone unless a full pass touches
+// them (it proves with `seen_at` which invited opportunities it saw).
+on_both!(issue12_an_unchanged_opportunity_is_written_only_by_a_full_pass);
+fn issue12_an_unchanged_opportunity_is_written_only_by_a_full_pass(store: &Store) {
     let tags = vec!["a".to_owned()];
     let moved = vec!["a".to_owned(), "b".to_owned()];
     let seen = |tags: &'static [String], touch: bool| SeenOpportunity {
@@ -311,10 +324,8 @@ fn issue12_an_unchanged_opportunity_is_written_only_by_a_full_pass() {
     assert_eq!(seen_at(), 4, "a full pass touches every one it saw");
 }
 
-#[test]
-fn interviews_keep_every_tag_they_were_issued() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(interviews_keep_every_tag_they_were_issued);
+fn interviews_keep_every_tag_they_were_issued(store: &Store) {
     store
         .write(|tx| {
             tx.save_interview("t", "iv", "PM", "Willo:PM-Acme", true, 1)?;
@@ -337,10 +348,8 @@ fn interviews_keep_every_tag_they_were_issued() {
     );
 }
 
-#[test]
-fn passes_attention_tokens_and_tenants_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
+on_both!(passes_attention_tokens_and_tenants_round_trip);
+fn passes_attention_tokens_and_tenants_round_trip(store: &Store) {
     let id = store
         .write(|tx| tx.begin_pass("t", PassKind::Full, 1000))
         .unwrap();
@@ -386,13 +395,11 @@ fn passes_attention_tokens_and_tenants_round_trip() {
     assert!(!format!("{tokens:?}").contains("rt\""));
 }
 
-#[test]
-fn issue12_pruning_keeps_each_tenants_newest_passes() {
+on_both!(issue12_pruning_keeps_each_tenants_newest_passes);
+fn issue12_pruning_keeps_each_tenants_newest_passes(store: &Store) {
     // Pruning walks the index back from the newest pass instead of probing a set of the ids
     // kept; what it keeps must not change: the newest `keep` of the tenant, other tenants'
     // untouched, nothing removed while there are fewer.
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::Writer).unwrap();
     let ids = |tenant: &str| -> Vec<i64> {
         store
             .read(|r| r.recent_passes(tenant, 100))

@@ -19,8 +19,11 @@ mod text;
 pub(super) struct Report {
     schema_version: u32,
     state_file: String,
-    /// The process holding the state's lock, while one is alive.
+    /// The process holding the state's lock, while one is alive (SQLite).
     writer: Option<Writer>,
+    /// The state is a PostgreSQL store that several instances share: each tenant's `lease`
+    /// says which one runs it.
+    shared: bool,
     /// The next scheduled passes, while a daemon runs them.
     next_passes: Option<NextPasses>,
     tenants: Vec<TenantReport>,
@@ -60,6 +63,21 @@ struct TenantReport {
     attention: Vec<AttentionReport>,
     /// Opportunities whose last action failed; `deferred` while they wait out their backoff.
     failing: Vec<FailingReport>,
+    /// Several instances on PostgreSQL: which one holds the tenant, until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lease: Option<LeaseReport>,
+}
+
+#[derive(Serialize)]
+struct LeaseReport {
+    /// The instance holding (or that last held) the lease.
+    owner: String,
+    expires_at: String,
+    #[serde(skip)]
+    expires_ms: i64,
+    /// The lease has lapsed: no instance runs the tenant until one takes it.
+    lapsed: bool,
+    fence: i64,
 }
 
 #[derive(Serialize)]
@@ -114,7 +132,7 @@ pub fn run(
     json: bool,
 ) -> Result<ExitStatus, CommandError> {
     let now = crate::clock::now_ms();
-    let store = super::read_store(&settings.daemon.state_dir)?;
+    let store = super::read_store(&settings.daemon.state_dir, &settings.store)?;
     // A pass without a result is running only while the writer holding the state is alive.
     let writer = crate::store::live_writer(&settings.daemon.state_dir).map(|pid| Writer {
         pid,
@@ -133,15 +151,40 @@ pub fn run(
             .filter(|w| matches!(w.kind, "daemon" | "sandbox" | "unknown"))
             .map(|_| next_passes(settings, now)),
         writer,
+        shared: false,
         tenants: Vec::new(),
         exit_status: 0,
     };
+    // On PostgreSQL there is no lock file: each tenant's lease says who runs it, by the
+    // database's clock.
+    let (leases, store_now) = match &store {
+        Some(s) if s.dialect() == crate::store::Dialect::Postgres => {
+            report.state_file = s.path().display().to_string();
+            report.shared = true;
+            s.read(|r| Ok((r.leases()?, r.store_now(now)?)))?
+        }
+        _ => (Vec::new(), now),
+    };
     let mut status = ExitStatus::Converged;
     for id in tenants {
+        let lease = leases.iter().find(|l| l.tenant == id).map(|l| LeaseReport {
+            owner: l.owner.clone(),
+            expires_at: rfc3339(l.expires_at),
+            expires_ms: l.expires_at,
+            lapsed: l.expires_at <= store_now,
+            fence: l.fence,
+        });
+        let running = match &store {
+            Some(s) if s.dialect() == crate::store::Dialect::Postgres => {
+                lease.as_ref().is_some_and(|l| !l.lapsed)
+            }
+            _ => report.writer.is_some(),
+        };
         let mut t = match &store {
-            Some(store) => tenant_report(store, id, report.writer.is_some(), now)?,
+            Some(store) => tenant_report(store, id, running, now)?,
             None => TenantReport::empty(id),
         };
+        t.lease = lease;
         let (s, problems) = verdict(&t);
         t.verdict = match s {
             ExitStatus::Converged => "ok",
@@ -243,6 +286,7 @@ impl TenantReport {
             invites: Default::default(),
             attention: Vec::new(),
             failing: Vec::new(),
+            lease: None,
         }
     }
 }
@@ -270,6 +314,7 @@ fn tenant_report(
                 .into_iter()
                 .map(pass_report)
                 .next(),
+            lease: None,
             invites: r
                 .invite_counts(id)?
                 .into_iter()

@@ -22,6 +22,10 @@ pub(super) fn write(
             };
             writeln!(out, "running: {what} (pid {}) holds the state", w.pid)?;
         }
+        None if r.shared => writeln!(
+            out,
+            "running: instances sharing this PostgreSQL store; each tenant's owner is below"
+        )?,
         None => writeln!(
             out,
             "running: no daemon or --once run holds the state; no pass is scheduled"
@@ -76,6 +80,25 @@ fn tenant(out: &mut impl Write, t: &TenantReport, now: i64) -> io::Result<()> {
         (Some(false), None) => "DISCONNECTED".to_owned(),
     };
     writeln!(out, "\ntenant {}: {conn}", t.id)?;
+    if let Some(l) = &t.lease {
+        if l.lapsed {
+            writeln!(
+                out,
+                "  owner: none: {}'s lease lapsed {} ({}); the next instance to take it starts with a full pass",
+                l.owner,
+                relative(now, l.expires_ms),
+                l.expires_at
+            )?;
+        } else {
+            writeln!(
+                out,
+                "  owner: instance {}, lease until {} ({})",
+                l.owner,
+                l.expires_at,
+                relative(now, l.expires_ms)
+            )?;
+        }
+    }
     for p in &t.problems {
         writeln!(out, "  needs a look: {p}")?;
     }

@@ -249,4 +249,7 @@ pub struct InviteEmail {
     pub email: String,
     /// ms.
     pub at: i64,
+    /// When the simulator stored it, on this machine's monotonic clock: benchmarks time
+    /// webhook → POST with it instead of with how often they poll.
+    pub stored: std::time::Instant,
 }

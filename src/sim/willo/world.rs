@@ -337,6 +337,7 @@ impl WilloWorld {
             interview: n.interview,
             email: n.email,
             at: now,
+            stored: std::time::Instant::now(),
         });
         Ok(key)
     }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod pg;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ pub struct World {
     pub lever_extra: String,
     pub willo_extra: String,
     pub log_level: String,
+    /// The PostgreSQL database the state lives in, when not SQLite in `state_dir` (issue 14).
+    /// `WLS_TEST_BACKEND=postgres` puts every world there.
+    pub postgres: Option<pg::PgDb>,
 }
 
 impl World {
@@ -63,7 +67,18 @@ impl World {
             lever_extra: String::new(),
             willo_extra: String::new(),
             log_level: "warn".into(),
+            postgres: (std::env::var("WLS_TEST_BACKEND").as_deref() == Ok("postgres"))
+                .then(pg::PgDb::new),
         }
+    }
+
+    /// A world whose state lives in a fresh PostgreSQL database.
+    pub async fn on_postgres() -> World {
+        let mut w = World::new().await;
+        if w.postgres.is_none() {
+            w.postgres = Some(pg::PgDb::new());
+        }
+        w
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -104,6 +119,7 @@ requests_per_second = 500
 burst = 100
 retry_max_elapsed_seconds = {budget}
 {willo_extra}
+{store}
 "#,
             state = self.state_dir().display(),
             extra = self.tenant_extra,
@@ -114,6 +130,11 @@ retry_max_elapsed_seconds = {budget}
             lever_extra = self.lever_extra,
             willo_extra = self.willo_extra,
             log_level = self.log_level,
+            store = self
+                .postgres
+                .as_ref()
+                .map(|db| format!("[store]\nurl = {:?}\n", db.url))
+                .unwrap_or_default(),
         )
     }
 
@@ -137,7 +158,12 @@ retry_max_elapsed_seconds = {budget}
     /// returned tenant is dropped).
     pub fn tenant(&self) -> Arc<Tenant> {
         let settings = self.settings();
-        let store = Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer).unwrap());
+        let store = Arc::new(
+            settings
+                .store
+                .open(&settings.daemon.state_dir, OpenMode::Writer)
+                .unwrap(),
+        );
         let options = PassOptions {
             concurrency: 4,
             overlap: std::time::Duration::from_secs(300),
@@ -166,12 +192,18 @@ retry_max_elapsed_seconds = {budget}
 
     /// The store opened for writing (to arrange a state a test needs).
     pub fn store_writer(&self) -> Store {
-        Store::open(&self.state_dir(), OpenMode::Writer).unwrap()
+        match &self.postgres {
+            Some(db) => db.store(OpenMode::Writer),
+            None => Store::open(&self.state_dir(), OpenMode::Writer).unwrap(),
+        }
     }
 
     /// A store reader for assertions.
     pub fn store(&self) -> Store {
-        Store::open(&self.state_dir(), OpenMode::Reader).unwrap()
+        match &self.postgres {
+            Some(db) => db.store(OpenMode::Reader),
+            None => Store::open(&self.state_dir(), OpenMode::Reader).unwrap(),
+        }
     }
 
     /// The interview's tag as the default template renders it.
