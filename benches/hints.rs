@@ -24,6 +24,12 @@
 
 mod support;
 
+/// The simulators in this process allocate on mimalloc, not glibc: rendering participant
+/// pages on glibc's malloc (its consolidation of freed chunks) took more CPU than the daemon's
+/// own hints, on the same two cores. The daemon, a child process, keeps the system allocator.
+#[global_allocator]
+static SIMULATORS_ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -13,7 +13,7 @@ use willo_lever_sync::reconcile::{PassOptions, Tenant};
 use willo_lever_sync::sim::RateLimit;
 use willo_lever_sync::sim::lever::{LeverSim, LeverSimConfig, OppSeed, PostingSeed};
 use willo_lever_sync::sim::willo::{ParticipantSeed, WilloSim, WilloSimConfig};
-use willo_lever_sync::store::{OpenMode, Store};
+use willo_lever_sync::store::OpenMode;
 
 pub const LEVER_KEY: &str = "bench-lever-key";
 pub const WILLO_KEY: &str = "bench-willo-key";
@@ -204,8 +204,12 @@ webhook_token = "{WILLO_TOKEN}"
     /// until it is dropped).
     pub fn tenant(&self, text: &str) -> Arc<Tenant> {
         let settings = settings(text, self.dir.path());
-        let store =
-            Arc::new(Store::open(&settings.daemon.state_dir, OpenMode::Writer).expect("store"));
+        let store = Arc::new(
+            settings
+                .store
+                .open(&settings.daemon.state_dir, OpenMode::Writer)
+                .expect("store"),
+        );
         let options = PassOptions {
             concurrency: 4,
             overlap: Duration::from_secs(300),

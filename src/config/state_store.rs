@@ -30,8 +30,7 @@ pub(super) fn settings(cx: &Ctx, s: RawStore) -> Result<StoreSettings, ConfigErr
             "must be a PostgreSQL connection string (postgres://user@host/db or host=… dbname=…)",
         ));
     }
-    if let Err(e) = text.parse::<postgres::Config>() {
-        // The driver's message quotes no part of the string it failed on.
+    if let Err(e) = crate::store::check_url(text) {
         return Err(cx.err(
             "store.url",
             format!("is not a valid connection string: {e}"),

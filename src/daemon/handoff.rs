@@ -1,6 +1,6 @@
 //! Hints between instances (issue 14): a webhook may reach any instance behind a load
 //! balancer. One that does not hold the tenant's lease hands the hint to the owner with
-//! PostgreSQL `NOTIFY wls_hints`; every instance `LISTEN`s on a connection of its own and
+//! PostgreSQL `NOTIFY` (`store::HINT_CHANNEL`); every instance listens on a connection of its own and
 //! queues the hints of the tenants it holds. A hint nobody holds is lost only until the next
 //! owner's first pass, a full one, which covers it.
 
@@ -12,10 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::hints::{HintKey, HintQueue};
 use super::ownership::Ownership;
+use super::server::{Shared, answer};
 use crate::config::Settings;
 use crate::domain::Target;
 use crate::error_chain::chain;
-use crate::store::{HINT_CHANNEL, StoreError};
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::Response;
 
 /// What travels on the channel.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -82,7 +85,7 @@ pub fn listen(
         .spawn(move || {
             while !shutdown.is_cancelled() {
                 if let Err(e) = listen_once(&url, &owner, &queue, &shutdown) {
-                    tracing::warn!(error = %chain(e.as_ref()), "the hint hand-over listener lost its connection; reconnecting");
+                    tracing::warn!(error = %chain(&e), "the hint hand-over listener lost its connection; reconnecting");
                     std::thread::sleep(Duration::from_secs(1));
                 }
             }
@@ -97,25 +100,59 @@ fn listen_once(
     owner: &Ownership,
     queue: &HintQueue,
     shutdown: &CancellationToken,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut conn = crate::store::listen_connection(url)?;
-    conn.batch_execute(&format!("LISTEN {HINT_CHANNEL}"))?;
-    let mut notifications = conn.notifications();
-    let mut iter = notifications.timeout_iter(Duration::from_millis(250));
-    use postgres::fallible_iterator::FallibleIterator;
-    while !shutdown.is_cancelled() {
-        let Some(n) = iter.next()? else { continue };
-        let Some(key) = decode(n.payload()) else {
+) -> Result<(), StoreError> {
+    crate::store::listen_for_hints(url, &|| shutdown.is_cancelled(), &mut |payload| {
+        let Some(key) = decode(payload) else {
             tracing::warn!("a handed hint could not be read; ignored");
-            continue;
+            return;
         };
         // Every instance hears every hint; the owner acts on it.
         if owner.owns(&key.tenant) {
             tracing::debug!(tenant = %key.tenant, "a hint handed over by another instance");
             queue.push(key);
         }
+    })
+}
+
+impl Shared {
+    /// A hint for a tenant another instance holds: handed to it (PostgreSQL `NOTIFY`), never
+    /// dropped silently; when no instance holds the tenant, the next owner starts it with a
+    /// full pass, which covers the hint.
+    pub(super) fn hand_over(
+        &self,
+        owner: &Ownership,
+        tenant: &str,
+        source: &str,
+        target: &Target,
+    ) -> Response {
+        match send(owner, tenant, source, target) {
+            Ok(()) => {
+                self.metrics.hint(tenant, source, "handed_over");
+                answer(StatusCode::ACCEPTED, "handed_over", None)
+            }
+            Err(e) => {
+                tracing::error!(tenant, error = %crate::error_chain::chain(&e),
+                    "cannot hand a hint to the tenant's owner");
+                answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    Some(
+                        "the hint could not be handed to the tenant's owner; deliver again later"
+                            .into(),
+                    ),
+                )
+            }
+        }
     }
-    Ok(())
+
+    pub(super) fn hint_for_owner(&self, tenant: &str, source: &str, target: &Target) {
+        if let Some(owner) = &self.ownership
+            && let Err(e) = send(owner, tenant, source, target)
+        {
+            tracing::warn!(tenant, error = %crate::error_chain::chain(&e),
+                "cannot hand a queued hint to the tenant's new owner; its full pass covers it");
+        }
+    }
 }
 
 #[cfg(test)]

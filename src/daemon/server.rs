@@ -96,7 +96,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn answer(status: StatusCode, outcome: &str, reason: Option<String>) -> Response {
+pub(super) fn answer(status: StatusCode, outcome: &str, reason: Option<String>) -> Response {
     let body = match reason {
         Some(r) => serde_json::json!({"outcome": outcome, "reason": r}),
         None => serde_json::json!({"outcome": outcome}),
@@ -139,45 +139,6 @@ impl Shared {
             Pushed::Deduplicated => answer(StatusCode::ACCEPTED, "deduplicated", None),
             // Still 2xx: retrying would not help, and the next pass catches up.
             Pushed::Dropped => answer(StatusCode::ACCEPTED, "dropped", None),
-        }
-    }
-
-    /// A hint for a tenant another instance holds: handed to it (PostgreSQL `NOTIFY`), never
-    /// dropped silently; when no instance holds the tenant, the next owner starts it with a
-    /// full pass, which covers the hint.
-    fn hand_over(
-        &self,
-        owner: &super::ownership::Ownership,
-        tenant: &str,
-        source: &str,
-        target: &Target,
-    ) -> Response {
-        match super::handoff::send(owner, tenant, source, target) {
-            Ok(()) => {
-                self.metrics.hint(tenant, source, "handed_over");
-                answer(StatusCode::ACCEPTED, "handed_over", None)
-            }
-            Err(e) => {
-                tracing::error!(tenant, error = %crate::error_chain::chain(&e),
-                    "cannot hand a hint to the tenant's owner");
-                answer(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    Some(
-                        "the hint could not be handed to the tenant's owner; deliver again later"
-                            .into(),
-                    ),
-                )
-            }
-        }
-    }
-
-    pub(super) fn hint_for_owner(&self, tenant: &str, source: &str, target: &Target) {
-        if let Some(owner) = &self.ownership
-            && let Err(e) = super::handoff::send(owner, tenant, source, target)
-        {
-            tracing::warn!(tenant, error = %crate::error_chain::chain(&e),
-                "cannot hand a queued hint to the tenant's new owner; its full pass covers it");
         }
     }
 

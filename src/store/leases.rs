@@ -241,3 +241,33 @@ impl PgStore {
 
 /// The channel hints are handed over on.
 pub const HINT_CHANNEL: &str = "wls_hints";
+
+/// Listens for handed hints on a connection of its own (`LISTEN`), calling `each` with every
+/// payload, until `stop` says so (checked four times a second) or the connection fails.
+/// Blocks: run it on a thread of its own.
+pub fn listen_for_hints(
+    url: &str,
+    stop: &dyn Fn() -> bool,
+    each: &mut dyn FnMut(&str),
+) -> Result<(), StoreError> {
+    use ::postgres::fallible_iterator::FallibleIterator;
+    let failed = |what: &str, e: Box<dyn std::error::Error + Send + Sync>| StoreError::Postgres {
+        url: super::redact(url),
+        what: what.to_owned(),
+        source: Some(e),
+    };
+    let mut conn = super::db::pg::connect(url).map_err(|e| failed("connect", Box::new(e)))?;
+    conn.client
+        .batch_execute(&format!("LISTEN {HINT_CHANNEL}"))
+        .map_err(|e| failed("listen", Box::new(e)))?;
+    let mut notifications = conn.client.notifications();
+    let mut iter = notifications.timeout_iter(std::time::Duration::from_millis(250));
+    while !stop() {
+        match iter.next() {
+            Ok(Some(n)) => each(n.payload()),
+            Ok(None) => {}
+            Err(e) => return Err(failed("wait for hints", Box::new(e))),
+        }
+    }
+    Ok(())
+}

@@ -229,6 +229,10 @@ pub(super) const MIGRATIONS: &[(u32, &str)] = &[(
         ELSE
             v_tenant := to_jsonb(NEW) ->> TG_ARGV[0];
         END IF;
+        -- Once per tenant and transaction: the lock taken below lasts until it ends.
+        IF current_setting('wls.checked', true) = v_tenant THEN
+            RETURN NULL;
+        END IF;
         v_fence := (current_setting('wls.fences', true)::jsonb ->> v_tenant)::BIGINT;
         PERFORM 1 FROM leases l
          WHERE l.tenant = v_tenant AND l.owner = v_me AND l.fence = v_fence
@@ -238,6 +242,7 @@ pub(super) const MIGRATIONS: &[(u32, &str)] = &[(
             RAISE EXCEPTION 'instance % holds no lease on tenant % with fence %', v_me, v_tenant, v_fence
                 USING ERRCODE = 'WL001';
         END IF;
+        PERFORM set_config('wls.checked', v_tenant, true);
         RETURN NULL;
     END
     $f$;

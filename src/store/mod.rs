@@ -46,7 +46,7 @@ pub use db::Dialect;
 pub use facts::{COMPLETION_NOTES_FROM, PARTICIPANT_FILTER_IGNORED};
 pub use interviews::InterviewRow;
 pub use invites::{InviteCounts, InviteRow};
-pub use leases::{HINT_CHANNEL, LeaseRow, Taken};
+pub use leases::{HINT_CHANNEL, LeaseRow, Taken, listen_for_hints};
 pub use lock::live_writer;
 pub use lookups::InterviewKnowledge;
 pub use migrations::SCHEMA_VERSION;
@@ -54,7 +54,7 @@ pub use notes::NoteRow;
 pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
 pub use passes::PassRow;
-pub use postgresql::{PgSettings, redact};
+pub use postgresql::{PgSettings, check_url, redact};
 pub use postings::PostingRow;
 pub use stages::TriggerStagesRow;
 pub use tenants::TenantRow;
@@ -391,11 +391,6 @@ impl Store {
 // rolls back on drop), so a poisoned mutex is safe to keep using.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A connection for `LISTEN` (the hint hand-over), apart from the store's own.
-pub fn listen_connection(url: &str) -> Result<::postgres::Client, db::pg::ConnectError> {
-    db::pg::connect(url).map(|c| c.client)
 }
 
 /// Read access to the store. All typed read functions are methods on this type.

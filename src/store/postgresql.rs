@@ -30,6 +30,14 @@ impl std::fmt::Debug for PgSettings {
     }
 }
 
+/// Whether `url` is a connection string the driver reads; its complaint otherwise (which
+/// quotes no part of the string, so no password).
+pub fn check_url(url: &str) -> Result<(), String> {
+    url.parse::<::postgres::Config>()
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 /// The connection string without its password, for logs, errors and `status`.
 pub fn redact(url: &str) -> String {
     if let Ok(mut u) = url::Url::parse(url) {

@@ -58,10 +58,10 @@ fn production_code_never_uses_the_simulators() {
 
 #[test]
 fn sql_stays_in_the_store() {
-    let found = offenders(&["rusqlite"], &["store/"]);
+    let found = offenders(&["rusqlite", "postgres::", "tokio_postgres"], &["store/"]);
     assert!(
         found.is_empty(),
-        "rusqlite used outside store/:\n{}",
+        "a database driver used outside store/:\n{}",
         found.join("\n")
     );
 }

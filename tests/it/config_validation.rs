@@ -808,3 +808,47 @@ fn issue12_status_check_keys_default_read_and_refuse_what_cannot_work() {
         assert!(err.to_string().contains(words), "{err}");
     }
 }
+
+#[test]
+fn issue14_the_store_table_and_instance_id_name_their_key_when_wrong() {
+    let with = |extra: &str| format!("{BASE}\n{extra}\n");
+    let cases = [
+        ("[store]\nurl = \"mysql://x\"", "store.url"),
+        (
+            "[store]\nurl = \"postgres://a@b/c?sslmode=bogus\"",
+            "store.url",
+        ),
+        (
+            "[store]\nurl = \"postgres://a@b/c\"\nlease_seconds = 2",
+            "store.lease_seconds",
+        ),
+        ("[store]\nlease_seconds = 30", "store.lease_seconds"),
+        (
+            "[store]\nurl = \"postgres://a@b/c\"\nurl_file = \"f\"",
+            "store.url",
+        ),
+        ("[store]\nuri = \"postgres://a@b/c\"", "uri"),
+    ];
+    for (extra, key) in cases {
+        let e = load(&with(extra)).expect_err(extra);
+        let text = e.to_string();
+        assert!(text.contains(key), "{extra:?}: {text}");
+        assert_eq!(CommandError::from(e).exit_status(), ExitStatus::Config);
+    }
+    let e = load(&edit("[daemon]", "[daemon]\ninstance_id = \"a b\"")).unwrap_err();
+    assert!(e.to_string().contains("daemon.instance_id"), "{e}");
+    // Without [store], SQLite; the instance id defaults to the host and process.
+    let s = load(BASE).unwrap();
+    assert!(!s.store.is_shared());
+    assert!(
+        s.daemon
+            .instance_id
+            .ends_with(&format!("-{}", std::process::id())),
+        "{}",
+        s.daemon.instance_id
+    );
+    let s = load(&with("[store]\nurl = \"postgres://wls:hunter2@db/wls\"")).unwrap();
+    let pg = s.store.postgres.as_ref().unwrap();
+    assert_eq!(pg.lease.as_secs(), 30);
+    assert!(!format!("{s:?}").contains("hunter2"));
+}

@@ -410,6 +410,21 @@ async fn issue14_a_webhook_posted_to_a_non_owner_is_acted_on_by_the_owner_within
         "B could not hand the hint over\n{}",
         b.log()
     );
+    // `status` names the owner and its lease, from any host, taking no lease.
+    let out = command()
+        .arg("--config")
+        .arg(fleet.config("b"))
+        .arg("status")
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("owner: instance a, lease until"), "{text}");
+    assert!(
+        text.contains("instances sharing this PostgreSQL store"),
+        "{text}"
+    );
+    assert_eq!(fleet.owner_of(0), "a", "status took the lease");
     for d in [a, b] {
         d.signal(SIGTERM);
         let _ = d.exit_code().await;
@@ -448,5 +463,35 @@ async fn issue14_migrate_store_moves_a_sqlite_state_and_the_next_pass_writes_not
             "SELECT state FROM invites WHERE opportunity_id = '{opp}'"
         )),
         "done"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_a_dry_run_over_postgres_plans_and_writes_nothing() {
+    let w = World::on_postgres().await;
+    let (_, posting) = w.interview_with_posting("Pilot");
+    w.candidate("Ann", "ann@example.com", &posting);
+    w.full().await;
+    let db = w.postgres.as_ref().unwrap();
+    let late = w.candidate("Bob", "bob@example.com", &posting);
+    let before = state_snapshot(db);
+    let marks = w.marks();
+    let run = crate::support::run(&w, &["--once", "--dry-run"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("bob@example.com") || run.stdout.contains(&late),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        state_snapshot(db),
+        before,
+        "the dry run wrote to the database"
+    );
+    assert_eq!(w.writes_since(marks), Vec::<String>::new());
+    assert_eq!(
+        db.scalar("SELECT COUNT(*)::TEXT FROM leases"),
+        "0",
+        "the dry run took a lease"
     );
 }

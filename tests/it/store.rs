@@ -428,3 +428,26 @@ fn issue12_pruning_keeps_each_tenants_newest_passes(store: &Store) {
         "another tenant's passes were pruned"
     );
 }
+
+#[test]
+fn issue14_a_postgres_database_from_a_newer_version_is_refused_with_exit_74() {
+    let db = crate::support::pg::PgDb::new();
+    drop(db.store(OpenMode::Writer));
+    db.execute(&format!(
+        "UPDATE schema_version SET version = {}",
+        SCHEMA_VERSION + 1
+    ));
+    for mode in [OpenMode::Writer, OpenMode::Reader] {
+        let err = Store::open_postgres(&db.settings(), mode).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        assert_eq!(exit_of(err), ExitStatus::StateStore);
+    }
+    // A reader of a database no writer has created says so, and creates nothing.
+    let empty = crate::support::pg::PgDb::new();
+    let err = Store::open_postgres(&empty.settings(), OpenMode::Reader).unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+    assert_eq!(
+        empty.scalar("SELECT COUNT(*)::TEXT FROM pg_tables WHERE schemaname = 'public'"),
+        "0"
+    );
+}
