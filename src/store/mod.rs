@@ -375,6 +375,27 @@ impl Store {
     }
 }
 
+/// Refuses a schema a reader of this build cannot use: a newer one (a later build wrote it) or
+/// an older one (only a writer migrates).
+fn same_version(path: &Path, found: u32) -> Result<(), StoreError> {
+    let path = path.to_path_buf();
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path,
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < SCHEMA_VERSION {
+        return Err(StoreError::TooOld {
+            path,
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 impl Store {
     /// The SQLite connection of a SQLite store, for tests of SQLite's own views (query plans,

@@ -126,22 +126,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(Db<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
-        offload(|| {
-            let mut guard = self.connection()?;
-            let Some(PgConn { client, statements }) = guard.as_mut() else {
-                return Err(self.error("no connection", None));
-            };
-            let tx = client
-                .transaction()
-                .map_err(DbError::from)
-                .ctx("begin transaction")?;
-            let ptx = PgTx {
-                tx: RefCell::new(tx),
-                statements: RefCell::new(statements),
-            };
-            let out = f(Db::Pg(&ptx));
-            finish(ptx, out)
-        })
+        offload(|| self.in_transaction(Kind::Unfenced, f))
     }
 
     pub(crate) fn display_url(&self) -> String {
@@ -210,25 +195,7 @@ impl PgStore {
         &self,
         f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        {
-            let mut guard = self.connection()?;
-            let Some(PgConn { client, statements }) = guard.as_mut() else {
-                return Err(self.error("no connection", None));
-            };
-            let tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(DbError::from)
-                .ctx("begin read")?;
-            let ptx = PgTx {
-                tx: RefCell::new(tx),
-                statements: RefCell::new(statements),
-            };
-            let out = f(&Reader { conn: Db::Pg(&ptx) });
-            finish(ptx, out)
-        }
+        self.in_transaction(Kind::Read, |conn| f(&Reader { conn }))
     }
 
     /// [`Self::write`] on the calling thread, which must be one that may block.
@@ -236,38 +203,63 @@ impl PgStore {
         &self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        {
-            let mut guard = self.connection()?;
-            let Some(PgConn { client, statements }) = guard.as_mut() else {
-                return Err(self.error("no connection", None));
-            };
-            let mut tx = client
-                .transaction()
-                .map_err(DbError::from)
-                .ctx("begin transaction")?;
-            let fencing = self
+        self.in_transaction(Kind::Write, |conn| f(&Tx { r: Reader { conn } }))
+    }
+
+    /// Runs `f` in one transaction of `kind`; commits if it returns `Ok`.
+    fn in_transaction<T>(
+        &self,
+        kind: Kind,
+        f: impl FnOnce(Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.connection()?;
+        let Some(PgConn { client, statements }) = guard.as_mut() else {
+            return Err(self.error("no connection", None));
+        };
+        let mut tx = match kind {
+            Kind::Read => client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start(),
+            Kind::Write | Kind::Unfenced => client.transaction(),
+        }
+        .map_err(DbError::from)
+        .ctx("begin transaction")?;
+        let fencing = match kind {
+            Kind::Write => self
                 .fencing
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(Fencing { owner, fences }) = fencing {
-                tx.execute(
-                    "SELECT set_config('wls.owner', $1, true), set_config('wls.fences', $2, true)",
-                    &[&owner, &fences],
-                )
-                .map_err(DbError::from)
-                .ctx("name the lease holder")?;
-            }
-            let ptx = PgTx {
-                tx: RefCell::new(tx),
-                statements: RefCell::new(statements),
-            };
-            let out = f(&Tx {
-                r: Reader { conn: Db::Pg(&ptx) },
-            });
-            finish(ptx, out)
+                .clone(),
+            Kind::Read | Kind::Unfenced => None,
+        };
+        if let Some(Fencing { owner, fences }) = fencing {
+            tx.execute(
+                "SELECT set_config('wls.owner', $1, true), set_config('wls.fences', $2, true)",
+                &[&owner, &fences],
+            )
+            .map_err(DbError::from)
+            .ctx("name the lease holder")?;
         }
+        let ptx = PgTx {
+            tx: RefCell::new(tx),
+            statements: RefCell::new(statements),
+        };
+        let out = f(Db::Pg(&ptx));
+        finish(ptx, out)
     }
+}
+
+/// What a transaction may do.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Read-only, one snapshot (REPEATABLE READ).
+    Read,
+    /// A write, fenced when this process holds leases.
+    Write,
+    /// A write of the lease bookkeeping, never fenced.
+    Unfenced,
 }
 
 /// Commits when `out` is `Ok`; rolls back (by dropping the transaction) otherwise.
@@ -323,21 +315,7 @@ fn check_version(client: &mut postgres::Client, url: &str) -> Result<(), StoreEr
     if found == 0 {
         return Err(StoreError::Missing { path });
     }
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path,
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    if found < SCHEMA_VERSION {
-        return Err(StoreError::TooOld {
-            path,
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    Ok(())
+    super::same_version(&path, found)
 }
 
 /// Applies the migrations the database lacks, in one transaction, under an advisory lock so

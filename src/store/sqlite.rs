@@ -62,20 +62,7 @@ pub(super) fn open(
                 conn
             };
             let found = user_version(&conn)?;
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::TooNew {
-                    path,
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-            if found < SCHEMA_VERSION {
-                return Err(StoreError::TooOld {
-                    path,
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
+            super::same_version(&path, found)?;
             Ok((conn, path, None))
         }
     }

@@ -172,6 +172,19 @@ request_timeout_seconds = 2
     }
 }
 
+/// One tenant: instance `a` owns it and has converged, then `b` starts beside it.
+async fn owner_and_standby() -> (Fleet, Daemon, Daemon) {
+    let fleet = Fleet::new(1, 1).await;
+    let a = fleet.start("a").await;
+    assert!(
+        eventually(Duration::from_secs(30), || fleet.converged()).await,
+        "{}",
+        a.log()
+    );
+    let b = fleet.start("b").await;
+    (fleet, a, b)
+}
+
 fn logs(daemons: &[&Daemon]) -> String {
     daemons
         .iter()
@@ -268,14 +281,7 @@ async fn issue14_three_instances_share_twenty_tenants_and_a_killed_owner_is_take
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_a_paused_owner_commits_nothing_after_its_lease_lapsed() {
-    let fleet = Fleet::new(1, 1).await;
-    let a = fleet.start("a").await;
-    assert!(
-        eventually(Duration::from_secs(30), || fleet.converged()).await,
-        "{}",
-        a.log()
-    );
-    let b = fleet.start("b").await;
+    let (fleet, a, b) = owner_and_standby().await;
     // A new candidate, whose invite A starts and is paused in: Willo applies the POST, and A
     // stops before it hears back.
     let w = &fleet.worlds[0];
@@ -359,14 +365,7 @@ fn state_snapshot(db: &PgDb) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_a_webhook_posted_to_a_non_owner_is_acted_on_by_the_owner_within_a_second() {
-    let fleet = Fleet::new(1, 1).await;
-    let a = fleet.start("a").await;
-    assert!(
-        eventually(Duration::from_secs(30), || fleet.converged()).await,
-        "{}",
-        a.log()
-    );
-    let b = fleet.start("b").await;
+    let (fleet, a, b) = owner_and_standby().await;
     assert!(
         eventually(Duration::from_secs(10), || b.log().contains("started")).await,
         "{}",
