@@ -78,7 +78,7 @@ pub(super) async fn once_writing(
     tracing::info!(
         version = crate::cli::VERSION,
         config = %settings.source.display(),
-        state = %settings.daemon.state_dir.join(crate::store::DB_FILE).display(),
+        state = %store.path().display(),
         tenants = ?ids,
         "started --once: one full pass for each tenant"
     );

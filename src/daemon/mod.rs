@@ -159,6 +159,17 @@ pub async fn run(
         &readiness,
         owner.clone(),
     );
+    // The lease series exist from the start (a rate needs its zero); a lone SQLite instance
+    // owns every tenant.
+    let me = Metrics::instance(&settings.daemon.instance_id);
+    cx.metrics.lease_takeovers.get_or_create(&me).inc_by(0);
+    cx.metrics.lease_renew_failures.get_or_create(&me).inc_by(0);
+    if owner.is_none() {
+        cx.metrics
+            .tenants_owned
+            .get_or_create(&me)
+            .set(i64::try_from(settings.tenants.len()).unwrap_or(i64::MAX));
+    }
     let listen = settings.daemon.listen;
     let http = Listener::start(listen, server::router(Arc::clone(&shared)))
         .await
@@ -166,7 +177,7 @@ pub async fn run(
             addr: listen,
             source,
         })?;
-    started(settings, http.addr);
+    started(settings, &cx.store, http.addr);
     on_listening(http.addr);
     notify::ready();
 
@@ -226,7 +237,7 @@ pub async fn run(
 }
 
 /// The start-up line: what runs, where its state is, and when the first passes come.
-fn started(settings: &Settings, addr: SocketAddr) {
+fn started(settings: &Settings, store: &Store, addr: SocketAddr) {
     let now = chrono::Utc::now();
     let next = |s: &crate::config::Schedule| {
         s.next_after(now)
@@ -237,7 +248,7 @@ fn started(settings: &Settings, addr: SocketAddr) {
     tracing::info!(
         version = crate::cli::VERSION,
         config = %settings.source.display(),
-        state = %settings.daemon.state_dir.join(crate::store::DB_FILE).display(),
+        state = %store.path().display(),
         tenants = ?tenants,
         schedule = %settings.daemon.schedule,
         next_incremental = %next(&settings.daemon.schedule),

@@ -104,6 +104,34 @@ fn fixed_keys_changed(old: &Settings, new: &Settings) -> Vec<String> {
             .map_or_else(|| "unset".to_owned(), |d| d.display().to_string())
     };
     check("log.dir", dir(&old.log.dir), dir(&new.log.dir));
+    check(
+        "daemon.instance_id",
+        o.instance_id.clone(),
+        n.instance_id.clone(),
+    );
+    // The store and its leases are opened once: another database, or other leases, need a
+    // restart. The connection string is compared whole but printed without its password.
+    let store = |s: &Settings| {
+        s.store.postgres.as_ref().map_or_else(
+            || ("SQLite in daemon.state_dir".to_owned(), String::new(), 0),
+            |p| {
+                (
+                    crate::store::redact(p.url.expose()),
+                    p.url.expose().to_owned(),
+                    p.lease.as_secs(),
+                )
+            },
+        )
+    };
+    let ((shown_a, url_a, lease_a), (shown_b, url_b, lease_b)) = (store(old), store(new));
+    check(
+        "store.lease_seconds",
+        lease_a.to_string(),
+        lease_b.to_string(),
+    );
+    if url_a != url_b {
+        changed.push(format!("store.url ({shown_a} -> {shown_b})"));
+    }
     changed
 }
 
@@ -317,5 +345,22 @@ mod tests {
             fixed_keys_changed(&old, &new),
             ["daemon.listen (127.0.0.1:8787 -> 127.0.0.1:9999)"]
         );
+    }
+
+    #[test]
+    fn issue14_another_store_needs_a_restart_and_its_password_is_not_printed() {
+        let old = settings("[store]\nurl = \"postgres://wls:s3cret@a/wls\"\n");
+        let new = settings("[store]\nurl = \"postgres://wls:s3cret@b/wls\"\nlease_seconds = 60\n");
+        let changed = fixed_keys_changed(&old, &new);
+        assert_eq!(changed.len(), 2, "{changed:?}");
+        assert!(
+            changed[0].starts_with("store.lease_seconds (30 -> 60)"),
+            "{changed:?}"
+        );
+        assert!(
+            changed[1].starts_with("store.url (postgres://wls:***@a/wls"),
+            "{changed:?}"
+        );
+        assert!(!changed.join(" ").contains("s3cret"));
     }
 }

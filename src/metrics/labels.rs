@@ -8,10 +8,11 @@ pub struct TenantLabel {
     pub tenant: String,
 }
 
-/// An instance, by `daemon.instance_id`.
+/// An instance, by `daemon.instance_id`. Not `instance`: Prometheus gives that label to every
+/// scraped target, and would rename this one.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct InstanceLabel {
-    pub instance: String,
+    pub instance_id: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -389,7 +389,7 @@ impl Metrics {
 
     pub fn instance(id: &str) -> InstanceLabel {
         InstanceLabel {
-            instance: id.to_owned(),
+            instance_id: id.to_owned(),
         }
     }
 

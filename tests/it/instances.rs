@@ -265,7 +265,7 @@ async fn issue14_three_instances_share_twenty_tenants_and_a_killed_owner_is_take
         for (id, d) in &daemons {
             sum += d
                 .metric(&format!(
-                    "willo_lever_sync_lease_takeovers_total{{instance=\"{id}\"}}"
+                    "willo_lever_sync_lease_takeovers_total{{instance_id=\"{id}\"}}"
                 ))
                 .await
                 .unwrap_or(0.0);
