@@ -7,7 +7,7 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 
@@ -61,7 +61,9 @@ impl Limiter {
             self.bucket.until_ready().await;
             return;
         }
-        let clock = DefaultClock::default();
+        // The bucket's own clock: a new `DefaultClock` per call reads the CPU's features
+        // (`cpuid`, which traps to the hypervisor on a virtual machine) every time.
+        let clock = self.bucket.clock();
         loop {
             let served = self.urgent_served.notified();
             if self.urgent_waiting.load(Ordering::SeqCst) > 0 {
