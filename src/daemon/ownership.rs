@@ -85,10 +85,24 @@ impl Ownership {
                         },
                     );
                 }
-                None => refused.push(format!("tenant {t} is")),
+                None => refused.push(t.clone()),
             }
         }
         if !refused.is_empty() {
+            // Who holds them, and until when: a `--once` killed a moment ago holds its
+            // tenants until its leases lapse.
+            let leases = o.store.read(|r| r.leases()).unwrap_or_default();
+            let refused: Vec<String> = refused
+                .iter()
+                .map(|t| match leases.iter().find(|l| &l.tenant == t) {
+                    Some(l) => format!(
+                        "tenant {t} is held by instance {} until {}",
+                        l.owner,
+                        crate::timefmt::rfc3339(l.expires_at)
+                    ),
+                    None => format!("tenant {t} is held by another instance"),
+                })
+                .collect();
             o.give_back();
             return Err(crate::store::StoreError::Leased {
                 held: refused.join(", "),

@@ -115,7 +115,7 @@ pub enum StoreError {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     #[error(
-        "{held} held by a running instance (several instances share this PostgreSQL store); --once runs only tenants no instance holds: stop the daemons, or let them run the pass"
+        "{held} (several instances share this PostgreSQL store); --once runs only tenants no instance holds: stop the daemons or let them run the pass, or wait until a stopped instance's lease lapses"
     )]
     Leased { held: String },
     #[error(

@@ -500,3 +500,44 @@ async fn issue14_a_dry_run_over_postgres_plans_and_writes_nothing() {
         "the dry run took a lease"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_once_refuses_a_tenant_a_running_instance_holds_and_names_it() {
+    let fleet = Fleet::new(1, 1).await;
+    let a = fleet.start("a").await;
+    assert!(
+        eventually(Duration::from_secs(30), || fleet.converged()).await,
+        "{}",
+        a.log()
+    );
+    let out = command()
+        .arg("--config")
+        .arg(fleet.config("b"))
+        .arg("--once")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains("tenant t0 is held by instance a until"),
+        "{stderr}"
+    );
+    assert_eq!(fleet.owner_of(0), "a", "the refused --once took the lease");
+    a.signal(SIGTERM);
+    assert_eq!(a.exit_code().await, 0);
+    // A stopped daemon gives its leases back: --once runs at once.
+    let out = command()
+        .arg("--config")
+        .arg(fleet.config("b"))
+        .arg("--once")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
