@@ -115,6 +115,17 @@ request_timeout_seconds = 2
         Daemon::start_command(cmd, &[]).await
     }
 
+    /// Runs the binary with instance `id`'s configuration and `args` (a command or `--once`).
+    async fn run(&self, id: &str, args: &[&str]) -> std::process::Output {
+        command()
+            .arg("--config")
+            .arg(self.config(id))
+            .args(args)
+            .output()
+            .await
+            .unwrap()
+    }
+
     fn owner_of(&self, tenant: usize) -> String {
         self.db.scalar(&format!(
             "SELECT owner FROM leases WHERE tenant = 't{tenant}'"
@@ -172,8 +183,8 @@ request_timeout_seconds = 2
     }
 }
 
-/// One tenant: instance `a` owns it and has converged, then `b` starts beside it.
-async fn owner_and_standby() -> (Fleet, Daemon, Daemon) {
+/// One tenant, which instance `a` owns and has converged.
+async fn owner() -> (Fleet, Daemon) {
     let fleet = Fleet::new(1, 1).await;
     let a = fleet.start("a").await;
     assert!(
@@ -181,6 +192,12 @@ async fn owner_and_standby() -> (Fleet, Daemon, Daemon) {
         "{}",
         a.log()
     );
+    (fleet, a)
+}
+
+/// [`owner`], then `b` starts beside `a`.
+async fn owner_and_standby() -> (Fleet, Daemon, Daemon) {
+    let (fleet, a) = owner().await;
     let b = fleet.start("b").await;
     (fleet, a, b)
 }
@@ -416,13 +433,7 @@ async fn issue14_a_webhook_posted_to_a_non_owner_is_acted_on_by_the_owner_within
         b.log()
     );
     // `status` names the owner and its lease, from any host, taking no lease.
-    let out = command()
-        .arg("--config")
-        .arg(fleet.config("b"))
-        .arg("status")
-        .output()
-        .await
-        .unwrap();
+    let out = fleet.run("b", &["status"]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("owner: instance a, lease until"), "{text}");
     assert!(
@@ -503,20 +514,8 @@ async fn issue14_a_dry_run_over_postgres_plans_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_once_refuses_a_tenant_a_running_instance_holds_and_names_it() {
-    let fleet = Fleet::new(1, 1).await;
-    let a = fleet.start("a").await;
-    assert!(
-        eventually(Duration::from_secs(30), || fleet.converged()).await,
-        "{}",
-        a.log()
-    );
-    let out = command()
-        .arg("--config")
-        .arg(fleet.config("b"))
-        .arg("--once")
-        .output()
-        .await
-        .unwrap();
+    let (fleet, a) = owner().await;
+    let out = fleet.run("b", &["--once"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(74), "{stderr}");
     assert!(
@@ -527,13 +526,7 @@ async fn issue14_once_refuses_a_tenant_a_running_instance_holds_and_names_it() {
     a.signal(SIGTERM);
     assert_eq!(a.exit_code().await, 0);
     // A stopped daemon gives its leases back: --once runs at once.
-    let out = command()
-        .arg("--config")
-        .arg(fleet.config("b"))
-        .arg("--once")
-        .output()
-        .await
-        .unwrap();
+    let out = fleet.run("b", &["--once"]).await;
     assert_eq!(
         out.status.code(),
         Some(0),
