@@ -24,7 +24,6 @@ use serde::Serialize;
 pub use load::{DEFAULT_PATH, ENV_PREFIX, load, load_from_str, load_state, load_state_from_str};
 pub use schedule::{Schedule, ScheduleError};
 pub use secret::{Secret, SecretOrigin};
-pub use state_store::DEFAULT_LEASE_SECONDS;
 
 use crate::domain::status_map::StatusMap;
 use crate::domain::tags::TagTemplate;

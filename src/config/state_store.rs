@@ -9,7 +9,7 @@ use super::validate::Ctx;
 use super::{PostgresSettings, StoreSettings};
 
 /// `store.lease_seconds` when unset.
-pub const DEFAULT_LEASE_SECONDS: u64 = 30;
+const DEFAULT_LEASE_SECONDS: u64 = 30;
 
 pub(super) fn settings(cx: &Ctx, s: RawStore) -> Result<StoreSettings, ConfigError> {
     let url = cx.secret("store", "url", s.url.as_deref(), s.url_file.as_deref())?;

@@ -24,21 +24,19 @@ use axum::response::Response;
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Handed {
     tenant: String,
-    source: String,
     #[serde(default)]
     opportunity: Option<String>,
     #[serde(default)]
     participant: Option<String>,
 }
 
-fn encode(tenant: &str, source: &str, target: &Target) -> String {
+fn encode(tenant: &str, target: &Target) -> String {
     let (opportunity, participant) = match target {
         Target::Opportunity(id) => (Some(id.clone()), None),
         Target::Participant(key) => (None, Some(key.clone())),
     };
     serde_json::to_string(&Handed {
         tenant: tenant.to_owned(),
-        source: source.to_owned(),
         opportunity,
         participant,
     })
@@ -59,13 +57,8 @@ fn decode(payload: &str) -> Option<HintKey> {
 }
 
 /// Hands a hint to whichever instance holds `tenant`.
-pub fn send(
-    owner: &Ownership,
-    tenant: &str,
-    source: &str,
-    target: &Target,
-) -> Result<(), StoreError> {
-    owner.notify(&encode(tenant, source, target))
+pub fn send(owner: &Ownership, tenant: &str, target: &Target) -> Result<(), StoreError> {
+    owner.notify(&encode(tenant, target))
 }
 
 /// Listens for handed hints on a connection of its own, on a thread of its own (the driver
@@ -125,7 +118,7 @@ impl Shared {
         source: &str,
         target: &Target,
     ) -> Response {
-        match send(owner, tenant, source, target) {
+        match send(owner, tenant, target) {
             Ok(()) => {
                 self.metrics.hint(tenant, source, "handed_over");
                 answer(StatusCode::ACCEPTED, "handed_over", None)
@@ -145,9 +138,9 @@ impl Shared {
         }
     }
 
-    pub(super) fn hint_for_owner(&self, tenant: &str, source: &str, target: &Target) {
+    pub(super) fn hint_for_owner(&self, tenant: &str, target: &Target) {
         if let Some(owner) = &self.ownership
-            && let Err(e) = send(owner, tenant, source, target)
+            && let Err(e) = send(owner, tenant, target)
         {
             tracing::warn!(tenant, error = %crate::error_chain::chain(&e),
                 "cannot hand a queued hint to the tenant's new owner; its full pass covers it");
@@ -165,11 +158,11 @@ mod tests {
             Target::Opportunity("opp-1".into()),
             Target::Participant("pk-\"quoted\"".into()),
         ] {
-            let key = decode(&encode("acme", "lever", &target)).unwrap();
+            let key = decode(&encode("acme", &target)).unwrap();
             assert_eq!(key.tenant, "acme");
             assert_eq!(key.target, target);
         }
         assert_eq!(decode("not json"), None);
-        assert_eq!(decode(r#"{"tenant":"a","source":"x"}"#), None);
+        assert_eq!(decode(r#"{"tenant":"a"}"#), None);
     }
 }

@@ -76,15 +76,7 @@ impl Ownership {
         let mut refused = Vec::new();
         for t in tenants {
             match pg.take(me, t, o.lease_ms())? {
-                Some(taken) => {
-                    o.held.write().unwrap_or_else(|p| p.into_inner()).insert(
-                        taken.tenant,
-                        Held {
-                            fence: taken.fence,
-                            token: o.shutdown.child_token(),
-                        },
-                    );
-                }
+                Some(taken) => o.keep(&taken),
                 None => refused.push(t.clone()),
             }
         }
@@ -116,22 +108,12 @@ impl Ownership {
                     () = tokio::time::sleep(keeper.renew_every()) => {}
                     () = keeper.shutdown.cancelled() => break,
                 }
-                let fences: BTreeMap<String, i64> = keeper
-                    .read()
-                    .iter()
-                    .map(|(t, h)| (t.clone(), h.fence))
-                    .collect();
-                let renewed = match keeper.store.postgres() {
-                    Some(pg) => pg.renew(&keeper.me, &fences, keeper.lease_ms()),
-                    None => break,
+                let Some(pg) = keeper.store.postgres() else {
+                    break;
                 };
-                match renewed {
-                    Ok(kept) => {
-                        for t in fences.keys().filter(|t| !kept.contains_key(*t)) {
-                            keeper.lose(t, "another instance holds its lease now");
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %chain(&e), "cannot renew the tenant leases"),
+                if let Err(e) = keeper.renew_held(pg) {
+                    keeper.renew_failed();
+                    tracing::warn!(error = %chain(&e), "cannot renew the tenant leases");
                 }
             }
         });
@@ -152,10 +134,18 @@ impl Ownership {
         }
     }
 
-    /// A token cancelled when this instance stops holding `tenant` (or shuts down); `None`
-    /// when it does not hold it.
-    pub fn token(&self, tenant: &str) -> Option<CancellationToken> {
-        self.read().get(tenant).map(|h| h.token.clone())
+    /// What cancels `tenant`'s work here: `shutdown` for a lone instance (`owner` is `None`),
+    /// else a token cancelled when this instance stops holding the tenant (or shuts down);
+    /// `None` when it does not hold it, and must not run it.
+    pub fn token_of(
+        owner: Option<&Ownership>,
+        tenant: &str,
+        shutdown: &CancellationToken,
+    ) -> Option<CancellationToken> {
+        match owner {
+            None => Some(shutdown.clone()),
+            Some(o) => o.read().get(tenant).map(|h| h.token.clone()),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Held>> {
@@ -182,21 +172,21 @@ impl Ownership {
                 .keys()
                 .cloned()
                 .collect();
-            match self.round(&tenants) {
-                Ok(taken) => {
-                    last_renewed = Instant::now();
-                    for tenant in taken {
-                        readiness.owned(&tenant, true);
-                        if let Some(slot) = super::workers::slot(&slots, &tenant) {
-                            slot.requests.request(PassKind::Full);
-                        }
-                    }
+            let mut taken = Vec::new();
+            let round = self.round(&tenants, &mut taken);
+            // What the round took before any failure is held: fenced writes name it, and it
+            // starts with a full pass.
+            self.publish_fences();
+            for tenant in taken {
+                readiness.owned(&tenant, true);
+                if let Some(slot) = super::workers::slot(&slots, &tenant) {
+                    slot.requests.request(PassKind::Full);
                 }
+            }
+            match round {
+                Ok(()) => last_renewed = Instant::now(),
                 Err(e) => {
-                    self.metrics
-                        .lease_renew_failures
-                        .get_or_create(&Metrics::instance(&self.me))
-                        .inc();
+                    self.renew_failed();
                     tracing::warn!(instance = %self.me, error = %chain(&e),
                         "cannot renew the tenant leases");
                     // Unrenewed for a whole lease: the leases may be another instance's by
@@ -220,42 +210,25 @@ impl Ownership {
         }
     }
 
-    /// One round; the tenants taken.
-    fn round(&self, tenants: &[String]) -> Result<Vec<String>, crate::store::StoreError> {
+    /// One round: heartbeat, renewal, rebalancing; the leases taken go into `taken`.
+    fn round(
+        &self,
+        tenants: &[String],
+        taken: &mut Vec<String>,
+    ) -> Result<(), crate::store::StoreError> {
         let Some(pg) = self.store.postgres() else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let alive = pg.heartbeat(&self.me, self.lease_ms())?;
-        let fences: BTreeMap<String, i64> = self
-            .read()
-            .iter()
-            .map(|(t, h)| (t.clone(), h.fence))
-            .collect();
-        let kept = pg.renew(&self.me, &fences, self.lease_ms())?;
-        for tenant in fences.keys().filter(|t| !kept.contains_key(*t)) {
-            self.metrics
-                .lease_renew_failures
-                .get_or_create(&Metrics::instance(&self.me))
-                .inc();
-            self.lose(tenant, "another instance holds its lease now");
-        }
+        let kept = self.renew_held(pg)?;
         // A tenant no longer configured is given back.
         let configured: BTreeSet<&String> = tenants.iter().collect();
-        let gone: Vec<(String, i64)> = kept
-            .iter()
-            .filter(|(t, _)| !configured.contains(t))
-            .map(|(t, f)| (t.clone(), *f))
-            .collect();
-        for (t, f) in gone {
-            pg.release(&self.me, &t, f)?;
-            self.lose(&t, "it is no longer configured");
+        for (t, f) in kept.iter().filter(|(t, _)| !configured.contains(t)) {
+            pg.release(&self.me, t, *f)?;
+            self.lose(t, "it is no longer configured");
         }
         let share = tenants.len().div_ceil(alive.max(1));
-        let mut held: Vec<(String, i64)> = self
-            .read()
-            .iter()
-            .map(|(t, h)| (t.clone(), h.fence))
-            .collect();
+        let mut held: Vec<(String, i64)> = self.fences().into_iter().collect();
         // Over the fair share (an instance joined): give back the last ones in this
         // instance's order, so each instance keeps a stable set.
         held.sort_by_key(|(t, _)| preference(&self.me, t));
@@ -264,47 +237,76 @@ impl Ownership {
             pg.release(&self.me, &t, f)?;
             self.lose(&t, "rebalanced to another instance");
         }
-        let mut taken = Vec::new();
         let mut wanted: Vec<&String> = tenants.iter().filter(|t| !self.owns(t)).collect();
         wanted.sort_by_key(|t| preference(&self.me, t));
         for tenant in wanted {
             if self.read().len() >= share {
                 break;
             }
-            if let Some(t) = pg.take(&self.me, tenant, self.lease_ms())? {
-                if let Some(from) = &t.from {
-                    self.metrics
-                        .lease_takeovers
-                        .get_or_create(&Metrics::instance(&self.me))
-                        .inc();
-                    tracing::warn!(instance = %self.me, tenant = %t.tenant, from = %from,
-                        fence = t.fence, "took the tenant over: its owner stopped renewing its lease");
-                } else {
-                    tracing::info!(instance = %self.me, tenant = %t.tenant, fence = t.fence,
-                        "took the tenant's lease");
-                }
-                self.held.write().unwrap_or_else(|p| p.into_inner()).insert(
-                    t.tenant.clone(),
-                    Held {
-                        fence: t.fence,
-                        token: self.shutdown.child_token(),
-                    },
-                );
-                taken.push(t.tenant);
+            let Some(t) = pg.take(&self.me, tenant, self.lease_ms())? else {
+                continue;
+            };
+            if let Some(from) = &t.from {
+                self.metrics
+                    .lease_takeovers
+                    .get_or_create(&Metrics::instance(&self.me))
+                    .inc();
+                tracing::warn!(instance = %self.me, tenant = %t.tenant, from = %from,
+                    fence = t.fence, "took the tenant over: its owner stopped renewing its lease");
+            } else {
+                tracing::info!(instance = %self.me, tenant = %t.tenant, fence = t.fence,
+                    "took the tenant's lease");
             }
+            self.keep(&t);
+            taken.push(t.tenant);
         }
-        self.publish_fences();
-        Ok(taken)
+        Ok(())
+    }
+
+    /// Renews every lease held; those found taken by another instance are lost. Returns the
+    /// leases still held.
+    fn renew_held(
+        &self,
+        pg: &crate::store::PgStore,
+    ) -> Result<BTreeMap<String, i64>, crate::store::StoreError> {
+        let fences = self.fences();
+        let kept = pg.renew(&self.me, &fences, self.lease_ms())?;
+        for tenant in fences.keys().filter(|t| !kept.contains_key(*t)) {
+            self.renew_failed();
+            self.lose(tenant, "another instance holds its lease now");
+        }
+        Ok(kept)
+    }
+
+    fn renew_failed(&self) {
+        self.metrics
+            .lease_renew_failures
+            .get_or_create(&Metrics::instance(&self.me))
+            .inc();
+    }
+
+    /// Holds a lease just taken: its tenant's work runs under a token of its own.
+    fn keep(&self, t: &crate::store::Taken) {
+        self.held.write().unwrap_or_else(|p| p.into_inner()).insert(
+            t.tenant.clone(),
+            Held {
+                fence: t.fence,
+                token: self.shutdown.child_token(),
+            },
+        );
+    }
+
+    /// Each lease held, with its fence.
+    fn fences(&self) -> BTreeMap<String, i64> {
+        self.read()
+            .iter()
+            .map(|(t, h)| (t.clone(), h.fence))
+            .collect()
     }
 
     fn publish_fences(&self) {
         if let Some(pg) = self.store.postgres() {
-            let fences: BTreeMap<String, i64> = self
-                .read()
-                .iter()
-                .map(|(t, h)| (t.clone(), h.fence))
-                .collect();
-            pg.set_fences(&self.me, &fences);
+            pg.set_fences(&self.me, &self.fences());
         }
     }
 
@@ -334,12 +336,7 @@ impl Ownership {
         let Some(pg) = self.store.postgres() else {
             return;
         };
-        let held: Vec<(String, i64)> = self
-            .read()
-            .iter()
-            .map(|(t, h)| (t.clone(), h.fence))
-            .collect();
-        for (t, f) in held {
+        for (t, f) in self.fences() {
             if let Err(e) = pg.release(&self.me, &t, f) {
                 tracing::warn!(tenant = %t, error = %chain(&e), "cannot give the lease back; it lapses");
             }

@@ -100,12 +100,8 @@ pub(super) async fn pass_runner(
         let tenant = slot.tenant();
         // Several instances: only the lease holder runs the tenant's passes, and its pass
         // stops when the lease is lost.
-        let cancel = match &owner {
-            None => shutdown.clone(),
-            Some(o) => match o.token(tenant.id()) {
-                Some(token) => token,
-                None => continue,
-            },
+        let Some(cancel) = Ownership::token_of(owner.as_deref(), tenant.id(), &shutdown) else {
+            continue;
         };
         tracing::info!(tenant = %tenant.id(), kind = %kind, "{PASS_STARTED}");
         let outcome = tenant.pass(kind, &cancel).await;
@@ -168,16 +164,11 @@ pub(super) async fn hint_worker(
         if shutdown.is_cancelled() {
             break;
         }
-        let cancel = match &shared.ownership {
-            None => shutdown.clone(),
-            Some(o) => match o.token(&key.tenant) {
-                Some(token) => token,
-                None => {
-                    // The lease moved since the hint was queued: its new owner gets it.
-                    shared.hint_for_owner(&key.tenant, "queue", &key.target);
-                    continue;
-                }
-            },
+        let owner = shared.ownership.as_deref();
+        let Some(cancel) = Ownership::token_of(owner, &key.tenant, &shutdown) else {
+            // The lease moved since the hint was queued: its new owner gets it.
+            shared.hint_for_owner(&key.tenant, &key.target);
+            continue;
         };
         // A hint never waits for a pass of its tenant (they share per-object turns only), and
         // its API calls go ahead of the pass's.

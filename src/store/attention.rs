@@ -25,7 +25,7 @@ impl Reader<'_> {
     pub fn attention_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
-            .query_row_cached(COUNT, params![tenant], |r| r.get(0))
+            .query_row(COUNT, params![tenant], |r| r.get(0))
             .ctx("count attention")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -123,7 +123,7 @@ impl Tx<'_> {
         opportunity_id: &str,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "DELETE FROM attention WHERE tenant = ?1 AND opportunity_id = ?2",
                 params![tenant, opportunity_id],
             )

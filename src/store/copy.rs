@@ -142,24 +142,22 @@ pub type CopyCounts = Vec<(&'static str, u64)>;
 /// Refuses a target that holds any row of the product's tables: a copy merged into another
 /// instance's state would mix two journals.
 fn ensure_empty(r: &Reader<'_>, name: &str) -> Result<(), StoreError> {
-    {
-        for (table, _) in TABLES {
-            let rows: i64 = r
-                .conn
-                .query_row(&format!("SELECT COUNT(*) FROM {table}"), params![], |row| {
-                    row.get(0)
-                })
-                .ctx("count rows")?;
-            if rows > 0 {
-                return Err(StoreError::NotEmpty {
-                    url: name.to_owned(),
-                    table,
-                    rows,
-                });
-            }
+    for (table, _) in TABLES {
+        let rows: i64 = r
+            .conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), params![], |row| {
+                row.get(0)
+            })
+            .ctx("count rows")?;
+        if rows > 0 {
+            return Err(StoreError::NotEmpty {
+                url: name.to_owned(),
+                table,
+                rows,
+            });
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Copies every row of `from` into `to`, which must be empty: checked in the transaction

@@ -7,7 +7,7 @@ use super::{Ctx, Reader, StoreError, Tx};
 impl Reader<'_> {
     pub fn cursor(&self, tenant: &str, name: &str) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row_cached(
+            .query_row(
                 "SELECT value FROM cursors WHERE tenant = ?1 AND name = ?2",
                 params![tenant, name],
                 |r| r.get(0),
@@ -27,7 +27,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO cursors (tenant, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value,
                                                           updated_at = excluded.updated_at",

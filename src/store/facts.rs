@@ -15,7 +15,7 @@ pub const COMPLETION_NOTES_FROM: &str = "lever.completion_notes_from";
 impl Reader<'_> {
     pub fn fact(&self, tenant: &str, name: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row_cached(
+            .query_row(
                 "SELECT value FROM tenant_facts WHERE tenant = ?1 AND name = ?2",
                 params![tenant, name],
                 |r| r.get(0),
@@ -34,7 +34,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO tenant_facts (tenant, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value,
                                                           updated_at = excluded.updated_at",

@@ -140,7 +140,7 @@ impl Reader<'_> {
     ) -> Result<Option<InviteRow>, StoreError> {
         let found = self
             .conn
-            .query_row_cached(
+            .query_row(
                 &format!(
                     "SELECT {COLUMNS} FROM invites WHERE tenant = ?1 AND opportunity_id = ?2 AND interview_key = ?3"
                 ),

@@ -64,40 +64,31 @@ impl Reader<'_> {
     }
 }
 
-fn one<T>(r: Result<T, DbError>, what: &'static str) -> Result<T, StoreError> {
-    r.ctx(what)
-}
-
 impl PgStore {
     /// Says this instance is alive for `lease_ms` more; returns how many instances are alive
     /// (this one included). Instances gone for ten leases are forgotten.
     pub(crate) fn heartbeat(&self, me: &str, lease_ms: i64) -> Result<usize, StoreError> {
         self.unfenced(|db| {
-            one(
-                db.execute(
-                    "INSERT INTO instances (id, seen_at, expires_at)
+            db.execute(
+                "INSERT INTO instances (id, seen_at, expires_at)
                      VALUES (?1, wls_now_ms(), wls_now_ms() + ?2)
                      ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at,
                                                     expires_at = excluded.expires_at",
-                    params![me, lease_ms],
-                ),
-                "heartbeat",
-            )?;
-            one(
-                db.execute(
-                    "DELETE FROM instances WHERE expires_at < wls_now_ms() - 10 * ?1",
-                    params![lease_ms],
-                ),
-                "forget dead instances",
-            )?;
-            let n: i64 = one(
-                db.query_row(
+                params![me, lease_ms],
+            )
+            .ctx("heartbeat")?;
+            db.execute(
+                "DELETE FROM instances WHERE expires_at < wls_now_ms() - 10 * ?1",
+                params![lease_ms],
+            )
+            .ctx("forget dead instances")?;
+            let n: i64 = db
+                .query_row(
                     "SELECT COUNT(*) FROM instances WHERE expires_at > wls_now_ms()",
                     params![],
                     |r| r.get(0),
-                ),
-                "count instances",
-            )?;
+                )
+                .ctx("count instances")?;
             Ok(usize::try_from(n).unwrap_or(1).max(1))
         })
     }
@@ -115,8 +106,8 @@ impl PgStore {
         }
         let tenants: Vec<String> = held.keys().cloned().collect();
         self.unfenced(|db| {
-            let rows: Vec<(String, i64)> = one(
-                db.prepare_cached(
+            let rows: Vec<(String, i64)> = db
+                .prepare_cached(
                     "UPDATE leases SET expires_at = wls_now_ms() + ?2
                      WHERE owner = ?1 AND tenant IN (SELECT value FROM json_each(?3))
                      RETURNING tenant, fence",
@@ -126,9 +117,8 @@ impl PgStore {
                         Ok((r.get(0)?, r.get(1)?))
                     })
                 })
-                .and_then(|rows| rows.collect()),
-                "renew leases",
-            )?;
+                .and_then(|rows| rows.collect())
+                .ctx("renew leases")?;
             Ok(rows
                 .into_iter()
                 .filter(|(t, f)| held.get(t) == Some(f))
@@ -146,44 +136,37 @@ impl PgStore {
         lease_ms: i64,
     ) -> Result<Option<Taken>, StoreError> {
         self.unfenced(|db| {
-            one(
-                db.execute("SET LOCAL lock_timeout = '2s'", params![]),
-                "lock timeout",
-            )?;
-            let current: Option<(String, i64, bool)> = one(
-                db.query_opt(
+            db.execute("SET LOCAL lock_timeout = '2s'", params![])
+                .ctx("lock timeout")?;
+            let current: Option<(String, i64, bool)> = db
+                .query_opt(
                     "SELECT owner, fence, expires_at > wls_now_ms() FROM leases
                      WHERE tenant = ?1 FOR UPDATE",
                     params![tenant],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                ),
-                "read lease",
-            )?;
+                )
+                .ctx("read lease")?;
             let fence = match &current {
                 Some((_, _, true)) => return Ok(None),
                 Some((_, fence, false)) => fence + 1,
                 None => 1,
             };
-            one(
-                db.execute(
-                    "INSERT INTO leases (tenant, owner, fence, expires_at, taken_at)
+            db.execute(
+                "INSERT INTO leases (tenant, owner, fence, expires_at, taken_at)
                      VALUES (?1, ?2, ?3, wls_now_ms() + ?4, wls_now_ms())
                      ON CONFLICT (tenant) DO UPDATE SET owner = excluded.owner,
                        fence = excluded.fence, expires_at = excluded.expires_at,
                        taken_at = excluded.taken_at",
-                    params![tenant, me, fence, lease_ms],
-                ),
-                "take lease",
-            )?;
-            one(
-                db.execute(
-                    "UPDATE passes SET result = 'interrupted',
+                params![tenant, me, fence, lease_ms],
+            )
+            .ctx("take lease")?;
+            db.execute(
+                "UPDATE passes SET result = 'interrupted',
                        error = COALESCE(error, 'its instance stopped renewing the lease')
                      WHERE tenant = ?1 AND result IS NULL",
-                    params![tenant],
-                ),
-                "interrupt the previous owner's passes",
-            )?;
+                params![tenant],
+            )
+            .ctx("interrupt the previous owner's passes")?;
             Ok(Some(Taken {
                 tenant: tenant.to_owned(),
                 fence,
@@ -205,13 +188,11 @@ impl PgStore {
     /// Lets another instance take `tenant` at once (rebalancing, shutdown).
     pub(crate) fn release(&self, me: &str, tenant: &str, fence: i64) -> Result<(), StoreError> {
         self.unfenced(|db| {
-            one(
-                db.execute(
-                    "UPDATE leases SET expires_at = 0 WHERE tenant = ?1 AND owner = ?2 AND fence = ?3",
-                    params![tenant, me, fence],
-                ),
-                "release lease",
+            db.execute(
+                "UPDATE leases SET expires_at = 0 WHERE tenant = ?1 AND owner = ?2 AND fence = ?3",
+                params![tenant, me, fence],
             )
+            .ctx("release lease")
             .map(drop)
         })
     }
@@ -219,22 +200,18 @@ impl PgStore {
     /// Says the instance is gone, so the others' fair shares grow at once.
     pub(crate) fn leave(&self, me: &str) -> Result<(), StoreError> {
         self.unfenced(|db| {
-            one(
-                db.execute("DELETE FROM instances WHERE id = ?1", params![me]),
-                "leave",
-            )
-            .map(drop)
+            db.execute("DELETE FROM instances WHERE id = ?1", params![me])
+                .ctx("leave")
+                .map(drop)
         })
     }
 
     /// Tells the owner of `tenant`, wherever it runs, about a hint (`LISTEN wls_hints`).
     pub(crate) fn notify_hint(&self, payload: &str) -> Result<(), StoreError> {
         self.unfenced(|db| {
-            one(
-                db.execute("SELECT pg_notify('wls_hints', ?1)", params![payload]),
-                "hand the hint over",
-            )
-            .map(drop)
+            db.execute("SELECT pg_notify(?1, ?2)", params![HINT_CHANNEL, payload])
+                .ctx("hand the hint over")
+                .map(drop)
         })
     }
 }

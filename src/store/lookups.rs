@@ -43,7 +43,7 @@ impl Reader<'_> {
     ) -> Result<InterviewKnowledge, StoreError> {
         let complete_at: Option<i64> = self
             .conn
-            .query_row_cached(
+            .query_row(
                 "SELECT NULLIF(MAX(COALESCE(listed_at, 0), COALESCE(complete_at, 0)), 0)
                  FROM interviews WHERE tenant = ?1 AND key = ?2",
                 params![tenant, interview],
@@ -54,7 +54,7 @@ impl Reader<'_> {
             .flatten();
         let with_email = self
             .conn
-            .query_row_cached(
+            .query_row(
                 BY_INTERVIEW_AND_EMAIL,
                 params![tenant, interview, email.trim()],
                 |r| {
@@ -73,7 +73,7 @@ impl Reader<'_> {
             .ctx("read participant by email")?;
         let without_email: i64 = self
             .conn
-            .query_row_cached(WITHOUT_EMAIL, params![tenant, interview], |r| r.get(0))
+            .query_row(WITHOUT_EMAIL, params![tenant, interview], |r| r.get(0))
             .ctx("count participants without email")?;
         Ok(InterviewKnowledge {
             complete_at,
@@ -134,7 +134,7 @@ impl Tx<'_> {
         let sql = "UPDATE interviews SET complete_at = MAX(COALESCE(complete_at, 0), ?3)
                    WHERE tenant = ?1 AND key = ?2";
         self.conn()
-            .execute_cached(sql, params![tenant, interview, at])
+            .execute(sql, params![tenant, interview, at])
             .map(drop)
             .ctx("write interview complete")
     }

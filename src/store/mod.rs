@@ -54,6 +54,7 @@ pub use notes::NoteRow;
 pub use opportunities::{OpportunityRow, SeenOpportunity};
 pub use participants::{ParticipantRow, SeenParticipant};
 pub use passes::PassRow;
+pub(crate) use postgresql::PgStore;
 pub use postgresql::{PgSettings, check_url, redact};
 pub use postings::PostingRow;
 pub use stages::TriggerStagesRow;
@@ -163,6 +164,15 @@ impl From<DbError> for StoreError {
 impl<T> Ctx<T> for Result<T, DbError> {
     fn ctx(self, context: &'static str) -> Result<T, StoreError> {
         self.map_err(|source| StoreError::Db { context, source })
+    }
+}
+
+impl<T> Ctx<T> for Result<T, ::postgres::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Db {
+            context,
+            source: DbError::Postgres(e),
+        })
     }
 }
 

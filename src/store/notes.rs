@@ -208,7 +208,7 @@ impl Tx<'_> {
     #[doc(hidden)]
     pub fn backdate_notes(&self, tenant: &str, by: i64) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "UPDATE notes SET updated_at = updated_at - ?2 WHERE tenant = ?1",
                 params![tenant, by],
             )

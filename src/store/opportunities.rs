@@ -86,7 +86,7 @@ impl Reader<'_> {
     ) -> Result<Option<OpportunityRow>, StoreError> {
         let found = self
             .conn
-            .query_row_cached(
+            .query_row(
                 &format!("SELECT {COLUMNS} FROM opportunities WHERE tenant = ?1 AND id = ?2"),
                 params![tenant, id],
                 row,
@@ -139,12 +139,8 @@ impl Reader<'_> {
         ids: &[String],
         now: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT id, next_check_at FROM opportunities {BACKOFFS_OF}"
-            ))
-            .ctx("prepare backoffs of")?;
+        let sql = format!("SELECT id, next_check_at FROM opportunities {BACKOFFS_OF}");
+        let mut st = self.conn.prepare_cached(&sql).ctx("prepare backoffs of")?;
         let rows = st
             .query_map(params![tenant, super::to_json_list(ids), now], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -155,12 +151,10 @@ impl Reader<'_> {
 
     /// Opportunities currently failing (failure_count > 0), most failures first.
     pub fn failing_opportunities(&self, tenant: &str) -> Result<Vec<OpportunityRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM opportunities {FAILING} ORDER BY failure_count DESC, id"
-            ))
-            .ctx("prepare failing")?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM opportunities {FAILING} ORDER BY failure_count DESC, id"
+        );
+        let mut st = self.conn.prepare_cached(&sql).ctx("prepare failing")?;
         let rows = st.query_map(params![tenant], row).ctx("read failing")?;
         rows.map(|r| r.ctx("read failing").and_then(finish))
             .collect()
@@ -170,7 +164,7 @@ impl Reader<'_> {
     pub fn failing_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
-            .query_row_cached(
+            .query_row(
                 &format!("SELECT COUNT(*) FROM opportunities {FAILING}"),
                 params![tenant],
                 |r| r.get(0),
@@ -240,7 +234,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO opportunities (tenant, id, deleted, seen_at) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT (tenant, id) DO UPDATE SET deleted = 1, seen_at = excluded.seen_at,
                    next_check_at = 0, failure_count = 0, last_error = NULL",
@@ -260,7 +254,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<u32, StoreError> {
         self.conn()
-            .query_row_cached(
+            .query_row(
                 "INSERT INTO opportunities (tenant, id, failure_count, last_error, next_check_at, seen_at)
                  VALUES (?1, ?2, 1, ?3, ?4, ?5)
                  ON CONFLICT (tenant, id) DO UPDATE SET failure_count = opportunities.failure_count + 1,
@@ -305,7 +299,7 @@ impl Tx<'_> {
     pub fn opportunity_failures(&self, tenant: &str, id: &str) -> Result<u32, StoreError> {
         Ok(self
             .conn()
-            .query_row_cached(
+            .query_row(
                 "SELECT failure_count FROM opportunities WHERE tenant = ?1 AND id = ?2",
                 params![tenant, id],
                 |r| r.get(0),

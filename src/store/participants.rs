@@ -38,12 +38,8 @@ fn row(r: &Row<'_>) -> DbResult<ParticipantRow> {
 
 impl Reader<'_> {
     pub fn participants(&self, tenant: &str) -> Result<Vec<ParticipantRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM participants WHERE tenant = ?1 ORDER BY key"
-            ))
-            .ctx("prepare participants")?;
+        let sql = format!("SELECT {COLUMNS} FROM participants WHERE tenant = ?1 ORDER BY key");
+        let mut st = self.conn.prepare_cached(&sql).ctx("prepare participants")?;
         let rows = st
             .query_map(params![tenant], row)
             .ctx("read participants")?;
@@ -56,9 +52,10 @@ impl Reader<'_> {
         tenant: &str,
         keys: &[String],
     ) -> Result<Vec<ParticipantRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM participants {BY_KEYS}");
         let mut st = self
             .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM participants {BY_KEYS}"))
+            .prepare_cached(&sql)
             .ctx("prepare participants by key")?;
         let rows = st
             .query_map(params![tenant, super::to_json_list(keys)], row)
@@ -73,7 +70,7 @@ impl Reader<'_> {
         key: &str,
     ) -> Result<Option<ParticipantRow>, StoreError> {
         self.conn
-            .query_row_cached(
+            .query_row(
                 &format!("SELECT {COLUMNS} FROM participants WHERE tenant = ?1 AND key = ?2"),
                 params![tenant, key],
                 row,

@@ -62,12 +62,9 @@ fn finish(raw: RawPass) -> Result<PassRow, StoreError> {
 impl Reader<'_> {
     /// The most recent passes of a tenant, newest first.
     pub fn recent_passes(&self, tenant: &str, limit: u32) -> Result<Vec<PassRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM passes WHERE tenant = ?1 ORDER BY id DESC LIMIT ?2"
-            ))
-            .ctx("prepare passes")?;
+        let sql =
+            format!("SELECT {COLUMNS} FROM passes WHERE tenant = ?1 ORDER BY id DESC LIMIT ?2");
+        let mut st = self.conn.prepare_cached(&sql).ctx("prepare passes")?;
         let rows = st
             .query_map(params![tenant, limit], row)
             .ctx("read passes")?;
@@ -84,13 +81,11 @@ impl Reader<'_> {
     ) -> Result<Vec<PassRow>, StoreError> {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
             .unwrap_or_else(|_| "[]".to_owned());
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM passes WHERE tenant = ?1
+        let sql = format!(
+            "SELECT {COLUMNS} FROM passes WHERE tenant = ?1
                    AND kind IN (SELECT value FROM json_each(?2)) ORDER BY id DESC LIMIT ?3"
-            ))
-            .ctx("prepare passes")?;
+        );
+        let mut st = self.conn.prepare_cached(&sql).ctx("prepare passes")?;
         let rows = st
             .query_map(params![tenant, kinds, limit], row)
             .ctx("read passes")?;
@@ -106,7 +101,7 @@ impl Reader<'_> {
     ) -> Result<Option<PassRow>, StoreError> {
         let found = self
             .conn
-            .query_row_cached(
+            .query_row(
                 &format!(
                     "SELECT {COLUMNS} FROM passes WHERE tenant = ?1 AND kind = ?2
                      AND result IN ('converged', 'actions_failed') ORDER BY id DESC LIMIT 1"
@@ -140,7 +135,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "UPDATE passes SET finished_at = ?2, result = ?3, counts = ?4, error = ?5 WHERE id = ?1",
                 params![id, now, result.as_str(), counts.to_string(), error],
             )
@@ -159,7 +154,7 @@ impl Tx<'_> {
         finished_at: Option<i64>,
     ) -> Result<usize, StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "UPDATE passes SET result = ?2, error = COALESCE(error, ?3), finished_at = ?4
                  WHERE result IS NULL AND (CAST(?1 AS TEXT) IS NULL OR tenant = ?1)",
                 params![tenant, PassResult::Interrupted.as_str(), error, finished_at],
@@ -174,7 +169,7 @@ impl Tx<'_> {
     /// hint's CPU).
     pub fn prune_passes(&self, tenant: &str, keep: u32) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "DELETE FROM passes WHERE tenant = ?1 AND id <
                    (SELECT id FROM passes WHERE tenant = ?1 ORDER BY id DESC
                     LIMIT 1 OFFSET ?2)",

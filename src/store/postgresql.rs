@@ -5,12 +5,12 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use postgres::IsolationLevel;
 
 use super::db::pg::{self, PgConn};
-use super::db::{Db, DbError, PgTx};
+use super::db::{Db, PgTx};
 use super::migrations_pg::MIGRATIONS;
 use super::{Ctx, OpenMode, Reader, SCHEMA_VERSION, StoreError, Tx};
 
@@ -98,16 +98,12 @@ impl PgStore {
             fencing: RwLock::new(None),
         };
         offload(|| {
-            let mut guard = store.connection()?;
-            let Some(conn) = guard.as_mut() else {
-                return Err(store.error("no connection", None));
-            };
-            match mode {
+            store.with_connection(|conn| match mode {
                 OpenMode::Writer => migrate(&mut conn.client, &store.display_url()),
                 OpenMode::Reader | OpenMode::BesideWriter => {
                     check_version(&mut conn.client, &store.display_url())
                 }
-            }
+            })
         })?;
         Ok(store)
     }
@@ -145,35 +141,37 @@ impl PgStore {
         }
     }
 
-    /// The connection, opened again if it is closed (the server restarted, the network
-    /// dropped it): the next call after an outage works without a restart of the daemon.
-    fn connection(&self) -> Result<MutexGuard<'_, Option<PgConn>>, StoreError> {
+    /// Runs `f` with the connection, opened again if it is closed (the server restarted, the
+    /// network dropped it): the next call after an outage works without a restart of the
+    /// daemon.
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut PgConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
-            *guard = None;
-            let mut conn = pg::connect(&self.settings.url)
-                .map_err(|e| self.error("connect", Some(Box::new(e))))?;
-            // A transaction left open by a process that stopped (SIGSTOP, a hung host) would
-            // keep the lease rows it read FOR SHARE locked, and no other instance could take
-            // its tenants over: the server ends such sessions. The store's transactions never
-            // wait on anything but the database (no API call happens inside one), so five
-            // idle seconds mean the process is not running.
-            conn.client
-                .batch_execute("SET idle_in_transaction_session_timeout = '5s'")
-                .map_err(|e| self.error("configure the session", Some(Box::new(e))))?;
-            *guard = Some(conn);
-        }
-        Ok(guard)
+        let conn = match &mut *guard {
+            Some(c) if !c.client.is_closed() => c,
+            slot => slot.insert(self.connect()?),
+        };
+        f(conn)
+    }
+
+    fn connect(&self) -> Result<PgConn, StoreError> {
+        let mut conn = pg::connect(&self.settings.url)
+            .map_err(|e| self.error("connect", Some(Box::new(e))))?;
+        // A transaction left open by a process that stopped (SIGSTOP, a hung host) would
+        // keep the lease rows it read FOR SHARE locked, and no other instance could take
+        // its tenants over: the server ends such sessions. The store's transactions never
+        // wait on anything but the database (no API call happens inside one), so five
+        // idle seconds mean the process is not running.
+        conn.client
+            .batch_execute("SET idle_in_transaction_session_timeout = '5s'")
+            .map_err(|e| self.error("configure the session", Some(Box::new(e))))?;
+        Ok(conn)
     }
 
     pub(super) fn schema_version(&self) -> Result<u32, StoreError> {
-        offload(|| {
-            let mut guard = self.connection()?;
-            let Some(conn) = guard.as_mut() else {
-                return Err(self.error("no connection", None));
-            };
-            version(&mut conn.client)
-        })
+        offload(|| self.with_connection(|conn| version(&mut conn.client)))
     }
 
     pub(super) fn read<T: Send>(
@@ -212,42 +210,38 @@ impl PgStore {
         kind: Kind,
         f: impl FnOnce(Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut guard = self.connection()?;
-        let Some(PgConn { client, statements }) = guard.as_mut() else {
-            return Err(self.error("no connection", None));
-        };
-        let mut tx = match kind {
-            Kind::Read => client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start(),
-            Kind::Write | Kind::Unfenced => client.transaction(),
-        }
-        .map_err(DbError::from)
-        .ctx("begin transaction")?;
-        let fencing = match kind {
-            Kind::Write => self
-                .fencing
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-            Kind::Read | Kind::Unfenced => None,
-        };
-        if let Some(Fencing { owner, fences }) = fencing {
-            tx.execute(
-                "SELECT set_config('wls.owner', $1, true), set_config('wls.fences', $2, true)",
-                &[&owner, &fences],
-            )
-            .map_err(DbError::from)
-            .ctx("name the lease holder")?;
-        }
-        let ptx = PgTx {
-            tx: RefCell::new(tx),
-            statements: RefCell::new(statements),
-        };
-        let out = f(Db::Pg(&ptx));
-        finish(ptx, out)
+        self.with_connection(|PgConn { client, statements }| {
+            let mut tx = match kind {
+                Kind::Read => client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start(),
+                Kind::Write | Kind::Unfenced => client.transaction(),
+            }
+            .ctx("begin transaction")?;
+            let fencing = match kind {
+                Kind::Write => self
+                    .fencing
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+                Kind::Read | Kind::Unfenced => None,
+            };
+            if let Some(Fencing { owner, fences }) = fencing {
+                tx.execute(
+                    "SELECT set_config('wls.owner', $1, true), set_config('wls.fences', $2, true)",
+                    &[&owner, &fences],
+                )
+                .ctx("name the lease holder")?;
+            }
+            let ptx = PgTx {
+                tx: RefCell::new(tx),
+                statements: RefCell::new(statements),
+            };
+            let out = f(Db::Pg(&ptx));
+            finish(ptx, out)
+        })
     }
 }
 
@@ -267,7 +261,7 @@ fn finish<T>(ptx: PgTx<'_>, out: Result<T, StoreError>) -> Result<T, StoreError>
     let tx = ptx.tx.into_inner();
     match out {
         Ok(v) => {
-            tx.commit().map_err(DbError::from).ctx("commit")?;
+            tx.commit().ctx("commit")?;
             Ok(v)
         }
         Err(e) => Err(e),
@@ -291,10 +285,9 @@ pub(crate) fn offload<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-fn version(client: &mut postgres::Client) -> Result<u32, StoreError> {
+fn version(client: &mut impl postgres::GenericClient) -> Result<u32, StoreError> {
     let exists: bool = client
         .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
-        .map_err(DbError::from)
         .ctx("read schema version")?
         .get(0);
     if !exists {
@@ -302,7 +295,6 @@ fn version(client: &mut postgres::Client) -> Result<u32, StoreError> {
     }
     let v: Option<i64> = client
         .query_opt("SELECT version FROM schema_version", &[])
-        .map_err(DbError::from)
         .ctx("read schema version")?
         .map(|r| r.get(0));
     u32::try_from(v.unwrap_or(0))
@@ -321,12 +313,8 @@ fn check_version(client: &mut postgres::Client, url: &str) -> Result<(), StoreEr
 /// Applies the migrations the database lacks, in one transaction, under an advisory lock so
 /// that instances starting at once do not race; refuses a database newer than this build.
 fn migrate(client: &mut postgres::Client, url: &str) -> Result<(), StoreError> {
-    let mut tx = client
-        .transaction()
-        .map_err(DbError::from)
-        .ctx("begin migration")?;
+    let mut tx = client.transaction().ctx("begin migration")?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(DbError::from)
         .ctx("lock for migration")?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_version (
@@ -334,15 +322,8 @@ fn migrate(client: &mut postgres::Client, url: &str) -> Result<(), StoreError> {
              version BIGINT NOT NULL
          )",
     )
-    .map_err(DbError::from)
     .ctx("create schema_version")?;
-    let found: i64 = tx
-        .query_opt("SELECT version FROM schema_version", &[])
-        .map_err(DbError::from)
-        .ctx("read schema version")?
-        .map_or(0, |r| r.get(0));
-    let found = u32::try_from(found)
-        .map_err(|_| StoreError::Corrupt(format!("schema version {found} out of range")))?;
+    let found = version(&mut tx)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: PathBuf::from(url),
@@ -351,18 +332,15 @@ fn migrate(client: &mut postgres::Client, url: &str) -> Result<(), StoreError> {
         });
     }
     for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > found) {
-        tx.batch_execute(sql)
-            .map_err(DbError::from)
-            .ctx("apply migration")?;
+        tx.batch_execute(sql).ctx("apply migration")?;
         tx.execute(
             "INSERT INTO schema_version (one, version) VALUES (1, $1)
              ON CONFLICT (one) DO UPDATE SET version = excluded.version",
             &[&i64::from(*to)],
         )
-        .map_err(DbError::from)
         .ctx("set schema version")?;
     }
-    tx.commit().map_err(DbError::from).ctx("commit migration")
+    tx.commit().ctx("commit migration")
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached("DELETE FROM postings WHERE tenant = ?1", params![tenant])
+            .execute("DELETE FROM postings WHERE tenant = ?1", params![tenant])
             .ctx("clear postings")?;
         let mut st = self
             .conn()

@@ -18,7 +18,7 @@ impl Reader<'_> {
     pub fn trigger_stages(&self, tenant: &str) -> Result<Option<TriggerStagesRow>, StoreError> {
         let row: Option<(String, String, i64)> = self
             .conn
-            .query_row_cached(
+            .query_row(
                 "SELECT configured, stage_ids, resolved_at FROM trigger_stages WHERE tenant = ?1",
                 params![tenant],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -43,7 +43,7 @@ impl Tx<'_> {
         row: &TriggerStagesRow,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO trigger_stages (tenant, configured, stage_ids, resolved_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant) DO UPDATE SET configured = excluded.configured,

@@ -16,7 +16,7 @@ pub struct TenantRow {
 impl Reader<'_> {
     pub fn tenant(&self, id: &str) -> Result<Option<TenantRow>, StoreError> {
         self.conn
-            .query_row_cached(
+            .query_row(
                 "SELECT id, connected, disconnected_reason, changed_at FROM tenants WHERE id = ?1",
                 params![id],
                 |r| {
@@ -43,7 +43,7 @@ impl Tx<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO tenants (id, connected, disconnected_reason, changed_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO UPDATE SET

@@ -32,7 +32,7 @@ impl fmt::Debug for TokenRow {
 impl Reader<'_> {
     pub fn tokens(&self, tenant: &str) -> Result<Option<TokenRow>, StoreError> {
         self.conn
-            .query_row_cached(
+            .query_row(
                 "SELECT access_token, refresh_token, expires_at, scope, updated_at
                  FROM oauth_tokens WHERE tenant = ?1",
                 params![tenant],
@@ -54,7 +54,7 @@ impl Reader<'_> {
 impl Tx<'_> {
     pub fn save_tokens(&self, tenant: &str, t: &TokenRow) -> Result<(), StoreError> {
         self.conn()
-            .execute_cached(
+            .execute(
                 "INSERT INTO oauth_tokens (tenant, access_token, refresh_token, expires_at, scope, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (tenant) DO UPDATE SET access_token = excluded.access_token,

@@ -330,19 +330,15 @@ async fn issue14_a_paused_owner_commits_nothing_after_its_lease_lapsed() {
     .await;
     assert!(settled, "B did not settle the invite\n{}", b.log());
     let before = state_snapshot(&fleet.db);
-    let refusals_before = a.log().matches("holds no lease").count();
     a.signal(SIGCONT);
-    // A wakes up with the POST's answer and a pass in flight: whatever it tries to commit
-    // is refused, and it gives the tenant up.
+    // A wakes up with the POST's answer and a pass in flight. Whatever it tries to commit is
+    // refused, and its next renewal round finds the lease taken and gives the tenant up: after
+    // that it runs nothing of t0.
     let gave_up = eventually(Duration::from_secs(20), || {
-        let log = a.log();
-        log.contains("no longer runs the tenant")
-            || log.matches("holds no lease").count() > refusals_before
+        a.log().contains("no longer runs the tenant")
     })
     .await;
     assert!(gave_up, "A never noticed it lost t0\n{}", a.log());
-    // Its next renew round has run: anything it could commit, it would have by now.
-    tokio::time::sleep(Duration::from_secs(LEASE_SECONDS) / 3 + Duration::from_millis(500)).await;
     assert_eq!(
         state_snapshot(&fleet.db),
         before,

@@ -273,37 +273,22 @@ impl<'c> Db<'c> {
     }
 
     /// A statement to run with [`Stmt`]'s methods, spelled as rusqlite's are (the store's
-    /// functions were written against rusqlite). Preparing and caching happen when it runs.
-    pub(crate) fn prepare_cached(&self, sql: &str) -> DbResult<Stmt<'c>> {
-        Ok(Stmt {
-            db: *self,
-            sql: sql.to_owned(),
-        })
-    }
-
-    pub(crate) fn execute_cached(&self, sql: &str, params: &[Value<'_>]) -> DbResult<usize> {
-        self.execute(sql, params)
-    }
-
-    pub(crate) fn query_row_cached<T>(
-        &self,
-        sql: &str,
-        params: &[Value<'_>],
-        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
-    ) -> DbResult<T> {
-        self.query_row(sql, params, f)
+    /// functions were written against rusqlite). Preparing and caching happen when it runs;
+    /// the SQL is borrowed, not copied, on every call.
+    pub(crate) fn prepare_cached<'s>(&self, sql: &'s str) -> DbResult<Stmt<'c, 's>> {
+        Ok(Stmt { db: *self, sql })
     }
 }
 
 /// A statement of [`Db::prepare_cached`].
-pub(crate) struct Stmt<'c> {
+pub(crate) struct Stmt<'c, 's> {
     db: Db<'c>,
-    sql: String,
+    sql: &'s str,
 }
 
-impl Stmt<'_> {
+impl Stmt<'_, '_> {
     pub(crate) fn execute(&mut self, params: &[Value<'_>]) -> DbResult<usize> {
-        self.db.execute(&self.sql, params)
+        self.db.execute(self.sql, params)
     }
 
     /// Every row mapped by `f`, read in full before it returns.
@@ -313,7 +298,7 @@ impl Stmt<'_> {
         mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
     ) -> DbResult<std::vec::IntoIter<DbResult<T>>> {
         let mut out = Vec::new();
-        self.db.for_each(&self.sql, params, |r| {
+        self.db.for_each(self.sql, params, |r| {
             out.push(f(r));
             Ok::<(), DbError>(())
         })?;
